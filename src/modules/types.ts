@@ -1,0 +1,93 @@
+/**
+ * The module contract. A module is a planner: it names one read-only probe of the host and a pure
+ * `plan(args, facts, ctx)` that decides what would change. Check mode runs the probe and `plan` only,
+ * so a dry run cannot lie; apply executes the returned steps. A module never talks to a connection.
+ */
+import type { z } from "zod";
+import type { Command } from "../core/command.ts";
+import type { ExecResult, HostFacts } from "../core/types.ts";
+
+/** A read-only observation: one command (one round trip) plus a pure parser of its output. */
+export interface Probe<F> {
+  command: Command;
+  parse(result: ExecResult): F;
+}
+
+export type Step =
+  /**
+   * Run a command. `okCodes` defaults to [0] ("any": the module judges the exit code in resultFrom).
+   * `once` dedupes the step per host per run (apt-get update).
+   */
+  | { kind: "exec"; command: Command; stdin?: string | Uint8Array; okCodes?: number[] | "any"; once?: string }
+  /** Write a file atomically: temp file in the same directory, chmod/chown, then rename. */
+  | {
+    kind: "write";
+    path: string;
+    content: string | Uint8Array;
+    mode?: string;
+    owner?: string;
+    group?: string;
+  }
+  /** Poll a probe until it returns true or the timeout passes (wait_for). Changes nothing. */
+  | { kind: "wait"; probe: Probe<boolean>; timeoutSec: number; intervalSec: number; what: string };
+
+/** Before/after of one thing the task changes, shown by --diff (secrets are redacted by the engine). */
+export interface Diff {
+  /** What it is: a path, "packages", "service nginx" ... */
+  target: string;
+  before: string;
+  after: string;
+  /** The whole content is secret: show only that it changed. */
+  sensitive?: boolean;
+}
+
+export interface Plan {
+  /** Would this task change the host? */
+  changed: boolean;
+  /** One short sentence: what would change, or why nothing does ("/etc/x already has that content"). */
+  reason: string;
+  /** What apply executes, in order. May be non-empty with changed=false (wait_for). */
+  steps: Step[];
+  diffs?: Diff[];
+  /** Extra fields for `register` (e.g. `stat`). */
+  result?: Record<string, unknown>;
+}
+
+/** What the engine gives a module besides its arguments. Everything here is local and synchronous. */
+export interface ModuleContext {
+  check: boolean;
+  /** Host facts gathered at play start. */
+  host: HostFacts;
+  /** Read a file from the control machine, resolved against the role's `files/` or `templates/` dir. */
+  readLocalFile(path: string, kind: "files" | "templates"): Uint8Array;
+  /** Render a handlebars template with the task's variables (strict: an undefined variable throws). */
+  renderTemplate(text: string, source: string): string;
+}
+
+export interface ModuleDefinition<A = any, F = any> {
+  name: string;
+  /** One line for `lago-provision docs` and the JSON Schema. */
+  description: string;
+  /** zod schema of the arguments; every key has `.describe()`. The JSON Schema is generated from it. */
+  args: z.ZodType<A>;
+  /** Argument given as a bare string (`command: echo hi` → `{ cmd: "echo hi" }`). */
+  freeForm?: string;
+  /** The probe of host state this task depends on, or null when it needs none. */
+  probe(args: A, ctx: ModuleContext): Probe<F> | null;
+  /** Pure: decide what would change. `facts` is the parsed probe output (undefined when no probe). */
+  plan(args: A, facts: F, ctx: ModuleContext): Plan;
+  /** Map the output of executed exec steps into register fields (command/shell: rc, stdout...). */
+  resultFrom?(outputs: ExecResult[]): Record<string, unknown>;
+}
+
+export function defineModule<A, F>(def: ModuleDefinition<A, F>): ModuleDefinition<A, F> {
+  return def;
+}
+
+/** A plan that changes nothing, with its reason. */
+export const unchanged = (reason: string, result?: Record<string, unknown>): Plan => ({
+  changed: false,
+  reason,
+  steps: [],
+  result,
+});

@@ -1,0 +1,98 @@
+/**
+ * Handlebars rendering for template files and `{{ var }}` in task arguments. Strict: a variable that
+ * is not defined is an error naming it and where it was used, never an empty string.
+ */
+import Handlebars from "handlebars";
+import { UserError } from "../core/types.ts";
+
+const hb = Handlebars.create();
+
+// Helpers an operator reaches for in config files. `default` is the escape hatch from strict mode.
+hb.registerHelper(
+  "default",
+  (value: unknown, fallback: unknown) =>
+    value === undefined || value === null || value === "" ? fallback : value,
+);
+hb.registerHelper("eq", (a: unknown, b: unknown) => a === b);
+hb.registerHelper("ne", (a: unknown, b: unknown) => a !== b);
+hb.registerHelper("not", (a: unknown) => !a);
+hb.registerHelper("and", (...a: unknown[]) => a.slice(0, -1).every(Boolean));
+hb.registerHelper("or", (...a: unknown[]) => a.slice(0, -1).some(Boolean));
+hb.registerHelper("json", (v: unknown) => JSON.stringify(v));
+hb.registerHelper("upper", (v: unknown) => String(v).toUpperCase());
+hb.registerHelper("lower", (v: unknown) => String(v).toLowerCase());
+hb.registerHelper(
+  "join",
+  (v: unknown, sep: unknown) => (Array.isArray(v) ? v.join(typeof sep === "string" ? sep : ",") : String(v)),
+);
+hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
+
+const cache = new Map<string, HandlebarsTemplateDelegate>();
+
+/** True when the text contains a handlebars expression. */
+export const isTemplated = (text: string): boolean => text.includes("{{");
+
+/**
+ * A template made only of `{{ name }}` (one plain variable path) yields the value itself, not its
+ * string form, so lists and numbers survive (`loop: "{{ packages }}"`).
+ */
+const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
+
+export function renderString(text: string, vars: Record<string, unknown>, where: string): unknown {
+  if (!isTemplated(text)) return text;
+  const single = SINGLE.exec(text);
+  if (single) return lookupPath(vars, single[1], where);
+  let fn = cache.get(text);
+  if (!fn) {
+    try {
+      fn = hb.compile(text, { strict: true, noEscape: true });
+      cache.set(text, fn);
+    } catch (e) {
+      throw new UserError(`${where}: template syntax error: ${firstLine(e)}`);
+    }
+  }
+  try {
+    return fn(vars);
+  } catch (e) {
+    const m = /"([^"]+)" not defined in/.exec(String((e as Error).message));
+    if (m) throw undefinedVariable(m[1], where);
+    throw new UserError(`${where}: template error: ${firstLine(e)}`);
+  }
+}
+
+export function renderText(text: string, vars: Record<string, unknown>, where: string): string {
+  const out = renderString(text, vars, where);
+  return typeof out === "string" ? out : typeof out === "object" ? JSON.stringify(out) : String(out);
+}
+
+/** Render every string inside a value (task arguments), keeping its shape. */
+export function renderDeep(value: unknown, vars: Record<string, unknown>, where: string): unknown {
+  if (typeof value === "string") return renderString(value, vars, where);
+  if (Array.isArray(value)) return value.map((v, i) => renderDeep(v, vars, `${where}/${i}`));
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = renderDeep(v, vars, `${where}/${k}`);
+    return out;
+  }
+  return value;
+}
+
+export function lookupPath(vars: Record<string, unknown>, path: string, where: string): unknown {
+  let cur: unknown = vars;
+  for (const part of path.split(".")) {
+    if (cur === null || typeof cur !== "object" || !(part in (cur as object))) {
+      throw undefinedVariable(path, where);
+    }
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur;
+}
+
+function undefinedVariable(name: string, where: string): UserError {
+  return new UserError(
+    `${where}: undefined variable '${name}'`,
+    `define it in vars, group_vars, host_vars, role defaults or with -e ${name}=..., or use {{default ${name} "value"}}`,
+  );
+}
+
+const firstLine = (e: unknown) => String((e as Error)?.message ?? e).split("\n")[0];
