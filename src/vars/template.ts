@@ -38,10 +38,23 @@ export const isTemplated = (text: string): boolean => text.includes("{{");
  */
 const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
 
-export function renderString(text: string, vars: Record<string, unknown>, where: string): unknown {
+/**
+ * Render a string. Variables whose values are themselves templates (role defaults such as
+ * `api_url: "https://{{ domain }}"`) are rendered in turn, up to a fixed depth to stop cycles.
+ */
+export function renderString(text: string, vars: Record<string, unknown>, where: string, depth = 0): unknown {
   if (!isTemplated(text)) return text;
+  if (depth > 10) throw new UserError(`${where}: variables refer to each other in a cycle: ${text}`);
   const single = SINGLE.exec(text);
-  if (single) return lookupPath(vars, single[1], where);
+  if (single) {
+    const value = lookupPath(vars, single[1], where);
+    return typeof value === "string" ? renderString(value, vars, where, depth + 1) : value;
+  }
+  const out = renderOnce(text, vars, where);
+  return isTemplated(out) && out !== text ? renderString(out, vars, where, depth + 1) : out;
+}
+
+function renderOnce(text: string, vars: Record<string, unknown>, where: string): string {
   let fn = cache.get(text);
   if (!fn) {
     try {

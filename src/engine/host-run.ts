@@ -1,0 +1,34 @@
+/** The per-host state of one run: connection, facts, registered results, notifications, counts. */
+import type { HostFacts } from "../core/types.ts";
+import type { HostCounts } from "../output/events.ts";
+import type { Remote } from "./remote.ts";
+
+export interface HostRun {
+  name: string;
+  remote: Remote | null;
+  /** Login settings for become decisions. */
+  become: boolean;
+  becomeUser: string;
+  inventoryVars: Record<string, unknown>;
+  facts: HostFacts | null;
+  registered: Record<string, unknown>;
+  /** Handler names notified and not yet run (mirrored on the host). */
+  pendingHandlers: string[];
+  failed: boolean;
+  unreachable: boolean;
+  counts: HostCounts;
+  /** Secret values known for this host, for redaction: name -> value. */
+  secrets: Map<string, string>;
+}
+
+export const emptyCounts = (): HostCounts => ({
+  ok: 0,
+  changed: 0,
+  failed: 0,
+  skipped: 0,
+  unreachable: 0,
+  unknown: 0,
+});
+
+/** A host still takes tasks when it has neither failed nor dropped off. */
+export const isActive = (h: HostRun): boolean => !h.failed && !h.unreachable;

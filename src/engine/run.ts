@@ -1,0 +1,271 @@
+/**
+ * The run, in explicit stages: connect → facts → tasks (linear: each task on every active host of the
+ * batch in parallel, up to --forks) → handlers → recap → disconnect. Hosts that fail or drop off leave
+ * the run; the others finish.
+ */
+import type { Connection } from "../core/types.ts";
+import { UserError } from "../core/types.ts";
+import { LocalConnection } from "../connection/local.ts";
+import type { ConnectionSettings } from "../connection/settings.ts";
+import { connectSsh, UnreachableError } from "../connection/ssh.ts";
+import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
+import type { Diff } from "../modules/types.ts";
+import type { Reporter, RunEvent } from "../output/events.ts";
+import { savePendingCommand } from "./host-state.ts";
+import { emptyCounts, type HostRun, isActive } from "./host-run.ts";
+import type { Play, Task } from "./model.ts";
+import { batches, mapLimit } from "./pool.ts";
+import { Remote } from "./remote.ts";
+import { privilegeFor, runTask, type TaskOutcome } from "./task.ts";
+import { mergeVars } from "./vars.ts";
+
+export interface RunHost {
+  name: string;
+  settings: ConnectionSettings;
+  vars: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  check: boolean;
+  diff: boolean;
+  forks: number;
+  extraVars: Record<string, unknown>;
+  tags?: string[];
+  skipTags?: string[];
+  reporter: Reporter;
+  /** Resolve a play's `hosts:` pattern to inventory host names (in inventory order). */
+  selectHosts(pattern: string): string[];
+  /** Redact secrets from a diff for this host (engine applies it to everything it reports). */
+  redactDiff(host: HostRun, diff: Diff): Diff;
+  redactText(host: HostRun, text: string): string;
+  /** Injectable for tests; defaults to ssh2 / local. */
+  connect?(settings: ConnectionSettings): Promise<Connection>;
+}
+
+export interface RunSummary {
+  hosts: Record<string, HostRun>;
+  ok: boolean;
+}
+
+const defaultConnect = (s: ConnectionSettings): Promise<Connection> =>
+  s.connection === "local" ? Promise.resolve(new LocalConnection(s.name)) : connectSsh(s);
+
+export async function runPlays(
+  source: string,
+  plays: Play[],
+  inventory: RunHost[],
+  opts: RunOptions,
+): Promise<RunSummary> {
+  const started = Date.now();
+  const byName = new Map(inventory.map((h) => [h.name, h]));
+  const runs = new Map<string, HostRun>();
+  const emit = (e: RunEvent) => opts.reporter.emit(e);
+  emit({
+    type: "run_start",
+    source,
+    hosts: inventory.length,
+    check: opts.check,
+    time: new Date().toISOString(),
+  });
+
+  const hostRun = (name: string): HostRun => {
+    let h = runs.get(name);
+    if (!h) {
+      const inv = byName.get(name)!;
+      h = {
+        name,
+        remote: null,
+        become: inv.settings.become,
+        becomeUser: inv.settings.becomeUser,
+        inventoryVars: inv.vars,
+        facts: null,
+        registered: {},
+        pendingHandlers: [],
+        failed: false,
+        unreachable: false,
+        counts: emptyCounts(),
+        secrets: new Map(),
+      };
+      runs.set(name, h);
+    }
+    return h;
+  };
+
+  try {
+    for (const play of plays) {
+      const names = opts.selectHosts(play.hosts);
+      emit({ type: "play_start", play: play.name, hosts: names });
+      if (names.length === 0) {
+        emit({ type: "warning", msg: `play '${play.name}': no hosts match '${play.hosts}'` });
+        continue;
+      }
+      const hosts = names.map(hostRun);
+      let failedSoFar = 0;
+      for (const batch of batches(hosts, play.serial)) {
+        const active = batch.filter(isActive);
+        await mapLimit(active, opts.forks, (h) => prepareHost(h, byName.get(h.name)!, play, opts));
+        await runPlayOnBatch(play, batch, opts);
+        failedSoFar += batch.filter((h) => !isActive(h)).length;
+        if (play.anyErrorsFatal && failedSoFar > 0) break;
+        if (
+          play.maxFailPercentage !== undefined && (failedSoFar * 100) / hosts.length > play.maxFailPercentage
+        ) {
+          emit({
+            type: "warning",
+            msg: `play '${play.name}': more than ${play.maxFailPercentage}% of hosts failed; stopping`,
+          });
+          break;
+        }
+      }
+    }
+  } finally {
+    await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
+  }
+  const recapHosts = Object.fromEntries(
+    inventory.filter((h) => runs.has(h.name)).map((h) => [h.name, runs.get(h.name)!.counts]),
+  );
+  emit({ type: "recap", hosts: recapHosts, durationMs: Date.now() - started });
+  const all = Object.fromEntries(runs);
+  return { hosts: all, ok: [...runs.values()].every(isActive) };
+}
+
+/** Connect once per run and gather facts once per play (one round trip, also reads pending handlers). */
+async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOptions): Promise<void> {
+  try {
+    if (!h.remote) {
+      const conn = await (opts.connect ?? defaultConnect)(inv.settings);
+      h.remote = new Remote(conn, inv.settings.user);
+    }
+    const privilege = { become: play.become ?? h.become, becomeUser: play.becomeUser ?? h.becomeUser };
+    const r = await h.remote.run(hostFactsScript, privilege);
+    if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
+    h.facts = parseHostFacts(r.stdout);
+    for (const name of h.facts.pending_handlers) {
+      if (!h.pendingHandlers.includes(name)) h.pendingHandlers.push(name);
+    }
+  } catch (e) {
+    markUnreachable(h, e, "connect", opts);
+  }
+}
+
+function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions): void {
+  h.unreachable = true;
+  h.counts.unreachable++;
+  const err = e as { message?: string; hint?: string };
+  const msg = (err.message ?? String(e)) + (err.hint ? `\n  hint: ${err.hint}` : "");
+  opts.reporter.emit({ type: "task_result", host: h.name, task, status: "unreachable", msg, durationMs: 0 });
+}
+
+function selectedByTags(task: Task, opts: RunOptions): boolean {
+  const tags = task.keywords.tags ?? [];
+  if (tags.includes("never") && !(opts.tags ?? []).some((t) => tags.includes(t))) return false;
+  if (opts.skipTags?.some((t) => tags.includes(t))) return false;
+  if (!opts.tags || opts.tags.length === 0 || tags.includes("always")) return true;
+  return opts.tags.some((t) => tags.includes(t) || (t === "untagged" && tags.length === 0) || t === "all");
+}
+
+async function runPlayOnBatch(play: Play, batch: HostRun[], opts: RunOptions): Promise<void> {
+  for (const task of play.tasks) {
+    if (!selectedByTags(task, opts)) continue;
+    const active = batch.filter(isActive);
+    if (active.length === 0) return;
+    opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
+    await mapLimit(active, opts.forks, (h) => runTaskOnHost(play, task, h, opts));
+  }
+  await runHandlers(play, batch, opts);
+}
+
+function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<string, unknown> {
+  return mergeVars({
+    roleDefaults: task.roleDefaults,
+    inventory: h.inventoryVars,
+    facts: h.facts ?? undefined,
+    play: play.vars,
+    roleVars: task.roleVars,
+    registered: h.registered,
+    task: task.keywords.vars,
+    extra: opts.extraVars,
+    magic: { inventory_hostname: h.name, check_mode: opts.check, ansible_check_mode: opts.check },
+  });
+}
+
+async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOptions): Promise<void> {
+  const started = Date.now();
+  let outcomes: TaskOutcome[];
+  try {
+    outcomes = await runTask(
+      task,
+      h,
+      { check: opts.check, vars: varsFor(play, task, h, opts), where: "" },
+      privilegeFor(task, h, play.become, play.becomeUser),
+    );
+  } catch (e) {
+    if (e instanceof UnreachableError) return markUnreachable(h, e, task.name, opts);
+    if (e instanceof UserError) {
+      outcomes = [{ status: "failed", msg: e.message + (e.hint ? `\n  hint: ${e.hint}` : ""), result: {} }];
+    } else throw e;
+  }
+  const durationMs = Date.now() - started;
+  for (const o of outcomes) {
+    opts.reporter.emit({
+      type: "task_result",
+      host: h.name,
+      task: task.name,
+      status: o.status,
+      reason: o.reason,
+      msg: o.msg === undefined || task.keywords.no_log
+        ? (o.msg && "(output hidden by no_log)")
+        : opts.redactText(h, o.msg),
+      item: task.keywords.no_log ? undefined : o.item,
+      diffs: opts.diff && !task.keywords.no_log ? o.diffs?.map((d) => opts.redactDiff(h, d)) : undefined,
+      durationMs,
+      check: opts.check || undefined,
+    });
+  }
+  // One count per task per host: the worst outcome over its loop items.
+  const failed = outcomes.some((o) => o.status === "failed" && !o.ignored);
+  const changed = outcomes.some((o) => o.status === "changed");
+  const skipped = outcomes.every((o) => o.status === "skipped");
+  if (failed) {
+    h.failed = true;
+    h.counts.failed++;
+  } else if (changed) h.counts.changed++;
+  else if (skipped) h.counts.skipped++;
+  else h.counts.ok++;
+  if (changed && task.keywords.notify?.length) await notify(h, task.keywords.notify, opts);
+}
+
+/** Remember notifications on the host at once, so a later failure cannot lose them. */
+async function notify(h: HostRun, names: string[], opts: RunOptions): Promise<void> {
+  const fresh = names.filter((n) => !h.pendingHandlers.includes(n));
+  if (fresh.length === 0) return;
+  h.pendingHandlers.push(...fresh);
+  if (!opts.check) await persistPending(h);
+}
+
+async function persistPending(h: HostRun): Promise<void> {
+  const { command, stdin } = savePendingCommand(h.pendingHandlers);
+  try {
+    await h.remote!.run(command, { become: h.become, becomeUser: h.becomeUser }, stdin);
+  } catch {
+    // Unreachable now: the next task on this host reports it.
+  }
+}
+
+const answersTo = (handler: Task, name: string) =>
+  handler.name === name || (handler.keywords.listen ?? []).includes(name);
+
+async function runHandlers(play: Play, batch: HostRun[], opts: RunOptions): Promise<void> {
+  for (const handler of play.handlers) {
+    const hosts = batch.filter((h) => isActive(h) && h.pendingHandlers.some((n) => answersTo(handler, n)));
+    if (hosts.length === 0) continue;
+    opts.reporter.emit({ type: "task_start", play: play.name, task: handler.name, handler: true });
+    await mapLimit(hosts, opts.forks, async (h) => {
+      await runTaskOnHost(play, handler, h, opts);
+      if (isActive(h)) {
+        h.pendingHandlers = h.pendingHandlers.filter((n) => !answersTo(handler, n));
+        if (!opts.check) await persistPending(h);
+      }
+    });
+  }
+}

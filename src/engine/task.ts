@@ -1,0 +1,205 @@
+/**
+ * Runs one task on one host: when → loop → render args → validate → probe (one round trip) → plan →
+ * (apply unless check) → changed_when/failed_when → register → notify. The plan is the same in check
+ * and apply, so a dry run reports exactly what apply would do.
+ */
+import { UserError } from "../core/types.ts";
+import { modules } from "../modules/index.ts";
+import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
+import type { TaskStatus } from "../output/events.ts";
+import { evaluateCondition } from "../vars/expression.ts";
+import { renderDeep, renderText } from "../vars/template.ts";
+import type { HostRun } from "./host-run.ts";
+import type { Task } from "./model.ts";
+import { type Privilege, StepFailed } from "./remote.ts";
+import { UnreachableError } from "../connection/ssh.ts";
+import { readLocalFile } from "./local-files.ts";
+
+export interface TaskOutcome {
+  status: TaskStatus;
+  reason?: string;
+  msg?: string;
+  item?: unknown;
+  diffs?: Diff[];
+  /** Failure was ignored (ignore_errors): counted as ok, host goes on. */
+  ignored?: boolean;
+  result: Record<string, unknown>;
+}
+
+export interface TaskEnv {
+  check: boolean;
+  /** Variables for this task on this host, before loop items. */
+  vars: Record<string, unknown>;
+  where: string;
+}
+
+const whereOf = (t: Task) => `${t.source.file}:${t.source.line}:${t.source.col}`;
+
+export function privilegeFor(
+  task: Task,
+  host: HostRun,
+  playBecome?: boolean,
+  playBecomeUser?: string,
+): Privilege {
+  return {
+    become: task.keywords.become ?? playBecome ?? host.become,
+    becomeUser: task.keywords.become_user ?? playBecomeUser ?? host.becomeUser,
+  };
+}
+
+/** Expand `loop` into items (rendered), or a single undefined item. */
+function loopItems(task: Task, vars: Record<string, unknown>): unknown[] | null {
+  const loop = task.keywords.loop;
+  if (loop === undefined) return null;
+  const rendered = renderDeep(loop, vars, `${whereOf(task)} loop`);
+  if (!Array.isArray(rendered)) {
+    throw new UserError(`${whereOf(task)} loop: expected a list, got ${typeof rendered}`);
+  }
+  return rendered;
+}
+
+export async function runTask(
+  task: Task,
+  host: HostRun,
+  env: TaskEnv,
+  privilege: Privilege,
+): Promise<TaskOutcome[]> {
+  const items = loopItems(task, env.vars);
+  if (items === null) return [await runOnce(task, host, env, privilege, env.vars, undefined)];
+  const loopVar = task.keywords.loop_var ?? "item";
+  const outcomes: TaskOutcome[] = [];
+  for (const item of items) {
+    const vars = { ...env.vars, [loopVar]: item };
+    const outcome = await runOnce(task, host, env, privilege, vars, item);
+    outcomes.push(outcome);
+    if (outcome.status === "failed" && !outcome.ignored) break;
+  }
+  if (task.keywords.register) {
+    host.registered[task.keywords.register] = {
+      changed: outcomes.some((o) => o.status === "changed"),
+      failed: outcomes.some((o) => o.status === "failed" && !o.ignored),
+      skipped: outcomes.every((o) => o.status === "skipped"),
+      results: outcomes.map((o) => ({ ...o.result, item: o.item })),
+    };
+  }
+  return outcomes;
+}
+
+async function runOnce(
+  task: Task,
+  host: HostRun,
+  env: TaskEnv,
+  privilege: Privilege,
+  vars: Record<string, unknown>,
+  item: unknown,
+): Promise<TaskOutcome> {
+  const where = whereOf(task);
+  if (task.keywords.when !== undefined && !evaluateCondition(task.keywords.when, vars, `${where} when`)) {
+    const result = { changed: false, skipped: true, skip_reason: "condition was false" };
+    if (task.keywords.register && item === undefined) host.registered[task.keywords.register] = result;
+    return { status: "skipped", reason: "condition was false", item, result };
+  }
+  const mod = modules[task.module];
+  if (!mod) throw new UserError(`${where}: unknown module '${task.module}'`);
+
+  const rawArgs = renderDeep(task.args, vars, `${where} ${task.module}`);
+  const parsed = mod.args.safeParse(rawArgs);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UserError(
+      `${where} ${task.module}/${issue.path.join("/")}: ${issue.message} (after templating)`,
+    );
+  }
+  const ctx: ModuleContext = {
+    check: env.check,
+    host: host.facts!,
+    readLocalFile: (path, kind) => readLocalFile(path, kind, task),
+    renderTemplate: (text, source) => renderText(text, vars, source),
+  };
+
+  let plan: Plan;
+  const remote = host.remote!;
+  try {
+    const probe = mod.probe(parsed.data, ctx);
+    const facts = probe ? await remote.probe(probe, privilege) : undefined;
+    plan = mod.plan(parsed.data, facts, ctx);
+  } catch (e) {
+    if (e instanceof UnreachableError || e instanceof UserError) throw e;
+    return failure(e, item);
+  }
+
+  let result: Record<string, unknown> = { changed: plan.changed, ...plan.result };
+  if (!env.check) {
+    try {
+      const outputs = [];
+      for (const step of plan.steps) {
+        const out = await remote.apply(step, privilege);
+        if (out) outputs.push(out);
+      }
+      if (mod.resultFrom) result = { ...result, ...mod.resultFrom(outputs) };
+    } catch (e) {
+      if (e instanceof UnreachableError) throw e;
+      const fail = failure(e, item);
+      if (e instanceof StepFailed) {
+        fail.result = {
+          ...result,
+          rc: e.result.exitCode,
+          stdout: e.result.stdout,
+          stderr: e.result.stderr,
+          failed: true,
+        };
+      }
+      return finish(task, host, fail, vars, where);
+    }
+  }
+  const failed = result.failed === true;
+  const outcome: TaskOutcome = {
+    status: failed ? "failed" : plan.changed ? "changed" : "ok",
+    reason: plan.reason,
+    msg: failed ? describeFailure(result) : undefined,
+    item,
+    diffs: plan.diffs,
+    result: { ...result, failed },
+  };
+  return finish(task, host, outcome, vars, where);
+}
+
+/** Apply changed_when / failed_when / ignore_errors, then register. */
+function finish(
+  task: Task,
+  host: HostRun,
+  outcome: TaskOutcome,
+  vars: Record<string, unknown>,
+  where: string,
+): TaskOutcome {
+  const k = task.keywords;
+  const name = k.register;
+  const scope = name ? { ...vars, [name]: outcome.result } : { ...vars, result: outcome.result };
+  if (k.changed_when !== undefined && outcome.status !== "failed") {
+    const changed = evaluateCondition(k.changed_when, scope, `${where} changed_when`);
+    outcome.status = changed ? "changed" : "ok";
+    outcome.result.changed = changed;
+  }
+  if (k.failed_when !== undefined) {
+    const failed = evaluateCondition(k.failed_when, scope, `${where} failed_when`);
+    if (failed && outcome.status !== "failed") {
+      outcome.msg = `failed_when condition is true: ${String(k.failed_when)}`;
+    }
+    if (!failed && outcome.status === "failed") outcome.status = outcome.result.changed ? "changed" : "ok";
+    else if (failed) outcome.status = "failed";
+    outcome.result.failed = failed;
+  }
+  if (outcome.status === "failed" && k.ignore_errors) outcome.ignored = true;
+  if (name && outcome.item === undefined) host.registered[name] = outcome.result;
+  return outcome;
+}
+
+function failure(e: unknown, item: unknown): TaskOutcome {
+  const msg = e instanceof Error ? e.message : String(e);
+  return { status: "failed", msg, item, result: { changed: false, failed: true, msg } };
+}
+
+function describeFailure(result: Record<string, unknown>): string {
+  const tail = String(result.stderr || result.stdout || "").trim().split("\n").slice(-5).join("\n");
+  return `non-zero exit code ${result.rc ?? "?"}${tail ? `: ${tail}` : ""}`;
+}
