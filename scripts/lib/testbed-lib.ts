@@ -1,0 +1,86 @@
+/**
+ * The testbed as a whole: `up` (images, containers, keys, inventory), `down`, `status`. This module is
+ * the public API; the CLI (scripts/testbed.ts) and the e2e harness (test/e2e/testbed.ts) both use it.
+ */
+import { $ } from "zx";
+import { ensureImages } from "./testbed-image.ts";
+import {
+  authorizeKey,
+  ensureHost,
+  hostFor,
+  hostIndex,
+  type HostStatus,
+  listHosts,
+  removeHost,
+  type TestbedHost,
+  waitSystemReady,
+} from "./testbed-hosts.ts";
+import { writeInventory, writeKnownHosts } from "./testbed-inventory.ts";
+import { log, testbedPaths } from "./testbed-paths.ts";
+import { ensureKey, waitSsh } from "./testbed-ssh.ts";
+
+export * from "./testbed-hosts.ts";
+export { ensureImage, ensureImages, recipeHash } from "./testbed-image.ts";
+export { inventoryText, knownHostsText, writeInventory, writeKnownHosts } from "./testbed-inventory.ts";
+export { type Codename, CODENAMES, testbedPaths } from "./testbed-paths.ts";
+export { ensureKey, sshArgs, type SshOptions, sshRun, waitSsh } from "./testbed-ssh.ts";
+
+export interface Testbed {
+  inventoryPath: string;
+  hosts: TestbedHost[];
+  keyPath: string;
+  knownHostsPath: string;
+}
+
+async function requireDocker(): Promise<void> {
+  const r = await $`docker info --format {{.ServerVersion}}`.quiet().nothrow();
+  if (r.exitCode !== 0) {
+    throw new Error(`testbed: docker is not usable (start dockerd first): ${r.stderr.trim()}`);
+  }
+}
+
+/**
+ * Brings up exactly `count` hosts (lago-tb-1..count, alternating bookworm/trixie). Running hosts on the
+ * current image are kept as they are; hosts numbered above `count` are removed. Idempotent.
+ */
+export async function up(count = 3): Promise<Testbed> {
+  if (!Number.isInteger(count) || count < 1 || count > 50) {
+    throw new Error(`testbed: bad host count ${count}`);
+  }
+  await requireDocker();
+  const paths = testbedPaths();
+  const publicKey = await ensureKey(paths.keyPath);
+  const hosts = Array.from({ length: count }, (_, i) => hostFor(i + 1));
+  await ensureImages(hosts.map((h) => h.codename));
+
+  const extra = (await listHosts()).filter((h) => hostIndex(h.name) > count);
+  await Promise.all(extra.map((h) => removeHost(h.name)));
+
+  await Promise.all(hosts.map(async (h) => {
+    const how = await ensureHost(h);
+    await authorizeKey(h.name, publicKey);
+    await waitSystemReady(h.name);
+    log(`${h.name} (${h.codename}) on 127.0.0.1:${h.port}: ${how}`);
+  }));
+
+  await writeKnownHosts(hosts, paths.knownHostsPath);
+  writeInventory(hosts, paths);
+  await Promise.all(hosts.map((h) => waitSsh(h, paths)));
+  return {
+    inventoryPath: paths.inventoryPath,
+    hosts,
+    keyPath: paths.keyPath,
+    knownHostsPath: paths.knownHostsPath,
+  };
+}
+
+/** Removes the testbed's containers (by label) and nothing else: images and caches stay. */
+export async function down(): Promise<string[]> {
+  const hosts = await listHosts();
+  await Promise.all(hosts.map((h) => removeHost(h.name)));
+  return hosts.map((h) => h.name);
+}
+
+export async function status(): Promise<HostStatus[]> {
+  return await listHosts();
+}

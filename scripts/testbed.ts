@@ -1,0 +1,47 @@
+/**
+ * Real test hosts: `testbed up [N]`, `testbed down`, `testbed status`. See docs/testbed.md.
+ * Node: `npm run testbed -- up 3` (built to dist/); Deno: `npx deno run -A scripts/testbed.ts up 3`.
+ */
+import process from "node:process";
+import { down, status, up } from "./lib/testbed-lib.ts";
+
+const USAGE = "usage: testbed up [N] | down | status";
+
+async function main(args: string[]): Promise<number> {
+  const [command, countArg] = args;
+  const started = Date.now();
+  const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+  switch (command) {
+    case "up": {
+      const count = countArg === undefined ? 3 : Number(countArg);
+      const tb = await up(count);
+      for (const h of tb.hosts) console.log(`${h.name}\t${h.codename}\t127.0.0.1:${h.port}`);
+      console.log(`inventory: ${tb.inventoryPath}`);
+      console.log(`known_hosts: ${tb.knownHostsPath}`);
+      console.log(`key: ${tb.keyPath}`);
+      console.log(`up ${count} in ${elapsed()}`);
+      return 0;
+    }
+    case "down": {
+      const removed = await down();
+      console.log(removed.length ? `removed ${removed.join(" ")}` : "no testbed hosts");
+      return 0;
+    }
+    case "status": {
+      const hosts = await status();
+      if (!hosts.length) console.log("no testbed hosts");
+      for (const h of hosts) console.log(`${h.name}\t${h.codename}\t127.0.0.1:${h.port}\t${h.state}`);
+      return 0;
+    }
+    default:
+      console.error(USAGE);
+      return 2;
+  }
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (e) {
+  console.error(`testbed: ${e instanceof Error ? e.message : String(e)}`);
+  process.exitCode = 1;
+}
