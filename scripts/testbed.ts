@@ -5,16 +5,17 @@
 import process from "node:process";
 import { down, status, up } from "./lib/testbed-lib.ts";
 
-const USAGE = "usage: testbed up [N] | down | status";
+const USAGE = "usage: testbed up [N] [--fresh] | down | status";
 
 async function main(args: string[]): Promise<number> {
-  const [command, countArg] = args;
+  const fresh = args.includes("--fresh");
+  const [command, countArg] = args.filter((a) => a !== "--fresh");
   const started = Date.now();
   const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
   switch (command) {
     case "up": {
       const count = countArg === undefined ? 3 : Number(countArg);
-      const tb = await up(count);
+      const tb = await up(count, { fresh });
       for (const h of tb.hosts) console.log(`${h.name}\t${h.codename}\t127.0.0.1:${h.port}`);
       console.log(`inventory: ${tb.inventoryPath}`);
       console.log(`known_hosts: ${tb.knownHostsPath}`);

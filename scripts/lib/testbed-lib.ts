@@ -39,11 +39,16 @@ async function requireDocker(): Promise<void> {
   }
 }
 
+export interface UpOptions {
+  /** Recreate every host from its image, for tests that need pristine hosts (a few seconds more). */
+  fresh?: boolean;
+}
+
 /**
  * Brings up exactly `count` hosts (lago-tb-1..count, alternating bookworm/trixie). Running hosts on the
- * current image are kept as they are; hosts numbered above `count` are removed. Idempotent.
+ * current image are kept as they are (unless `fresh`); hosts numbered above `count` are removed.
  */
-export async function up(count = 3): Promise<Testbed> {
+export async function up(count = 3, opts: UpOptions = {}): Promise<Testbed> {
   if (!Number.isInteger(count) || count < 1 || count > 50) {
     throw new Error(`testbed: bad host count ${count}`);
   }
@@ -53,8 +58,8 @@ export async function up(count = 3): Promise<Testbed> {
   const hosts = Array.from({ length: count }, (_, i) => hostFor(i + 1));
   await ensureImages(hosts.map((h) => h.codename));
 
-  const extra = (await listHosts()).filter((h) => hostIndex(h.name) > count);
-  await Promise.all(extra.map((h) => removeHost(h.name)));
+  const stale = (await listHosts()).filter((h) => opts.fresh || hostIndex(h.name) > count);
+  await Promise.all(stale.map((h) => removeHost(h.name)));
 
   await Promise.all(hosts.map(async (h) => {
     const how = await ensureHost(h);

@@ -1,0 +1,50 @@
+/**
+ * Harness for e2e tests against the real testbed hosts (docs/testbed.md). Call `useTestbed(n)` in
+ * `beforeAll`: it builds images on first use and is cheap when the hosts are already up.
+ */
+import {
+  type Testbed,
+  type TestbedHost,
+  up,
+  type UpOptions,
+  writeKnownHosts,
+} from "../../scripts/lib/testbed-lib.ts";
+import { pauseHost, startHost, stopHost, unpauseHost } from "../../scripts/lib/testbed-lib.ts";
+
+export * from "../../scripts/lib/testbed-lib.ts";
+
+/** Up to date hosts lago-tb-1..count; pass `{ fresh: true }` when a test needs pristine hosts. */
+export async function useTestbed(count = 3, opts: UpOptions = {}): Promise<Testbed> {
+  return await up(count, opts);
+}
+
+export function hostNamed(tb: Testbed, name: string): TestbedHost {
+  const host = tb.hosts.find((h) => h.name === name);
+  if (!host) throw new Error(`no testbed host ${name} (have ${tb.hosts.map((h) => h.name).join(", ")})`);
+  return host;
+}
+
+/** Runs `fn` while the host is stopped (connection refused), and starts it again afterwards. */
+export async function withHostStopped<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  await stopHost(name);
+  try {
+    return await fn();
+  } finally {
+    await startHost(name);
+  }
+}
+
+/** Runs `fn` while the host is frozen (TCP accepted, no SSH banner), and thaws it afterwards. */
+export async function withHostPaused<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  await pauseHost(name);
+  try {
+    return await fn();
+  } finally {
+    await unpauseHost(name);
+  }
+}
+
+/** After a host-key test: record the hosts' current keys again so later tests can connect. */
+export async function restoreKnownHosts(tb: Testbed): Promise<void> {
+  await writeKnownHosts(tb.hosts, tb.knownHostsPath);
+}
