@@ -1,6 +1,7 @@
 /**
  * Shape of a module fixture table: each case gives args and the probe's parsed facts, and expects
- * either a plan (changed, reason substring, steps rendered as shell text) or an argument error.
+ * either a plan (changed, reason substring, steps rendered as shell text) or an error: an argument
+ * error when the arguments are invalid, else an error `plan` throws (a UserError about the host state).
  */
 import type { HostFacts } from "../../../src/core/types.ts";
 

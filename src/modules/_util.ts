@@ -1,0 +1,34 @@
+/** Small helpers shared by the core modules (private: not a module, not registered). */
+import { z } from "zod";
+import type { ExecResult } from "../core/types.ts";
+import { UserError } from "../core/types.ts";
+import type { ModuleContext, Plan, Step } from "./types.ts";
+
+/** An absolute path on the host (relative paths would depend on the login directory). */
+export const absPath = () =>
+  z.string().regex(/^\//, { error: "should be an absolute path (starting with /)" });
+
+/** A probe whose command failed: one message with the last lines of its error output. */
+export function probeFailed(what: string, r: ExecResult): UserError {
+  const detail = (r.stderr.trim() || r.stdout.trim()).split("\n").slice(-3).join("; ");
+  return new UserError(
+    `${what}: reading the host state failed (exit ${r.exitCode})${detail ? `: ${detail}` : ""}`,
+  );
+}
+
+/**
+ * Something an earlier task may still create (a unit a package installs, a directory, a file a command
+ * writes): in check mode that earlier task did not run, so report a change instead of failing.
+ */
+export function notYet(
+  ctx: ModuleContext,
+  error: string,
+  hint: string,
+  wouldReason: string,
+  steps: Step[] = [],
+): Plan {
+  if (!ctx.check) throw new UserError(error, hint);
+  return { changed: true, reason: wouldReason, steps };
+}
+
+export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
