@@ -4,7 +4,16 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
-import { type Codename, codenameOf, hostName, imageName, LABEL, log, portOf } from "./testbed-paths.ts";
+import {
+  type Codename,
+  codenameOf,
+  hostIndex,
+  hostName,
+  imageName,
+  LABEL,
+  log,
+  portOf,
+} from "./testbed-paths.ts";
 
 export interface TestbedHost {
   name: string;
@@ -50,17 +59,15 @@ const RUN_FLAGS = [
   "container=docker",
 ];
 
-/** All testbed containers, whatever their state, ordered by index. */
+/** This testbed's containers (see LAGO_TESTBED_PREFIX), whatever their state, ordered by index. */
 export async function listHosts(): Promise<HostStatus[]> {
   const format = `{{.Names}}\t{{.State}}\t{{.Label "${LABEL}.codename"}}\t{{.Label "${LABEL}.port"}}`;
   const r = await $`docker ps -a --filter ${`label=${LABEL}=host`} --format ${format}`.quiet();
   return r.stdout.split("\n").filter(Boolean).map((line) => {
     const [name, state, codename, port] = line.split("\t");
     return { name, state, codename: codename as Codename, port: Number(port) };
-  }).sort((a, b) => hostIndex(a.name) - hostIndex(b.name));
+  }).filter((h) => hostIndex(h.name) !== null).sort((a, b) => hostIndex(a.name)! - hostIndex(b.name)!);
 }
-
-export const hostIndex = (name: string): number => Number(name.slice(name.lastIndexOf("-") + 1));
 
 async function inspect(name: string): Promise<{ state: string; image: string; port: string } | null> {
   const format = `{{.State.Status}}\t{{.Image}}\t{{index .Config.Labels "${LABEL}.port"}}`;
@@ -167,12 +174,16 @@ export async function readFileIn(name: string, path: string): Promise<string> {
   return (await execIn(name, ["cat", path])).stdout;
 }
 
-/** Authorizes the testbed key for root and deploy; done on every `up`, so a new key pair just works. */
+/**
+ * Authorizes a key for root and deploy; done on every `up`, so a new key pair just works. Keys are
+ * added, not replaced: clones of the repository (each with its own key) may share the hosts.
+ */
 export async function authorizeKey(name: string, publicKey: string): Promise<void> {
   const script = `set -e
 for home in /root /home/deploy; do
   install -d -m 700 "$home/.ssh"
-  printf '%s\\n' "$1" > "$home/.ssh/authorized_keys"
+  touch "$home/.ssh/authorized_keys"
+  grep -qxF "$1" "$home/.ssh/authorized_keys" || printf '%s\\n' "$1" >> "$home/.ssh/authorized_keys"
   chmod 600 "$home/.ssh/authorized_keys"
 done
 chown -R deploy:deploy /home/deploy/.ssh`;

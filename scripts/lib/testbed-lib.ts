@@ -8,7 +8,6 @@ import {
   authorizeKey,
   ensureHost,
   hostFor,
-  hostIndex,
   type HostStatus,
   listHosts,
   removeHost,
@@ -16,13 +15,13 @@ import {
   waitSystemReady,
 } from "./testbed-hosts.ts";
 import { writeInventory, writeKnownHosts } from "./testbed-inventory.ts";
-import { log, testbedPaths } from "./testbed-paths.ts";
+import { hostIndex, log, testbedPaths } from "./testbed-paths.ts";
 import { ensureKey, waitSsh } from "./testbed-ssh.ts";
 
 export * from "./testbed-hosts.ts";
 export { ensureImage, ensureImages, recipeHash } from "./testbed-image.ts";
 export { inventoryText, knownHostsText, writeInventory, writeKnownHosts } from "./testbed-inventory.ts";
-export { type Codename, CODENAMES, testbedPaths } from "./testbed-paths.ts";
+export { type Codename, CODENAMES, hostName, testbedPaths } from "./testbed-paths.ts";
 export { ensureKey, sshArgs, type SshOptions, sshRun, waitSsh } from "./testbed-ssh.ts";
 
 export interface Testbed {
@@ -58,7 +57,7 @@ export async function up(count = 3, opts: UpOptions = {}): Promise<Testbed> {
   const hosts = Array.from({ length: count }, (_, i) => hostFor(i + 1));
   await ensureImages(hosts.map((h) => h.codename));
 
-  const stale = (await listHosts()).filter((h) => opts.fresh || hostIndex(h.name) > count);
+  const stale = (await listHosts()).filter((h) => opts.fresh || hostIndex(h.name)! > count);
   await Promise.all(stale.map((h) => removeHost(h.name)));
 
   await Promise.all(hosts.map(async (h) => {

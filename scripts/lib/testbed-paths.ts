@@ -10,13 +10,23 @@ import { fileURLToPath } from "node:url";
 export const CODENAMES = ["bookworm", "trixie"] as const;
 export type Codename = typeof CODENAMES[number];
 
-/** Containers are `lago-tb-1..N`; each carries this label so `down` removes ours and nothing else. */
-export const HOST_PREFIX = "lago-tb-";
+/** Each container carries this label so `down` removes ours and nothing else. */
 export const LABEL = "lago.testbed";
 export const IMAGE_REPO = "lago-testbed";
 
+/**
+ * Containers are `lago-tb-1..N`. A second, separate testbed on the same machine (a CI run beside a
+ * developer's) sets LAGO_TESTBED_PREFIX and LAGO_TESTBED_PORT_BASE.
+ */
+export const hostPrefix = (): string => process.env.LAGO_TESTBED_PREFIX ?? "lago-tb-";
+
 export const imageName = (codename: Codename): string => `${IMAGE_REPO}:${codename}`;
-export const hostName = (index: number): string => `${HOST_PREFIX}${index}`;
+export const hostName = (index: number): string => `${hostPrefix()}${index}`;
+/** The index of one of this testbed's hosts, or null for any other name. */
+export function hostIndex(name: string): number | null {
+  const rest = name.startsWith(hostPrefix()) ? name.slice(hostPrefix().length) : "";
+  return /^[1-9][0-9]*$/.test(rest) ? Number(rest) : null;
+}
 /** Hosts alternate bookworm, trixie, bookworm, ... so any N >= 2 covers both releases. */
 export const codenameOf = (index: number): Codename => CODENAMES[(index - 1) % CODENAMES.length];
 

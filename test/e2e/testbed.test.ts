@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import {
   execIn,
   fileMtime,
+  hostName,
   hostNamed,
   regenerateHostKeys,
   restoreKnownHosts,
@@ -26,9 +27,9 @@ beforeAll(async () => {
 describe("testbed", () => {
   it("brings up three hosts alternating Debian 12 and 13", () => {
     expect(tb.hosts.map((h) => [h.name, h.codename])).toEqual([
-      ["lago-tb-1", "bookworm"],
-      ["lago-tb-2", "trixie"],
-      ["lago-tb-3", "bookworm"],
+      [hostName(1), "bookworm"],
+      [hostName(2), "trixie"],
+      [hostName(3), "bookworm"],
     ]);
   });
 
@@ -64,7 +65,7 @@ describe("testbed", () => {
   });
 
   it("execs in a host and reads file mtimes", async () => {
-    const h = hostNamed(tb, "lago-tb-3");
+    const h = hostNamed(tb, hostName(3));
     await execIn(h.name, "echo one > /tmp/lago-mtime && touch -d @1700000000.5 /tmp/lago-mtime");
     expect(await fileMtime(h.name, "/tmp/lago-mtime")).toBe(1700000000500);
     expect(await fileMtime(h.name, "/tmp/does-not-exist")).toBeNull();
@@ -73,7 +74,7 @@ describe("testbed", () => {
   });
 
   it("a changed host key is refused until known_hosts is refreshed", async () => {
-    const h = hostNamed(tb, "lago-tb-3");
+    const h = hostNamed(tb, hostName(3));
     await regenerateHostKeys(h.name);
     try {
       const r = await sshRun(h, "true");
@@ -86,7 +87,7 @@ describe("testbed", () => {
   });
 
   it("a stopped host is unreachable and comes back", async () => {
-    const h = hostNamed(tb, "lago-tb-3");
+    const h = hostNamed(tb, hostName(3));
     await withHostStopped(h.name, async () => {
       const r = await sshRun(h, "true");
       expect(r.exitCode).toBe(255);
