@@ -1,0 +1,262 @@
+/**
+ * Playbooks and roles: reads a playbook, the roles it uses (`roles/NAME/{tasks,handlers,defaults,vars}/
+ * main.yml`) and its vars_files, validates all of them, then normalises every task into
+ * `{ name, module, args, keywords, source, role? }` (src/engine/model.ts). Every problem in every
+ * file is reported at once, before any host is contacted.
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
+import type { z } from "zod";
+import { modules as defaultRegistry } from "../modules/index.ts";
+import { cwd } from "../runtime.ts";
+import { isTemplated } from "../vars/template.ts";
+import { checkPattern } from "./inventory.ts";
+import type { FileKind, ModuleRegistry } from "./json-schema.ts";
+import type { Inventory, Play, Playbook, RoleRef, Task, TaskKeywords, Vars } from "./model.ts";
+import { displayPath, Problems } from "./problems.ts";
+import type { handlerKeywords, playSchema } from "./schema.ts";
+import { didYouMean } from "./suggest.ts";
+import { problemAt, readValid, validateDocument } from "./validate.ts";
+import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
+
+export interface PlaybookOptions {
+  /** Directories searched for roles before `roles/` beside the playbook and `roles/` in the working directory. */
+  rolesPath?: string[];
+  /** When given, every play's `hosts:` pattern is checked against it. */
+  inventory?: Inventory;
+  /** Module registry (default: all modules). */
+  modules?: ModuleRegistry;
+}
+
+type RawPlay = z.input<typeof playSchema>;
+type RawTask = z.input<typeof handlerKeywords> & Record<string, unknown>;
+type RoleEntry = Exclude<NonNullable<RawPlay["roles"]>[number], string>;
+
+interface LoadedRole {
+  ref: RoleRef;
+  tasks?: YamlFile;
+  handlers?: YamlFile;
+  defaults: Vars;
+  vars: Vars;
+}
+
+/** A task's `notify`, kept to check that some handler answers it. */
+interface Notify {
+  names: string[];
+  doc: YamlFile;
+  kind: FileKind;
+  path: KeyPath;
+}
+
+/** Load and validate a playbook with its roles and vars_files. Throws one ConfigError listing every problem. */
+export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playbook {
+  const registry = options.modules ?? defaultRegistry;
+  const problems = new Problems();
+  const doc = problems.try(() => readYaml(path));
+  if (!doc) return problems.throwIfAny() as never;
+  problems.list.push(...validateDocument(doc, "playbook", { modules: registry }));
+  const base = dirname(path);
+  const search = [...(options.rolesPath ?? []), join(base, "roles"), join(cwd(), "roles")];
+  const roles = new Map<string, LoadedRole>();
+  const varsFiles = new Map<string, Vars>();
+  const raws = (Array.isArray(doc.value) ? doc.value : []) as RawPlay[];
+
+  // Load every file the plays refer to, so that their problems are reported together.
+  raws.forEach((play, i) => {
+    if (!isObject(play)) return;
+    for (const [j, file] of listOf(play.vars_files).entries()) {
+      if (typeof file !== "string") continue;
+      const full = resolve(base, file);
+      const at = (message: string) => problems.add(problemAt(doc, "playbook", [i, "vars_files", j], message));
+      if (isTemplated(file)) at("templates are not supported in vars_files paths");
+      else if (!existsSync(full)) at(`file not found: ${full}`);
+      else {
+        const vars = problems.try(() => readValid(full, "vars"))?.value;
+        varsFiles.set(full, (vars ?? {}) as Vars);
+      }
+    }
+    for (const [j, entry] of listOf(play.roles).entries()) {
+      const name = typeof entry === "string" ? entry : isObject(entry) ? entry.role : undefined;
+      if (typeof name !== "string" || roles.has(name)) continue;
+      const dir = findRole(name, base, search);
+      if (dir) roles.set(name, loadRole(name, dir, registry, problems));
+      else problems.add(problemAt(doc, "playbook", [i, "roles", j], roleNotFound(name, search)));
+    }
+    if (options.inventory && (typeof play.hosts === "string" || Array.isArray(play.hosts))) {
+      const error = checkPattern(options.inventory, hostsPattern(play.hosts));
+      if (error) problems.add(problemAt(doc, "playbook", [i, "hosts"], error));
+    }
+  });
+  problems.throwIfAny();
+
+  const plays = raws.map((raw, i) => {
+    const notifies: Notify[] = [];
+    const play = normalisePlay(raw, i, {
+      doc,
+      registry,
+      notifies,
+      roles,
+      varsFiles: listOf(raw.vars_files).map((f) => varsFiles.get(resolve(base, f))!),
+    });
+    checkNotify(play, notifies, problems);
+    return play;
+  });
+  problems.throwIfAny();
+  return { file: doc.file, plays };
+}
+
+interface PlayContext {
+  doc: YamlFile;
+  registry: ModuleRegistry;
+  notifies: Notify[];
+  roles: Map<string, LoadedRole>;
+  varsFiles: Vars[];
+}
+
+function normalisePlay(raw: RawPlay, i: number, ctx: PlayContext): Play {
+  const { doc } = ctx;
+  const own = (key: "pre_tasks" | "tasks" | "post_tasks" | "handlers") =>
+    normaliseTasks(doc, "playbook", [i, key], raw[key] as RawTask[] | undefined, ctx);
+  const entries = listOf(raw.roles).map((e) => (typeof e === "string" ? { role: e } : e));
+  const roleTasks = (kind: "tasks" | "handlers") =>
+    entries.flatMap((entry) => {
+      const role = ctx.roles.get(entry.role)!;
+      const file = role[kind];
+      return file ? normaliseTasks(file, kind, [], file.value as RawTask[] | null, ctx, { role, entry }) : [];
+    });
+  const hosts = hostsPattern(raw.hosts);
+  const serial = raw.serial === undefined ? undefined : listOf(raw.serial);
+  const { line, col } = doc.locate([i]);
+  const play: Play = {
+    name: raw.name ?? hosts,
+    hosts,
+    vars: Object.assign({}, raw.vars, ...ctx.varsFiles),
+    tasks: [...own("pre_tasks"), ...roleTasks("tasks"), ...own("tasks"), ...own("post_tasks")],
+    handlers: [...roleTasks("handlers"), ...own("handlers")],
+    become: raw.become,
+    becomeUser: raw.become_user,
+    serial,
+    gatherFacts: raw.gather_facts ?? true,
+    maxFailPercentage: raw.max_fail_percentage,
+    anyErrorsFatal: raw.any_errors_fatal,
+    source: { file: doc.file, line, col },
+  };
+  return dropUndefined(play);
+}
+
+/** The keywords copied as they are; notify/tags/listen become lists, loop_control.loop_var → loop_var. */
+const PLAIN_KEYWORDS = [
+  "when",
+  "loop",
+  "register",
+  "changed_when",
+  "failed_when",
+  "ignore_errors",
+  "become",
+  "become_user",
+  "vars",
+  "no_log",
+] as const;
+const LIST_KEYWORDS = ["notify", "tags", "listen"] as const;
+
+function normaliseTasks(
+  doc: YamlFile,
+  kind: FileKind,
+  path: KeyPath,
+  raws: RawTask[] | null | undefined,
+  ctx: PlayContext,
+  from?: { role: LoadedRole; entry: RoleEntry },
+): Task[] {
+  return (raws ?? []).map((raw, i) => {
+    const taskPath = [...path, i];
+    const module = Object.keys(raw).find((k) => k in ctx.registry)!;
+    const value = raw[module];
+    const freeForm = ctx.registry[module].freeForm;
+    const args = typeof value === "string" && freeForm ? { [freeForm]: value } : (value ?? {}) as Vars;
+    const keywords: TaskKeywords = {};
+    for (const k of PLAIN_KEYWORDS) if (raw[k] !== undefined) (keywords as Vars)[k] = raw[k];
+    for (const k of LIST_KEYWORDS) if (raw[k] !== undefined) keywords[k] = listOf(raw[k]);
+    if (raw.loop_control?.loop_var) keywords.loop_var = raw.loop_control.loop_var;
+    if (keywords.notify) {
+      ctx.notifies.push({ names: keywords.notify, doc, kind, path: [...taskPath, "notify"] });
+    }
+    const { line, col } = doc.locate(taskPath);
+    const task: Task = {
+      name: raw.name ?? (typeof value === "string" ? `${module}: ${value}` : module),
+      module,
+      args,
+      keywords,
+      source: { file: doc.file, line, col },
+    };
+    if (from) applyRole(task, from.role, from.entry);
+    return task;
+  });
+}
+
+/** A role's tasks carry the role (for templates/ and files/), its variables, and the entry's when/tags. */
+function applyRole(task: Task, role: LoadedRole, entry: RoleEntry): void {
+  task.role = role.ref;
+  task.roleDefaults = role.defaults;
+  task.roleVars = { ...role.vars, ...entry.vars };
+  if (entry.when !== undefined) task.keywords.when = [...listOf(entry.when), ...listOf(task.keywords.when)];
+  if (entry.tags !== undefined) {
+    task.keywords.tags = [...new Set([...listOf(entry.tags), ...listOf(task.keywords.tags)])];
+  }
+}
+
+/** Every notified name must be a handler's name or one of its `listen` topics in the same play. */
+function checkNotify(play: Play, notifies: Notify[], problems: Problems): void {
+  const known = play.handlers.flatMap((h) => [h.name, ...(h.keywords.listen ?? [])]);
+  for (const { names, doc, kind, path } of notifies) {
+    names.forEach((name, j) => {
+      if (known.includes(name)) return;
+      const target = Array.isArray(getPath(doc.value, path)) ? [...path, j] : path;
+      const message = `no handler '${name}' in this play${didYouMean(name, known)}`;
+      problems.add(problemAt(doc, kind, path, message, "value", target));
+    });
+  }
+}
+
+function findRole(name: string, base: string, search: string[]): string | undefined {
+  const candidates = name.includes("/")
+    ? [isAbsolute(name) ? name : resolve(base, name)]
+    : search.map((d) => join(d, name));
+  return candidates.find((d) => existsSync(d) && statSync(d).isDirectory());
+}
+
+function roleNotFound(name: string, search: string[]): string {
+  const known = search.flatMap((d) => (existsSync(d) ? listDirs(d) : []));
+  return `role '${name}' not found in ${search.map(displayPath).join(", ")}${didYouMean(name, known)}`;
+}
+
+const listDirs = (d: string) => readdirSync(d).filter((f) => statSync(join(d, f)).isDirectory());
+
+function loadRole(name: string, dir: string, registry: ModuleRegistry, problems: Problems): LoadedRole {
+  const read = (sub: string, kind: "tasks" | "handlers" | "vars") => {
+    const file = ["main.yml", "main.yaml"].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
+    return file ? problems.try(() => readValid(file, kind, { modules: registry })) : undefined;
+  };
+  return {
+    ref: { name: basename(name), dir },
+    tasks: read("tasks", "tasks"),
+    handlers: read("handlers", "handlers"),
+    defaults: (read("defaults", "vars")?.value ?? {}) as Vars,
+    vars: (read("vars", "vars")?.value ?? {}) as Vars,
+  };
+}
+
+const hostsPattern = (hosts: string | string[]) => (Array.isArray(hosts) ? hosts.join(":") : hosts);
+const isObject = (v: unknown): v is Record<string, never> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const listOf = <T>(
+  v: T | T[] | undefined | null,
+): T[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+function getPath(value: unknown, path: KeyPath): unknown {
+  return path.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], value);
+}
+
+function dropUndefined<T extends object>(o: T): T {
+  for (const k of Object.keys(o) as (keyof T)[]) if (o[k] === undefined) delete o[k];
+  return o;
+}

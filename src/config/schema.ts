@@ -1,0 +1,173 @@
+/**
+ * The zod schemas of every configuration file: task keywords, plays, playbooks, role files and the
+ * inventory. Every key is described: the descriptions become the JSON Schemas in `schemas/` (editor
+ * completion and hover), and `lago-provision docs`. Module arguments are not here: each module owns
+ * its zod schema and `json-schema.ts` puts them into the task schema.
+ */
+import { z } from "zod";
+
+/** A string with a handlebars expression: accepted wherever a value is rendered at run time. */
+export const templateString = z.string().regex(/\{\{/).describe(
+  "A {{ template }}, rendered at run time and checked again then.",
+);
+
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).meta({ examples: ["web_result"] });
+
+/** A condition: an expression (`app_port == 8080`), a boolean, or a list that must all hold. */
+const condition = z.union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))]);
+const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1))]);
+const varsMap = z.record(z.string(), z.unknown());
+
+/**
+ * Task keywords: everything in a task that is not the module. The engine reads them; the module
+ * never sees them.
+ */
+export const taskKeywords = z.object({
+  name: z.string().min(1).describe("What this task does, shown in the output."),
+  when: condition.describe(
+    "Run the task only when this holds: an expression, a boolean, or a list of them that must all hold.",
+  ),
+  loop: z.union([z.array(z.unknown()), templateString]).describe(
+    'Run the task once per item: a list, or "{{ var }}" naming a list. The item is in `item`.',
+  ),
+  loop_control: z.object({
+    loop_var: identifier.describe("Name of the loop item variable instead of `item` (for nested loops)."),
+  }).strict().describe("How the loop names its item."),
+  register: identifier.describe("Save the task's result (changed, failed, rc, stdout ...) in this variable."),
+  notify: stringOrList.describe(
+    "Handlers to run at the end of the play when this task changed something (handler names or `listen` topics).",
+  ),
+  tags: stringOrList.describe("Tags for --tags / --skip-tags."),
+  changed_when: condition.describe(
+    "Report the task as changed only when this holds (evaluated after it ran).",
+  ),
+  failed_when: condition.describe("Report the task as failed when this holds, instead of by exit code."),
+  ignore_errors: z.boolean().describe(
+    "Go on with the host when this task fails (the failure is still shown).",
+  ),
+  become: z.boolean().describe("Run this task as another user (sudo); see become_user."),
+  become_user: z.string().min(1).describe("User to become (default root)."),
+  vars: varsMap.describe("Variables for this task only."),
+  no_log: z.boolean().describe("Hide the task's arguments, output and diff (for tasks that handle secrets)."),
+}).partial().strict();
+
+/** A handler: a task that runs at the end of the play when notified. */
+export const handlerKeywords = taskKeywords.extend({
+  name: z.string().min(1).describe("The handler's name, as used by `notify`."),
+  listen: stringOrList.optional().describe("Other names (topics) this handler answers to in `notify`."),
+});
+
+/** Stands for a task (or handler) inside a play; replaced by `$ref` to the generated task schema. */
+export const taskRef = z.unknown().describe("A task: a name, one module with its arguments, and keywords.");
+export const handlerRef = z.unknown().describe("A handler: a task with a name, run when notified.");
+
+const percent = z.string().regex(/^\d+(\.\d+)?%$/).meta({ examples: ["30%"] });
+const batch = z.union([z.number().int().min(1), percent]);
+
+const roleEntry = z.union([
+  z.string().min(1).describe("Role name (a folder in roles/)."),
+  z.object({
+    role: z.string().min(1).describe("Role name (a folder in roles/)."),
+    vars: varsMap.optional().describe("Role parameters: variables for this role's tasks (high precedence)."),
+    when: condition.optional().describe("Run the role's tasks only when this holds."),
+    tags: stringOrList.optional().describe("Tags added to every task of the role."),
+  }).strict(),
+]);
+
+export const playSchema = z.object({
+  name: z.string().min(1).optional().describe("What this play does, shown in the output."),
+  hosts: stringOrList.describe(
+    "Host pattern: all, a group or host name, a glob (lago-*), web:db (or), web:&prod (and), web:!db (not).",
+  ),
+  vars: varsMap.optional().describe("Variables for every task of the play."),
+  vars_files: z.array(z.string().min(1)).optional().describe(
+    "YAML files of variables, relative to the playbook; they override `vars`.",
+  ),
+  roles: z.array(roleEntry).optional().describe(
+    "Roles to run (their tasks come after pre_tasks and before tasks): names or {role, vars}.",
+  ),
+  pre_tasks: z.array(taskRef).optional().describe("Tasks that run before the roles."),
+  tasks: z.array(taskRef).optional().describe("Tasks that run after the roles."),
+  post_tasks: z.array(taskRef).optional().describe("Tasks that run after `tasks`."),
+  handlers: z.array(handlerRef).optional().describe("Tasks that run at the end of the play when notified."),
+  become: z.boolean().optional().describe(
+    "Run every task as another user (sudo) unless a task says otherwise.",
+  ),
+  become_user: z.string().min(1).optional().describe("User to become (default root)."),
+  serial: z.union([batch, z.array(batch).min(1)]).optional().describe(
+    'Rolling batches: a host count, a percentage ("30%"), or a list of them (the last repeats).',
+  ),
+  gather_facts: z.boolean().optional().describe("Gather host facts at the start of the play (default true)."),
+  any_errors_fatal: z.boolean().optional().describe("Stop the whole play as soon as any host fails."),
+  max_fail_percentage: z.number().min(0).max(100).optional().describe(
+    "Stop the play when more than this percentage of a batch's hosts failed.",
+  ),
+}).strict().describe("A play: which hosts, and what to run on them.");
+
+export const playbookSchema = z.array(playSchema).describe("A playbook: a list of plays, run in order.");
+
+const port = z.number().int().min(1).max(65535);
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).meta({ examples: ["LAGO_SSH_PASSWORD"] });
+const templated = <T extends z.ZodType>(schema: T) => z.union([schema, templateString]);
+
+/**
+ * Variables of a host or group (inventory, group_vars/, host_vars/). The connection variables
+ * (Ansible's names) are checked; any other key is a user variable.
+ */
+export const hostVarsSchema = z.object({
+  ansible_host: z.string().min(1).optional().describe(
+    "Address to connect to (name or IP); defaults to the host's inventory name.",
+  ),
+  ansible_port: templated(port).optional().describe("SSH port (default 22)."),
+  ansible_user: z.string().min(1).optional().describe("User to log in as (default: the current user)."),
+  ansible_ssh_private_key_file: z.string().min(1).optional().describe("Private key file to log in with."),
+  ansible_password_env: envName.optional().describe(
+    "Name of the environment variable that holds the SSH password (the password never goes in a file).",
+  ),
+  ssh_password_env: envName.optional().describe("Same as ansible_password_env."),
+  ansible_password: z.never().optional().describe(
+    "not supported: passwords never go in the inventory; put it in an environment variable and name " +
+      "that variable in ansible_password_env",
+  ),
+  ansible_become: templated(z.boolean()).optional().describe(
+    "Run tasks as another user (sudo) on this host.",
+  ),
+  ansible_become_user: z.string().min(1).optional().describe("User to become (default root)."),
+  ansible_connection: z.enum(["ssh", "local"]).optional().describe(
+    "ssh (default), or local to run on the control machine without SSH.",
+  ),
+  jump_host: z.string().min(1).optional().describe(
+    "Reach this host through another one (like ssh -J): user@host:port, or the name of an inventory host.",
+  ),
+  known_hosts_file: z.string().min(1).optional().describe(
+    "known_hosts file to check host keys against " +
+      "(default ~/.ssh/known_hosts).",
+  ),
+  host_key_checking: z.enum(["strict", "accept-new"]).optional().describe(
+    "strict (default): unknown or changed host keys are refused; accept-new: unknown keys are recorded, " +
+      "changed ones refused.",
+  ),
+  ansible_group_priority: z.number().int().optional().describe(
+    "Group vars only: among groups of the same depth, higher priority wins (default 1).",
+  ),
+}).catchall(z.unknown()).describe(
+  "Variables: connection settings (ansible_*) and any variables of your own.",
+);
+
+/** One inventory group: its hosts, child groups and variables. */
+export const groupSchema: z.ZodType = z.object({
+  hosts: z.record(z.string(), hostVarsSchema.nullable()).optional().describe(
+    "Hosts of this group: name → variables (or empty). Ranges such as web[01:03] expand to several hosts.",
+  ),
+  get children() {
+    return z.record(z.string(), groupSchema.nullable()).optional().describe("Child groups: name → group.");
+  },
+  vars: hostVarsSchema.optional().describe("Variables for every host of this group."),
+}).strict().describe("An inventory group.").meta({ id: "group" });
+
+export const inventorySchema = z.record(z.string(), groupSchema.nullable()).describe(
+  "An Ansible YAML inventory: `all:` (and optionally other top-level groups) with hosts, children and vars.",
+);
+
+/** Role defaults/ and vars/ files and play vars_files: any mapping of variables. */
+export const varsFileSchema = varsMap.describe("Variables: name → value.");

@@ -1,0 +1,82 @@
+/**
+ * YAML with source positions. `readYaml` returns the plain value plus `locate(path)`, which finds the
+ * line and column of any key path, so every validation error can point at the offending text.
+ * YAML 1.2 core schema (so `yes` is a string and `0640` a number), merge keys (`<<`) allowed,
+ * duplicate keys refused.
+ */
+import { readFileSync } from "node:fs";
+import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { ConfigError, displayPath } from "./problems.ts";
+
+export type KeyPath = (string | number)[];
+
+export interface Position {
+  line: number;
+  col: number;
+}
+
+export interface YamlFile {
+  /** The file as shown in messages (relative to the working directory). */
+  file: string;
+  /** The parsed document as plain JS (null for an empty file). */
+  value: unknown;
+  /**
+   * Where the value at `path` starts; with `at: "key"`, where its key starts (for unknown keys).
+   * A path that does not exist resolves to its deepest existing ancestor.
+   */
+  locate(path: KeyPath, at?: "key" | "value"): Position;
+}
+
+/** Parse YAML text; `file` is the name used in messages. Throws a ConfigError on malformed YAML. */
+export function parseYaml(text: string, file: string): YamlFile {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
+  const error = doc.errors[0];
+  if (error) {
+    const { line, col } = lineCounter.linePos(error.pos[0]);
+    const message = error.code === "DUPLICATE_KEY"
+      ? `duplicate key '${keyAt(text, error.pos[0])}'`
+      : `YAML syntax error: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
+    throw new ConfigError([{ file, line, col, path: "", message }]);
+  }
+  const value = doc.toJS({ maxAliasCount: 1000 }) ?? null;
+
+  function locate(path: KeyPath, at: "key" | "value" = "value"): Position {
+    let node: unknown = doc.contents;
+    let keyNode: Node | undefined;
+    let found: Node | undefined = doc.contents ?? undefined;
+    for (const segment of path) {
+      if (isAlias(node)) node = node.resolve(doc);
+      keyNode = undefined;
+      if (isMap(node)) {
+        const pair = node.items.find((p) =>
+          String(isScalar(p.key) ? p.key.value : p.key) === String(segment)
+        );
+        if (!pair) break;
+        keyNode = pair.key as Node;
+        node = pair.value;
+      } else if (isSeq(node) && Number.isInteger(Number(segment))) {
+        node = node.items[Number(segment)];
+        if (node === undefined) break;
+      } else break;
+      found = keyNode ?? (node as Node);
+      const n = node as Node | null;
+      // An empty value (`key:`) has no text of its own: point at its key.
+      if (n?.range && n.range[0] !== n.range[1]) found = at === "key" && keyNode ? keyNode : n;
+    }
+    return lineCounter.linePos(found?.range?.[0] ?? 0);
+  }
+
+  return { file, value, locate };
+}
+
+/** Read and parse a YAML file; messages name it relative to the working directory. */
+export function readYaml(path: string): YamlFile {
+  return parseYaml(readFileSync(path, "utf8"), displayPath(path));
+}
+
+/** The key that starts at `offset` (quoted or plain), for the duplicate-key message. */
+function keyAt(text: string, offset: number): string {
+  const m = /^(?:"([^"]*)"|'([^']*)'|([^:\n]*?))\s*:/.exec(text.slice(offset));
+  return m ? (m[1] ?? m[2] ?? m[3]) : text.slice(offset).split("\n")[0];
+}
