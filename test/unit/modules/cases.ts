@@ -21,7 +21,7 @@ export interface ModuleCase {
       changed: boolean;
       reason?: string;
       steps?: string[];
-      diffs?: { target: string; before?: string; after?: string }[];
+      diffs?: { target?: string; before?: string; after?: string; sensitive?: boolean }[];
       result?: Record<string, unknown>;
     }
     | { error: string };

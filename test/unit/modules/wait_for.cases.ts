@@ -1,0 +1,59 @@
+import type { ModuleCase, ProbeCase } from "./cases.ts";
+
+export const planCases: ModuleCase[] = [
+  {
+    name: "port: one wait step, not a change",
+    args: { port: 5432 },
+    expect: {
+      changed: false,
+      reason: "waits for port 5432 on 127.0.0.1 to accept connections (up to 300s)",
+      steps: ["wait port 5432 on 127.0.0.1 to accept connections (timeout 300s)"],
+    },
+  },
+  {
+    name: "port stopped, with a delay first",
+    args: { port: 8080, host: "10.0.0.5", state: "stopped", delay: 5, timeout: 60 },
+    expect: {
+      changed: false,
+      steps: ["sleep 5", "wait port 8080 on 10.0.0.5 to close (timeout 60s)"],
+    },
+  },
+  {
+    name: "url with a status",
+    args: { url: "http://127.0.0.1:3000/health", status: 200, timeout: 120, sleep: 2 },
+    expect: {
+      changed: false,
+      reason: "waits for http://127.0.0.1:3000/health to answer 200 (up to 120s)",
+      steps: ["wait http://127.0.0.1:3000/health to answer 200 (timeout 120s)"],
+    },
+  },
+  { name: "error: neither port nor url", args: { timeout: 10 }, expect: { error: "give port or url" } },
+  {
+    name: "error: both port and url",
+    args: { port: 80, url: "http://x/" },
+    expect: { error: "give port or url" },
+  },
+  { name: "error: port out of range", args: { port: 70000 }, expect: { error: "port" } },
+  { name: "error: port as text", args: { port: "5432" }, expect: { error: "port" } },
+  {
+    name: "error: not an http url",
+    args: { url: "ftp://x/" },
+    expect: { error: "url: should be an http:// or https:// URL" },
+  },
+  {
+    name: "error: stopped for a url",
+    args: { url: "http://x/", state: "stopped" },
+    expect: { error: "state: stopped is only for port" },
+  },
+  { name: "error: host with a space", args: { port: 80, host: "a b" }, expect: { error: "host" } },
+  {
+    name: "error: unknown key",
+    args: { port: 80, search_regex: "x" },
+    expect: { error: 'Unrecognized key: "search_regex"' },
+  },
+];
+
+export const probeCases: ProbeCase[] = [
+  { name: "needs no probe", args: { port: 5432 }, command: null },
+  { name: "needs no probe for a url either", args: { url: "https://lago.example.com/" }, command: null },
+];
