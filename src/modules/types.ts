@@ -76,7 +76,11 @@ export interface ModuleDefinition<A = any, F = any> {
   probe(args: A, ctx: ModuleContext): Probe<F> | null;
   /** Pure: decide what would change. `facts` is the parsed probe output (undefined when no probe). */
   plan(args: A, facts: F, ctx: ModuleContext): Plan;
-  /** Map the output of executed exec steps into register fields (command/shell: rc, stdout...). */
+  /**
+   * Map the output of executed exec steps into register fields (command/shell: rc, stdout...).
+   * A boolean `changed` among them is what apply really did, for steps whose effect only running them
+   * tells (git fetch of a branch, apt after an index refresh): it replaces the plan's `changed`.
+   */
   resultFrom?(outputs: ExecResult[]): Record<string, unknown>;
 }
 
