@@ -190,65 +190,42 @@ function planGit(a: GitArgs, f: GitFacts, ctx: ModuleContext): Plan {
   const known = FULL.test(a.version) && f.resolved !== a.version
     ? undefined
     : f.tag ?? (isCommit ? f.resolved : undefined);
+  let after = `${known ?? a.version}`;
   if (FULL.test(a.version) || known) {
     const target = known ?? a.version;
-    if (f.head === target) {
-      if (!steps.length) {
-        return {
-          changed: false,
-          reason: `${a.dest} is already at ${a.version} (${short(f.head)})`,
-          steps: [],
-        };
-      }
-    } else {
+    if (f.head === target && !steps.length) {
+      return { changed: false, reason: `${a.dest} is already at ${a.version} (${short(f.head)})`, steps: [] };
+    }
+    if (f.head !== target) {
       if (f.dirty && !a.force) {
         throw new UserError(
           `${a.dest} has local modifications`,
           "commit or discard them, or set force: true to overwrite them",
         );
       }
-      steps.push(
-        known
-          ? {
-            kind: "exec",
-            command: and(
-              git(a.dest, "checkout", "-q", ...(a.force ? ["-f"] : []), "--detach", target),
-              git(a.dest, "log", "-1", `--format=lago:head ${f.head ?? "-"} %H`),
-            ),
-          }
-          : fetchStep(a, undefined),
+      const checkout: Command = and(
+        git(a.dest, "checkout", "-q", ...(a.force ? ["-f"] : []), "--detach", target),
+        git(a.dest, "log", "-1", `--format=lago:head ${f.head ?? "-"} %H`),
       );
+      steps.push(known ? { kind: "exec", command: checkout } : fetchStep(a, undefined));
       notes.push(
         `check out ${a.version} (${known ? short(known) : "after fetching it"}; HEAD is ${short(f.head)})`,
       );
     }
-    return {
-      changed: true,
-      reason: `would ${notes.join(" and ")} in ${a.dest}`,
-      steps,
-      diffs: [{
-        target: `git ${a.dest}`,
-        before: `${f.head ?? "(no commit)"}\n`,
-        after: `${known ?? a.version}\n`,
-      }],
-    };
+  } else {
+    // A branch, HEAD, or a tag the host does not have yet: only a fetch can tell.
+    steps.push(fetchStep(a, depth));
+    notes.push(
+      `fetch ${a.version} from origin and check it out if it moved from ${short(f.head)} ` +
+        "(whether it moved is known only after fetching)",
+    );
+    after = `origin ${a.version} (after fetch)`;
   }
-
-  // A branch, HEAD, or a tag the host does not have yet: only a fetch can tell.
-  steps.push(fetchStep(a, depth));
-  notes.push(
-    `fetch ${a.version} from origin and check it out if it moved from ${short(f.head)} ` +
-      "(whether it moved is known only after fetching)",
-  );
   return {
     changed: true,
     reason: `would ${notes.join(" and ")} in ${a.dest}`,
     steps,
-    diffs: [{
-      target: `git ${a.dest}`,
-      before: `${f.head ?? "(no commit)"}\n`,
-      after: `origin ${a.version} (after fetch)\n`,
-    }],
+    diffs: [{ target: `git ${a.dest}`, before: `${f.head ?? "(no commit)"}\n`, after: `${after}\n` }],
   };
 }
 
