@@ -237,7 +237,7 @@ function loadRole(name: string, dir: string, registry: ModuleRegistry, problems:
     return file ? problems.try(() => readValid(file, kind, { modules: registry })) : undefined;
   };
   return {
-    ref: { name: basename(name), dir },
+    ref: { name: basename(name), dir: resolve(dir) },
     tasks: read("tasks", "tasks"),
     handlers: read("handlers", "handlers"),
     defaults: (read("defaults", "vars")?.value ?? {}) as Vars,
