@@ -153,9 +153,11 @@ async function runOnce(
     }
   }
   const failed = result.failed === true;
+  // resultFrom may know better after apply (git fetch moved HEAD or not, apt upgraded or not).
+  const changed = result.changed === true;
   const outcome: TaskOutcome = {
-    status: failed ? "failed" : plan.changed ? "changed" : "ok",
-    reason: plan.reason,
+    status: failed ? "failed" : changed ? "changed" : "ok",
+    reason: env.check || !plan.changed ? plan.reason : asDone(plan.reason),
     msg: failed ? describeFailure(result) : undefined,
     item,
     diffs: plan.diffs,
@@ -193,6 +195,9 @@ function finish(
   if (name && outcome.item === undefined) host.registered[name] = outcome.result;
   return outcome;
 }
+
+/** Modules phrase changes as plans ("would create /x"); after apply the same words say what was done. */
+export const asDone = (reason: string): string => reason.replace(/\bwould (be )?/g, "");
 
 function failure(e: unknown, item: unknown): TaskOutcome {
   const msg = e instanceof Error ? e.message : String(e);

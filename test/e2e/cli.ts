@@ -1,0 +1,64 @@
+/**
+ * Runs the real CLI as a user would: `node dist/src/cli.js` (built by `npm run build`), or the
+ * TypeScript source under Deno. Parses `--json` output into events.
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+
+export const repoRoot = resolve(new URL("../..", import.meta.url).pathname);
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  events: Record<string, any>[];
+}
+
+export interface CliOptions {
+  runtime?: "node" | "deno";
+  env?: Record<string, string>;
+  /** Called for each JSON event as it arrives (to inject faults mid-run). */
+  onEvent?: (event: Record<string, any>) => void;
+}
+
+export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  const [cmd, pre] = opts.runtime === "deno"
+    ? ["npx", ["deno", "run", "-A", "src/cli.ts"]]
+    : [process.execPath, ["dist/src/cli.js"]];
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(cmd, [...pre, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    let pending = "";
+    const events: Record<string, any>[] = [];
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d;
+      pending += d;
+      let nl: number;
+      while ((nl = pending.indexOf("\n")) >= 0) {
+        const line = pending.slice(0, nl);
+        pending = pending.slice(nl + 1);
+        if (line.startsWith("{")) {
+          try {
+            const e = JSON.parse(line);
+            events.push(e);
+            opts.onEvent?.(e);
+          } catch { /* text output */ }
+        }
+      }
+    });
+    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolveRun({ code: code ?? -1, stdout, stderr, events }));
+  });
+}
+
+export const recapOf = (r: CliResult) =>
+  r.events.find((e) => e.type === "recap")?.hosts as Record<string, Record<string, number>>;
+
+export const resultsOf = (r: CliResult, host?: string) =>
+  r.events.filter((e) => e.type === "task_result" && (host === undefined || e.host === host));
