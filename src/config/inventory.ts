@@ -9,7 +9,7 @@ import { dirname, join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { UserError } from "../core/types.ts";
 import { renderString } from "../vars/template.ts";
-import type { Inventory, InventoryGroup, Vars } from "./model.ts";
+import type { Inventory, InventoryGroup, InventoryHost, Vars } from "./model.ts";
 import { Problems } from "./problems.ts";
 import { didYouMean } from "./suggest.ts";
 import { readValid } from "./validate.ts";
@@ -43,12 +43,12 @@ export function loadInventory(path: string): Inventory {
 
 interface Building {
   inventory: Inventory;
-  hostVars: Map<string, Vars>;
+  byName: Map<string, InventoryHost>;
 }
 
 function buildInventory(doc: YamlFile, problems: Problems): Inventory {
   const inventory: Inventory = { file: doc.file, hosts: [], groups: new Map() };
-  const b: Building = { inventory, hostVars: new Map() };
+  const b: Building = { inventory, byName: new Map() };
   const top = (doc.value ?? {}) as Record<string, RawGroup | null>;
   const all = group(b, "all");
   for (const [name, raw] of Object.entries(top)) {
@@ -67,10 +67,6 @@ function buildInventory(doc: YamlFile, problems: Problems): Inventory {
   if (cycle) {
     const { line, col } = doc.locate([]);
     problems.add({ file: doc.file, line, col, path: "", message: `group cycle: ${cycle.join(" → ")}` });
-  }
-  for (const h of inventory.hosts) {
-    h.groups = memberships(inventory, h.name);
-    h.vars = b.hostVars.get(h.name) ?? {};
   }
   return inventory;
 }
@@ -94,12 +90,14 @@ function visit(b: Building, doc: YamlFile, name: string, raw: RawGroup, path: st
   for (const [pattern, vars] of Object.entries(raw.hosts ?? {})) {
     for (const host of expandHostRange(pattern)) {
       if (!g.hosts.includes(host)) g.hosts.push(host);
-      if (!b.hostVars.has(host)) {
+      let h = b.byName.get(host);
+      if (!h) {
         const { line, col } = doc.locate([...path, "hosts", pattern], "key");
-        b.inventory.hosts.push({ name: host, groups: [], vars: {}, source: { file: doc.file, line, col } });
-        b.hostVars.set(host, {});
+        h = { name: host, groups: [], vars: {}, source: { file: doc.file, line, col } };
+        b.inventory.hosts.push(h);
+        b.byName.set(host, h);
       }
-      Object.assign(b.hostVars.get(host)!, vars);
+      Object.assign(h.vars, vars);
     }
   }
   for (const [childName, child] of Object.entries(raw.children ?? {})) {
@@ -181,8 +179,9 @@ function checkNames(files: Map<string, VarsFile>, names: string[], what: string,
 }
 
 /**
- * Ansible's order, lowest first: inventory-file group vars < group_vars/ files < inventory-file host
- * vars < host_vars/ file; among groups, `all` < parents < children (then priority, then name).
+ * Each host's groups and variables. Ansible's order, lowest first: inventory-file group vars <
+ * group_vars/ files < inventory-file host vars < host_vars/ file; among groups, `all` < parents <
+ * children (then ansible_group_priority, then name).
  */
 function resolveVars(
   inventory: Inventory,
@@ -192,6 +191,7 @@ function resolveVars(
   const inline = new Map([...inventory.groups].map(([name, g]) => [name, { ...g.vars }]));
   for (const [name, file] of groupFiles) Object.assign(inventory.groups.get(name)!.vars, file.vars);
   for (const h of inventory.hosts) {
+    h.groups = memberships(inventory, h.name);
     const layers = [
       ...h.groups.map((g) => inline.get(g)),
       ...h.groups.map((g) => groupFiles.get(g)?.vars),

@@ -51,10 +51,9 @@ interface Notify {
 /** Load and validate a playbook with its roles and vars_files. Throws one ConfigError listing every problem. */
 export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playbook {
   const registry = options.modules ?? defaultRegistry;
+  const doc = readYaml(path);
   const problems = new Problems();
-  const doc = problems.try(() => readYaml(path));
-  if (!doc) return problems.throwIfAny() as never;
-  problems.list.push(...validateDocument(doc, "playbook", { modules: registry }));
+  problems.add(...validateDocument(doc, "playbook", { modules: registry }));
   const base = dirname(path);
   const search = [...(options.rolesPath ?? []), join(base, "roles"), join(cwd(), "roles")];
   const roles = new Map<string, LoadedRole>();
@@ -69,7 +68,7 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
       const full = resolve(base, file);
       const at = (message: string) => problems.add(problemAt(doc, "playbook", [i, "vars_files", j], message));
       if (isTemplated(file)) at("templates are not supported in vars_files paths");
-      else if (!existsSync(full)) at(`file not found: ${full}`);
+      else if (!existsSync(full)) at(`file not found: ${displayPath(full)}`);
       else {
         const vars = problems.try(() => readValid(full, "vars"))?.value;
         varsFiles.set(full, (vars ?? {}) as Vars);

@@ -49,8 +49,8 @@ export class Problems {
     }
   }
 
-  add(problem: Problem): void {
-    this.list.push(problem);
+  add(...problems: Problem[]): void {
+    this.list.push(...problems);
   }
 
   /** Throw every problem so far as one ConfigError. */

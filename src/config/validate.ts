@@ -69,22 +69,11 @@ export function validateDocument(doc: YamlFile, kind: FileKind, options: Validat
   const validate = validator(kind, registry);
   // An empty file is an empty list or mapping (a playbook needs plays).
   if (validate(doc.value) || (doc.value === null && kind !== "playbook")) return [];
-  const issues = explain(validate.errors as AjvError[], registry);
-  const seen = new Set<string>();
-  const problems: Problem[] = [];
-  for (const i of issues) {
-    const problem = problemAt(
-      doc,
-      kind,
-      i.path,
-      i.message,
-      i.at,
-      i.key === undefined ? i.path : [...i.path, i.key],
-    );
-    const id = JSON.stringify(problem);
-    if (!seen.has(id)) problems.push(problem), seen.add(id);
-  }
-  return problems.sort((a, b) => a.line - b.line || a.col - b.col);
+  const problems = explain(validate.errors as AjvError[], registry).map((i) =>
+    problemAt(doc, kind, i.path, i.message, i.at, i.key === undefined ? i.path : [...i.path, i.key])
+  );
+  const unique = [...new Map(problems.map((p) => [JSON.stringify(p), p])).values()];
+  return unique.sort((a, b) => a.line - b.line || a.col - b.col);
 }
 
 /**
@@ -136,16 +125,15 @@ function explain(errors: AjvError[], registry: ModuleRegistry): Issue[] {
   const issues: Issue[] = [];
   const missing = new Map<string, { path: string[]; what: string; names: string[] }>();
   for (const e of top) {
-    if (e.keyword !== "type" && typeErrors.has(e.instancePath) && !isCombinator(e)) continue;
+    if (e.keyword !== "type" && typeErrors.has(e.instancePath)) continue;
     if (isCombinator(e)) issues.push(...explainCombinator(e, errors.filter((x) => inside(x, e)), registry));
     else if (e.keyword === "required") {
       // Several missing keys of one object make one message.
-      const module = TASK_PATH.exec(e.schemaPath)?.[1];
-      const what = module && registry[module] ? "argument" : "key";
+      const what = keyNoun(e, registry);
       const entry = missing.get(e.instancePath) ?? { path: segments(e.instancePath), what, names: [] };
       entry.names.push(`'${e.params.missingProperty}'`);
       missing.set(e.instancePath, entry);
-    } else issues.push(...explainOne(e, registry));
+    } else issues.push(explainOne(e, registry));
   }
   for (const { path, what, names } of missing.values()) {
     const noun = names.length > 1 ? `${what}s` : what;
@@ -186,65 +174,59 @@ function issue(path: string[], at: Issue["at"], keyword: string, message: string
   return { path, at, keyword, message, key };
 }
 
-function explainOne(e: AjvError, registry: ModuleRegistry): Issue[] {
+const LIMITS: Record<string, string> = {
+  ">=": "at least",
+  ">": "more than",
+  "<=": "at most",
+  "<": "less than",
+};
+
+function explainOne(e: AjvError, registry: ModuleRegistry): Issue {
   const path = segments(e.instancePath);
   const parent = e.parentSchema ?? {};
   const p = e.params;
+  const says = (message: string) => issue(path, "value", e.keyword, message);
   switch (e.keyword) {
     case "type": {
       const expect = expected(parent);
-      return [issue(path, "value", "type", `should be ${expect}${yamlHint(e.data, expect)}`)];
+      return says(`should be ${expect}${yamlHint(e.data, expect)}`);
     }
     case "additionalProperties":
-      return [unknownKey(e, path, String(p.additionalProperty), registry)];
+      return unknownKey(e, path, String(p.additionalProperty), registry);
     case "enum": {
       const hint = typeof e.data === "string"
         ? didYouMean(e.data, (p.allowedValues as unknown[]).map(String))
         : "";
-      return [issue(path, "value", "enum", `should be ${expected(parent)}${hint}`)];
+      return says(`should be ${expected(parent)}${hint}`);
     }
     case "const":
-      return [issue(path, "value", "const", `should be ${show(p.allowedValue)}`)];
+      return says(`should be ${show(p.allowedValue)}`);
     case "pattern": {
       const example = parent.examples?.[0];
-      const message = example === undefined
-        ? `should match ${p.pattern}`
-        : `should look like ${JSON.stringify(example)}`;
-      return [issue(path, "value", "pattern", message)];
+      return says(
+        example === undefined ? `should match ${p.pattern}` : `should look like ${JSON.stringify(example)}`,
+      );
     }
     case "minimum":
     case "exclusiveMinimum":
     case "maximum":
-    case "exclusiveMaximum": {
-      const words = { ">=": "at least", ">": "more than", "<=": "at most", "<": "less than" } as Record<
-        string,
-        string
-      >;
-      return [issue(path, "value", e.keyword, `should be ${words[p.comparison] ?? p.comparison} ${p.limit}`)];
-    }
+    case "exclusiveMaximum":
+      return says(`should be ${LIMITS[p.comparison] ?? p.comparison} ${p.limit}`);
     case "minLength":
-      return [
-        issue(
-          path,
-          "value",
-          e.keyword,
-          p.limit === 1 ? "should not be empty" : `should be at least ${p.limit} characters`,
-        ),
-      ];
+      return says(p.limit === 1 ? "should not be empty" : `should be at least ${p.limit} characters`);
     case "minItems":
-      return [
-        issue(
-          path,
-          "value",
-          e.keyword,
-          p.limit === 1 ? "should not be an empty list" : `should have at least ${p.limit} items`,
-        ),
-      ];
+      return says(p.limit === 1 ? "should not be an empty list" : `should have at least ${p.limit} items`);
     case "not":
-      return [issue(path, "key", "not", parent.description ?? "is not allowed here")];
+      return issue(path, "key", "not", parent.description ?? "is not allowed here");
     default:
-      return [issue(path, "value", e.keyword, e.message ?? "is not valid")];
+      return says(e.message ?? "is not valid");
   }
+}
+
+/** Keys of module arguments are "arguments"; every other key is a "key". */
+function keyNoun(e: AjvError, registry: ModuleRegistry): "argument" | "key" {
+  const module = TASK_PATH.exec(e.schemaPath)?.[1];
+  return module && registry[module] ? "argument" : "key";
 }
 
 /** An unknown key: in a task it may be a misspelled module; anywhere, suggest the nearest valid key. */
@@ -252,10 +234,9 @@ function unknownKey(e: AjvError, path: string[], key: string, registry: ModuleRe
   const parent = e.parentSchema ?? {};
   const valid = Object.keys(parent.properties ?? {});
   const inTask = /^#\/\$defs\/(?:task|handler)\/additionalProperties$/.test(e.schemaPath);
-  const module = TASK_PATH.exec(e.schemaPath)?.[1];
   const unknown = (what: string, hint = "") =>
     issue(path, "key", "additionalProperties", `unknown ${what} '${key}'${hint}`, key);
-  if (!inTask) return unknown(module && registry[module] ? "argument" : "key", didYouMean(key, valid));
+  if (!inTask) return unknown(keyNoun(e, registry), didYouMean(key, valid));
   const moduleNames = Object.keys(registry);
   const keywords = valid.filter((k) => !(k in registry));
   const bare = key.replace(/^ansible\.(?:builtin|legacy)\./, "");
@@ -315,7 +296,7 @@ export function expected(s: JsonSchema): string {
   const alternatives: JsonSchema[] | undefined = s.anyOf ?? s.oneOf;
   if (alternatives) {
     const phrases = alternatives.filter((b) => !isTemplateBranch(b)).map((b) =>
-      expected({ ...b, type: b.type ?? s.type })
+      expected({ ...b, type: b.type ?? s.type }).replace(/^true or false$/, "a boolean")
     );
     return list([...new Set(phrases)], "or");
   }
@@ -364,7 +345,9 @@ function noun(type: string, s: JsonSchema): string {
 
 /** YAML 1.2 reads `yes`/`no` as strings and `0640` as the number 640: say so when it bites. */
 function yamlHint(value: unknown, expect: string): string {
-  if (typeof value === "string" && /^(yes|no|on|off|y|n)$/i.test(value) && expect.includes("true or false")) {
+  if (
+    typeof value === "string" && /^(yes|no|on|off|y|n)$/i.test(value) && /true or false|boolean/.test(expect)
+  ) {
     return ` (YAML 1.2 reads '${value}' as text: write true or false)`;
   }
   return "";
