@@ -46,9 +46,39 @@ export const isTemplateBranch = (s: unknown): boolean =>
   typeof s === "object" && s !== null && (s as JsonSchema).pattern === TEMPLATE.pattern &&
   (s as JsonSchema).type === "string";
 
+type Override = (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => void;
+
 /** zod → JSON Schema (input side: defaults make keys optional), without zod's noise. */
-function toJson(schema: z.ZodType, override?: (ctx: { zodSchema: unknown; jsonSchema: JsonSchema }) => void) {
-  return tidy(z.toJSONSchema(schema, { io: "input", override: override as never }) as JsonSchema);
+function toJson(schema: z.ZodType, override?: Override): JsonSchema {
+  const both: Override = (ctx) => (carryMessages(ctx), override?.(ctx));
+  return tidy(z.toJSONSchema(schema, { io: "input", override: both as never }) as JsonSchema);
+}
+
+/**
+ * Custom zod messages (`z.string({ error })`, `.regex(re, { error })`) survive as `errorMessage` and
+ * `patternErrorMessage` (which VS Code shows too), so validate.ts says what the module author wrote.
+ */
+const carryMessages: Override = ({ zodSchema, jsonSchema }) => {
+  // deno-lint-ignore no-explicit-any
+  const def = (zodSchema as any)?._zod?.def;
+  const typeMessage = messageOf(def?.error);
+  if (typeMessage) jsonSchema.errorMessage = typeMessage;
+  for (const check of def?.checks ?? []) {
+    const c = check?._zod?.def;
+    const message = c?.format === "regex" ? messageOf(c.error) : undefined;
+    if (message) jsonSchema.patternErrorMessage = message;
+  }
+};
+
+/** The text of a zod error parameter (a function of the issue once normalised), when it is fixed. */
+function messageOf(error: unknown): string | undefined {
+  if (typeof error !== "function") return undefined;
+  try {
+    const m = error({});
+    return typeof m === "string" ? m : typeof m?.message === "string" ? m.message : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -11,7 +11,9 @@ export const templateString = z.string().regex(/\{\{/).describe(
   "A {{ template }}, rendered at run time and checked again then.",
 );
 
-const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).meta({ examples: ["web_result"] });
+const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: "should be a variable name: letters, digits and _, not starting with a digit",
+}).meta({ examples: ["web_result"] });
 
 /** A condition: an expression (`app_port == 8080`), a boolean, or a list that must all hold. */
 const condition = z.union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))]);
@@ -61,7 +63,9 @@ export const handlerKeywords = taskKeywords.extend({
 export const taskRef = z.unknown().describe("A task: a name, one module with its arguments, and keywords.");
 export const handlerRef = z.unknown().describe("A handler: a task with a name, run when notified.");
 
-const percent = z.string().regex(/^\d+(\.\d+)?%$/).meta({ examples: ["30%"] });
+const percent = z.string().regex(/^\d+(\.\d+)?%$/, { error: 'should be a percentage like "30%"' }).meta({
+  examples: ["30%"],
+});
 const batch = z.union([z.number().int().min(1), percent]);
 
 const roleEntry = z.union([
@@ -107,7 +111,9 @@ export const playSchema = z.object({
 export const playbookSchema = z.array(playSchema).describe("A playbook: a list of plays, run in order.");
 
 const port = z.number().int().min(1).max(65535);
-const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).meta({ examples: ["LAGO_SSH_PASSWORD"] });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  error: "should be the name of an environment variable, like LAGO_SSH_PASSWORD",
+}).meta({ examples: ["LAGO_SSH_PASSWORD"] });
 const templated = <T extends z.ZodType>(schema: T) => z.union([schema, templateString]);
 
 /**

@@ -52,7 +52,9 @@ function validator(kind: FileKind, registry: ModuleRegistry): ValidateFunction {
   if (!byKind) compiled.set(registry, byKind = new Map());
   let fn = byKind.get(kind);
   if (!fn) {
-    fn = new Ajv2020(ajvOptions).compile(generateSchemas(registry).files[kind]);
+    const ajv = new Ajv2020(ajvOptions);
+    ajv.addVocabulary(["errorMessage", "patternErrorMessage"]); // messages carried over from zod
+    fn = ajv.compile(generateSchemas(registry).files[kind]);
     byKind.set(kind, fn);
   }
   return fn;
@@ -189,7 +191,7 @@ function explainOne(e: AjvError, registry: ModuleRegistry): Issue {
   switch (e.keyword) {
     case "type": {
       const expect = expected(parent);
-      return says(`should be ${expect}${yamlHint(e.data, expect)}`);
+      return says(parent.errorMessage ?? `should be ${expect}${yamlHint(e.data, expect)}`);
     }
     case "additionalProperties":
       return unknownKey(e, path, String(p.additionalProperty), registry);
@@ -203,9 +205,10 @@ function explainOne(e: AjvError, registry: ModuleRegistry): Issue {
       return says(`should be ${show(p.allowedValue)}`);
     case "pattern": {
       const example = parent.examples?.[0];
-      return says(
-        example === undefined ? `should match ${p.pattern}` : `should look like ${JSON.stringify(example)}`,
-      );
+      const fallback = example === undefined
+        ? `should match ${p.pattern}`
+        : `should look like ${JSON.stringify(example)}`;
+      return says(parent.patternErrorMessage ?? fallback);
     }
     case "minimum":
     case "exclusiveMinimum":

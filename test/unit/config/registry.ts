@@ -9,7 +9,11 @@ import { defineModule, type ModuleDefinition, unchanged } from "../../../src/mod
 const stub = (name: string, description: string, args: z.ZodType): ModuleDefinition =>
   defineModule({ name, description, args, probe: () => null, plan: () => unchanged("stand-in") });
 
-const mode = z.string().regex(/^0?[0-7]{3,4}$/).meta({ examples: ["0640"] });
+// A custom zod message (type) and examples (pattern): both reach the messages through the JSON Schema.
+const mode = z.string({ error: 'should be a string like "0640"' }).regex(/^0?[0-7]{3,4}$/).meta({
+  examples: ["0640"],
+});
+const absolute = z.string().regex(/^\//, { error: "should be an absolute path (starting with /)" });
 const path = z.string().min(1);
 
 export const testModules: Record<string, ModuleDefinition> = {
@@ -19,7 +23,7 @@ export const testModules: Record<string, ModuleDefinition> = {
     "copy",
     "Put a file on the host.",
     z.object({
-      dest: path.describe("Path on the host."),
+      dest: absolute.describe("Path on the host."),
       src: path.optional().describe("Local file."),
       content: z.string().optional().describe("Inline content."),
       mode: mode.optional().describe("Octal permissions."),
