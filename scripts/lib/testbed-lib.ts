@@ -2,6 +2,8 @@
  * The testbed as a whole: `up` (images, containers, keys, inventory), `down`, `status`. This module is
  * the public API; the CLI (scripts/testbed.ts) and the e2e harness (test/e2e/testbed.ts) both use it.
  */
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { $ } from "zx";
 import { ensureImages } from "./testbed-image.ts";
 import {
@@ -15,7 +17,8 @@ import {
   waitSystemReady,
 } from "./testbed-hosts.ts";
 import { writeInventory, writeKnownHosts } from "./testbed-inventory.ts";
-import { hostIndex, log, testbedPaths } from "./testbed-paths.ts";
+import { withLock } from "./testbed-lock.ts";
+import { hostIndex, hostPrefix, log, testbedPaths } from "./testbed-paths.ts";
 import { ensureKey, waitSsh } from "./testbed-ssh.ts";
 
 export * from "./testbed-hosts.ts";
@@ -52,6 +55,11 @@ export async function up(count = 3, opts: UpOptions = {}): Promise<Testbed> {
     throw new Error(`testbed: bad host count ${count}`);
   }
   await requireDocker();
+  // Machine-wide, not per clone: every clone drives the same containers.
+  return await withLock(join(tmpdir(), `lago-testbed-${hostPrefix()}up.lock`), () => upLocked(count, opts));
+}
+
+async function upLocked(count: number, opts: UpOptions): Promise<Testbed> {
   const paths = testbedPaths();
   const publicKey = await ensureKey(paths.keyPath);
   const hosts = Array.from({ length: count }, (_, i) => hostFor(i + 1));

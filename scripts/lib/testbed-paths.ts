@@ -57,10 +57,13 @@ export interface TestbedPaths {
 }
 
 export function testbedPaths(): TestbedPaths {
+  // A second testbed must not overwrite the default one's inventory.
+  const separate = process.env.LAGO_TESTBED_PREFIX;
+  const inventoryDir = separate ? join(repoRoot, ".testbed", separate) : join(repoRoot, "inventory");
   return {
     keyPath: join(repoRoot, ".testbed", "id_ed25519"),
-    inventoryPath: join(repoRoot, "inventory", "testbed.yml"),
-    knownHostsPath: join(repoRoot, "inventory", ".testbed_known_hosts"),
+    inventoryPath: join(inventoryDir, "testbed.yml"),
+    knownHostsPath: join(inventoryDir, ".testbed_known_hosts"),
     cacheDir: resolve(process.env.LAGO_TESTBED_CACHE ?? join(repoRoot, ".cache", "testbed")),
   };
 }
