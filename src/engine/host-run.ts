@@ -19,7 +19,24 @@ export interface HostRun {
   counts: HostCounts;
   /** Secret values known for this host, for redaction: name -> value. */
   secrets: Map<string, string>;
+  /** Check mode: what earlier tasks would do, so later plans that rest on it are judged honestly. */
+  predicted: CheckPrediction;
 }
+
+export interface CheckPrediction {
+  /** Names of tasks that would change this host, in order. */
+  changedTasks: string[];
+  /** Paths earlier tasks would create -> the task's name. */
+  creates: Map<string, string>;
+  /** Registered results only known after apply (command output) -> the task's name. */
+  unknownRegisters: Map<string, string>;
+}
+
+export const emptyPrediction = (): CheckPrediction => ({
+  changedTasks: [],
+  creates: new Map(),
+  unknownRegisters: new Map(),
+});
 
 export const emptyCounts = (): HostCounts => ({
   ok: 0,

@@ -12,7 +12,7 @@ import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
-import { emptyCounts, type HostRun, isActive } from "./host-run.ts";
+import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
 import type { Play, Task } from "./model.ts";
 import { batches, mapLimit } from "./pool.ts";
 import { Remote } from "./remote.ts";
@@ -85,6 +85,7 @@ export async function runPlays(
         unreachable: false,
         counts: emptyCounts(),
         secrets: new Map(),
+        predicted: emptyPrediction(),
       };
       runs.set(name, h);
     }
@@ -213,6 +214,7 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
       task: task.name,
       status: o.status,
       reason: o.reason,
+      unknown: o.unknown,
       msg: o.msg === undefined || task.keywords.no_log
         ? (o.msg && "(output hidden by no_log)")
         : opts.redactText(h, o.msg),
@@ -226,10 +228,12 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
   const failed = outcomes.some((o) => o.status === "failed" && !o.ignored);
   const changed = outcomes.some((o) => o.status === "changed");
   const skipped = outcomes.every((o) => o.status === "skipped");
+  const unknown = outcomes.some((o) => o.unknown !== undefined);
   if (failed) {
     h.failed = true;
     h.counts.failed++;
   } else if (changed) h.counts.changed++;
+  else if (unknown) h.counts.unknown++;
   else if (skipped) h.counts.skipped++;
   else h.counts.ok++;
   if (changed && task.keywords.notify?.length) await notify(h, task.keywords.notify, opts);

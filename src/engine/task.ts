@@ -23,6 +23,8 @@ export interface TaskOutcome {
   diffs?: Diff[];
   /** Failure was ignored (ignore_errors): counted as ok, host goes on. */
   ignored?: boolean;
+  /** Check mode: the outcome depends on an earlier change and is known only after apply. */
+  unknown?: string;
   result: Record<string, unknown>;
 }
 
@@ -94,6 +96,13 @@ async function runOnce(
   item: unknown,
 ): Promise<TaskOutcome> {
   const where = whereOf(task);
+  if (env.check) {
+    const dependsOn = unknownRegisterUsed(task, host);
+    if (dependsOn) {
+      const unknown = `uses the result of '${dependsOn}', which is known only after it runs`;
+      return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
+    }
+  }
   if (task.keywords.when !== undefined && !evaluateCondition(task.keywords.when, vars, `${where} when`)) {
     const result = { changed: false, skipped: true, skip_reason: "condition was false" };
     if (task.keywords.register && item === undefined) host.registered[task.keywords.register] = result;
@@ -128,6 +137,10 @@ async function runOnce(
     return failure(e, item);
   }
 
+  if (env.check) {
+    const judged = judgeCheckPlan(task, host, plan, item, mod.resultFrom !== undefined);
+    if (judged) return finish(task, host, judged, vars, where);
+  }
   let result: Record<string, unknown> = { changed: plan.changed, ...plan.result };
   if (!env.check) {
     try {
@@ -163,7 +176,72 @@ async function runOnce(
     diffs: plan.diffs,
     result: { ...result, failed },
   };
-  return finish(task, host, outcome, vars, where);
+  return finish(task, host, outcome, vars, where, env.check && plan.changed && mod.resultFrom !== undefined);
+}
+
+/**
+ * Check mode: a plan that rests on something missing is a known change when an earlier task creates
+ * that path, "unknown until apply" when earlier tasks would change the host some other way, and a
+ * predicted failure otherwise. Also records what this plan would change, for the tasks after it.
+ */
+function judgeCheckPlan(
+  task: Task,
+  host: HostRun,
+  plan: Plan,
+  item: unknown,
+  outputOnlyAfterRun: boolean,
+): TaskOutcome | null {
+  const p = host.predicted;
+  let outcome: TaskOutcome | null = null;
+  if (plan.assumes) {
+    const creator = plan.assumes.path ? creatorOf(p.creates, plan.assumes.path) : undefined;
+    if (creator) {
+      plan.reason += ` ('${creator}' creates ${plan.assumes.path})`;
+    } else if (p.changedTasks.length > 0) {
+      const unknown = `${plan.assumes.what}; depends on earlier changes ('${
+        p.changedTasks[p.changedTasks.length - 1]
+      }')`;
+      outcome = {
+        status: "ok",
+        reason: unknown,
+        unknown,
+        item,
+        diffs: plan.diffs,
+        result: { changed: false },
+      };
+    } else {
+      const msg = `would fail: ${plan.assumes.error}`;
+      outcome = { status: "failed", msg, item, result: { changed: false, failed: true, msg } };
+    }
+  }
+  const neverChanges = task.keywords.changed_when === false || task.keywords.changed_when === "false";
+  if (plan.changed && !neverChanges) {
+    if (!p.changedTasks.includes(task.name)) p.changedTasks.push(task.name);
+    for (const path of plan.creates ?? []) p.creates.set(path, task.name);
+    if (outputOnlyAfterRun && task.keywords.register) {
+      p.unknownRegisters.set(task.keywords.register, task.name);
+    }
+  }
+  return outcome;
+}
+
+/** The task that creates `path` or something below it (mkdir -p and friends create the parents). */
+function creatorOf(creates: Map<string, string>, path: string): string | undefined {
+  for (const [created, name] of creates) {
+    if (created === path || created.startsWith(path.endsWith("/") ? path : `${path}/`)) return name;
+  }
+  return undefined;
+}
+
+/** A registered name whose value only apply can know, used anywhere in this task. */
+function unknownRegisterUsed(task: Task, host: HostRun): string | undefined {
+  if (host.predicted.unknownRegisters.size === 0) return undefined;
+  const k = task.keywords;
+  const text = JSON.stringify([task.args, k.when, k.loop, k.changed_when, k.failed_when, k.vars]);
+  for (const [name, taskName] of host.predicted.unknownRegisters) {
+    if (new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(text)) return taskName;
+  }
+  return undefined;
 }
 
 /** Apply changed_when / failed_when / ignore_errors, then register. */
@@ -173,9 +251,21 @@ function finish(
   outcome: TaskOutcome,
   vars: Record<string, unknown>,
   where: string,
+  outputPending = false,
 ): TaskOutcome {
   const k = task.keywords;
   const name = k.register;
+  if (outputPending) {
+    // Check mode and the command did not run: only constant conditions can be judged now.
+    const constant = (c: unknown) => typeof c === "boolean" || c === "true" || c === "false";
+    const pending = [k.changed_when, k.failed_when].find((c) => c !== undefined && !constant(c));
+    if (pending !== undefined && outcome.status !== "failed") {
+      outcome.unknown = `'${String(pending)}' depends on the command's output`;
+      outcome.status = "ok";
+      if (name && outcome.item === undefined) host.registered[name] = outcome.result;
+      return outcome;
+    }
+  }
   const scope = name ? { ...vars, [name]: outcome.result } : { ...vars, result: outcome.result };
   if (k.changed_when !== undefined && outcome.status !== "failed") {
     const changed = evaluateCondition(k.changed_when, scope, `${where} changed_when`);

@@ -129,11 +129,19 @@ export function planContent(w: WantContent, facts: ContentFacts, ctx: ModuleCont
           "create it first with a file task (state: directory)",
           `would create ${w.dest} (${dir} does not exist yet; an earlier task may create it)`,
           steps,
+          dir,
         ),
         diffs,
+        creates: [w.dest],
       };
     }
-    return { changed: true, reason: `would create ${w.dest} (${size(w.content.length)})`, steps, diffs };
+    return {
+      changed: true,
+      reason: `would create ${w.dest} (${size(w.content.length)})`,
+      steps,
+      diffs,
+      creates: [w.dest],
+    };
   }
   if (st.type !== "file") {
     throw new UserError(`${w.dest} is a ${st.type}, not a file`, "give the full path of the file in dest");

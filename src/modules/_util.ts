@@ -26,9 +26,15 @@ export function notYet(
   hint: string,
   wouldReason: string,
   steps: Step[] = [],
+  missingPath?: string,
 ): Plan {
   if (!ctx.check) throw new UserError(error, hint);
-  return { changed: true, reason: wouldReason, steps };
+  return {
+    changed: true,
+    reason: wouldReason,
+    steps,
+    assumes: { what: error, path: missingPath, error: `${error} (${hint})` },
+  };
 }
 
 export const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;

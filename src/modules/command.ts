@@ -54,6 +54,7 @@ function planRun(args: CommandArgs, facts: PathFacts | undefined, asShell: boole
     changed: true,
     reason: `would run: ${args.cmd}`,
     steps: [{ kind: "exec", command, stdin: args.stdin, okCodes: "any" }],
+    creates: args.creates ? [args.creates] : undefined,
   };
 }
 

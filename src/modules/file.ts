@@ -122,6 +122,8 @@ function planFile(a: FileArgs, facts: FileFacts, ctx: ModuleContext): Plan {
         `file ${a.path} does not exist`,
         "use copy or template to create it, or state: touch for an empty file",
         `${a.path} does not exist yet (an earlier task may create it); would set its attributes`,
+        [],
+        a.path,
       );
     }
     const create: Step[] = a.state === "directory"
@@ -136,6 +138,7 @@ function planFile(a: FileArgs, facts: FileFacts, ctx: ModuleContext): Plan {
       changed: true,
       reason: isLink ? `would create link ${a.path} -> ${a.src}` : `would create ${type} ${a.path}`,
       steps: [...create, ...attrs],
+      creates: [a.path],
       diffs: [{
         target: a.path,
         before: "absent",

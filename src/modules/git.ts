@@ -156,6 +156,7 @@ function planGit(a: GitArgs, f: GitFacts, ctx: ModuleContext): Plan {
     changed: true,
     reason: `would clone ${a.repo} at ${a.version} into ${a.dest}`,
     steps: [cloneStep()],
+    creates: [a.dest],
     diffs: [{ target: `git ${a.dest}`, before: "(none)\n", after: `${a.version}\n` }],
   });
 
@@ -166,6 +167,8 @@ function planGit(a: GitArgs, f: GitFacts, ctx: ModuleContext): Plan {
         "git is not installed on the host",
         "install it first: package: { name: git }",
         `git not installed yet; would clone ${a.repo} into ${a.dest}`,
+        [],
+        "/usr/bin/git",
       );
     case "missing":
       return clone();

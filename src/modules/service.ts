@@ -79,6 +79,14 @@ function planService(a: ServiceArgs, f: ServiceFacts, ctx: ModuleContext): Plan 
     // A unit file written by an earlier task is known to systemd only after daemon-reload.
     if (a.daemon_reload || ctx.check) {
       return {
+        assumes: ctx.check
+          ? {
+            what: `${unit} is not installed yet`,
+            path: `/etc/systemd/system/${a.name.includes(".") ? a.name : `${a.name}.service`}`,
+            error:
+              `${unit}: no such unit (install the package that provides it or write its unit file first)`,
+          }
+          : undefined,
         changed: !!wanted,
         reason: a.daemon_reload
           ? `${unit} is not loaded yet; would reload systemd${wanted ? ` and make it ${wanted}` : ""}`

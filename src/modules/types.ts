@@ -51,6 +51,14 @@ export interface Plan {
   diffs?: Diff[];
   /** Extra fields for `register` (e.g. `stat`). */
   result?: Record<string, unknown>;
+  /**
+   * Check mode only: the plan rests on something missing now that an earlier task may provide (a
+   * directory, a unit a package installs). The engine turns this into "unknown until apply", a known
+   * change (when an earlier task declares it creates `path`), or a predicted failure.
+   */
+  assumes?: { what: string; path?: string; error: string };
+  /** Paths this plan creates on apply, so later plans that assume them are known, not guessed. */
+  creates?: string[];
 }
 
 /** What the engine gives a module besides its arguments. Everything here is local and synchronous. */
