@@ -1,0 +1,215 @@
+/**
+ * The images a Lago stack needs, built from test/images/<context> and pushed to the local registry
+ * under the names upstream's compose file uses, so a compose file written for Docker Hub only needs the
+ * registry prefix. An image is rebuilt only when its recipe hash (its context's files, build args and
+ * parent's hash) differs from the label on the local image, and pushed only when the registry's digest
+ * differs from the one docker recorded at the last push.
+ */
+import { createHash } from "node:crypto";
+import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import process from "node:process";
+import { $ } from "zx";
+import { manifestDigest, type Registry } from "./registry.ts";
+import { ensureRootfs, RECIPE_LABEL, ROOTFS_IMAGE, rootfsRecipe } from "./stack-rootfs.ts";
+import { withLock } from "./testbed-lock.ts";
+import { log, mirror, repoRoot, testbedPaths } from "./testbed-paths.ts";
+
+/** Stand-in releases: a baseline, an upgrade that adds a migration, and one whose /health is always 500. */
+export const LAGO_VERSIONS = ["v1.49.0", "v1.50.0", "v1.50.1-broken"] as const;
+export type LagoVersion = typeof LAGO_VERSIONS[number];
+
+export interface ImageSpec {
+  /** The key in `images`: postgres, redis, nginx, gotenberg, api:<version>, front:<version>. */
+  key: string;
+  /** Build context, under test/images/. */
+  context: string;
+  /** Local tag; other contexts' Dockerfiles may be FROM it. */
+  local: string;
+  args: Record<string, string>;
+  /** `repository:tag` paths pushed to the registry; the first is the one reported in `images`. */
+  push: string[];
+}
+
+export function imageSpecs(): ImageSpec[] {
+  const image = (key: string, context: string, local: string, push: string[], args = {}): ImageSpec => ({
+    key,
+    context,
+    local,
+    push,
+    args,
+  });
+  const security = mirror().replace(/\/debian\/?$/, "/debian-security");
+  return [
+    image("base", "base", "lago-stack/base:bookworm", [], { MIRROR: mirror(), SECURITY: security }),
+    image("python", "python", "lago-stack/python:bookworm", []),
+    image("postgres", "postgres", "lago-stack/postgres:15", ["getlago/postgres-partman:15.0-alpine"]),
+    image("redis", "redis", "lago-stack/redis:7", ["redis:7-alpine", "library/redis:7-alpine"]),
+    image("nginx", "nginx", "lago-stack/nginx:stable", ["nginx:stable", "library/nginx:stable"]),
+    // Upstream's compose pins 7.8.2; Lago's own docs and helm chart moved to 8.
+    image("gotenberg", "gotenberg", "lago-stack/gotenberg:8", [
+      "getlago/lago-gotenberg:8",
+      "getlago/lago-gotenberg:7.8.2",
+    ]),
+    ...LAGO_VERSIONS.flatMap((v) => [
+      image(`api:${v}`, "api", `lago-stack/api:${v}`, [`getlago/api:${v}`], { LAGO_VERSION: v }),
+      image(`front:${v}`, "front", `lago-stack/front:${v}`, [`getlago/front:${v}`], { LAGO_VERSION: v }),
+    ]),
+  ];
+}
+
+const contextDir = (spec: ImageSpec): string => join(repoRoot, "test", "images", spec.context);
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .map((f) => join(dir, f))
+    .filter((f) => statSync(f).isFile() && !f.includes("__pycache__"))
+    .sort();
+}
+
+/** The Dockerfile's FROM; a `lago-stack/...` parent is one of ours and must be built first. */
+function parentOf(spec: ImageSpec): string {
+  const from = /^FROM\s+(\S+)/m.exec(readFileSync(join(contextDir(spec), "Dockerfile"), "utf8"));
+  if (!from) throw new Error(`stack: no FROM in test/images/${spec.context}/Dockerfile`);
+  return from[1];
+}
+
+/** Recipe hashes of every spec (by local tag), each covering its parent's. */
+export function recipeHashes(specs = imageSpecs()): Map<string, string> {
+  const hashes = new Map<string, string>([[ROOTFS_IMAGE, rootfsRecipe()]]);
+  const hashOf = (spec: ImageSpec): string => {
+    const known = hashes.get(spec.local);
+    if (known) return known;
+    const parent = parentOf(spec);
+    const parentSpec = specs.find((s) => s.local === parent);
+    const parentHash = parentSpec ? hashOf(parentSpec) : hashes.get(parent) ?? parent;
+    const dir = contextDir(spec);
+    const files = filesUnder(dir).map((f) => [
+      relative(dir, f),
+      statSync(f).mode & 0o111,
+      createHash("sha256").update(readFileSync(f)).digest("hex"),
+    ]);
+    const recipe = JSON.stringify({ v: 1, args: spec.args, parentHash, files });
+    const hash = createHash("sha256").update(recipe).digest("hex").slice(0, 12);
+    hashes.set(spec.local, hash);
+    return hash;
+  };
+  specs.forEach(hashOf);
+  return hashes;
+}
+
+interface LocalImage {
+  recipe: string | null;
+  repoDigests: string[];
+}
+
+/** Recipe label and RepoDigests of each local tag that exists, in one `docker image inspect`. */
+async function inspectLocal(refs: string[]): Promise<Map<string, LocalImage>> {
+  const r = await $`docker image inspect ${refs}`.quiet().nothrow();
+  const found = new Map<string, LocalImage>();
+  const images = JSON.parse(r.stdout || "[]") as {
+    RepoTags?: string[];
+    RepoDigests?: string[];
+    Config?: { Labels?: Record<string, string> | null };
+  }[];
+  for (const img of images) {
+    const info = { recipe: img.Config?.Labels?.[RECIPE_LABEL] ?? null, repoDigests: img.RepoDigests ?? [] };
+    for (const tag of img.RepoTags ?? []) if (refs.includes(tag)) found.set(tag, info);
+  }
+  return found;
+}
+
+const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
+async function build(spec: ImageSpec, hash: string, noCache: boolean): Promise<void> {
+  const logDir = join(repoRoot, ".cache", "stack");
+  mkdirSync(logDir, { recursive: true });
+  const logFile = join(logDir, `build-${spec.key.replace(/[^a-z0-9.-]/gi, "_")}.log`);
+  const args = Object.entries(spec.args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
+  const started = Date.now();
+  // The classic builder: FROM a local-only image, never a pull, on every docker version we meet.
+  const r = await $({ env: { ...process.env, DOCKER_BUILDKIT: "0" } })`docker build ${
+    noCache ? ["--no-cache"] : []
+  } --label ${`${RECIPE_LABEL}=${hash}`} ${args} -t ${spec.local} ${contextDir(spec)} > ${logFile} 2>&1`
+    .quiet().nothrow();
+  if (r.exitCode !== 0) {
+    const tail = readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n");
+    throw new Error(`stack: building ${spec.local} failed (log: ${logFile}):\n${tail}`);
+  }
+  log(`built ${spec.local} in ${seconds(started)}`);
+}
+
+export interface BuildOptions {
+  /** Rebuild everything from scratch (debootstrap, then `docker build --no-cache`). */
+  rebuild?: boolean;
+}
+
+/** Builds whatever is missing or outdated, parents before children. Returns the keys it built. */
+export async function buildImages(opts: BuildOptions = {}): Promise<string[]> {
+  const specs = imageSpecs();
+  const hashes = recipeHashes(specs);
+  const stale = async (): Promise<ImageSpec[]> => {
+    const local = await inspectLocal(specs.map((s) => s.local));
+    return specs.filter((s) => opts.rebuild || local.get(s.local)?.recipe !== hashes.get(s.local));
+  };
+  if (!(await stale()).length) return [];
+
+  const { cacheDir } = testbedPaths();
+  mkdirSync(cacheDir, { recursive: true });
+  return await withLock(join(cacheDir, "stack-build.lock"), async () => {
+    const todo = await stale(); // another process may have built them while we waited
+    if (!todo.length) return [];
+    const started = Date.now();
+    // The rootfs only matters when base is rebuilt; otherwise a pruned rootfs image need not come back.
+    if (todo.some((s) => parentOf(s) === ROOTFS_IMAGE)) await ensureRootfs(opts.rebuild);
+    // Each build waits for its parent's; siblings build side by side.
+    const done = new Map<string, Promise<void>>();
+    const ensure = (spec: ImageSpec): Promise<void> => {
+      let p = done.get(spec.local);
+      if (!p) {
+        const parent = todo.find((s) => s.local === parentOf(spec));
+        p = (parent ? ensure(parent) : Promise.resolve()).then(() =>
+          build(spec, hashes.get(spec.local)!, !!opts.rebuild)
+        );
+        done.set(spec.local, p);
+      }
+      return p;
+    };
+    await Promise.all(todo.map(ensure));
+    log(`stack images: built ${todo.length} in ${seconds(started)}`);
+    return todo.map((s) => s.key);
+  });
+}
+
+export interface PushedImages {
+  /** key → reference the testbed hosts pull (`172.17.0.1:5000/getlago/api:v1.49.0`). */
+  images: Record<string, string>;
+  /** key → the same image through the controller's address (`127.0.0.1:5000/...`), for docker here. */
+  local: Record<string, string>;
+}
+
+/** Tags every built image with its registry names and pushes those the registry lacks or has older. */
+export async function pushImages(registry: Registry): Promise<PushedImages> {
+  const specs = imageSpecs().filter((s) => s.push.length);
+  const pushed: PushedImages = { images: {}, local: {} };
+  const refs = specs.flatMap((s) =>
+    s.push.map((path) => ({ spec: s, path, ref: `${registry.pushAddr}/${path}` }))
+  );
+  await Promise.all(refs.map(({ spec, ref }) => $`docker tag ${spec.local} ${ref}`.quiet()));
+  const local = await inspectLocal(refs.map((r) => r.ref));
+  const started = Date.now();
+  let count = 0;
+  await Promise.all(refs.map(async ({ path, ref }) => {
+    const [repo, tag] = path.split(":");
+    const digest = await manifestDigest(repo, tag, registry.pushAddr);
+    if (digest && local.get(ref)?.repoDigests.includes(`${registry.pushAddr}/${repo}@${digest}`)) return;
+    await $`docker push ${ref}`.quiet();
+    count++;
+  }));
+  if (count) log(`pushed ${count} image tags to ${registry.pushAddr} in ${seconds(started)}`);
+  for (const s of specs) {
+    pushed.images[s.key] = `${registry.pullAddr}/${s.push[0]}`;
+    pushed.local[s.key] = `${registry.pushAddr}/${s.push[0]}`;
+  }
+  return pushed;
+}
