@@ -1,6 +1,6 @@
 /** Command-line interface: parses arguments (commander) and dispatches to one command module each. */
 import { Command, CommanderError, Option } from "commander";
-import { applyCommand } from "./commands/apply.ts";
+import { applyCommand, planCommand } from "./commands/apply.ts";
 import { UserError } from "./core/types.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 
@@ -17,36 +17,59 @@ export async function main(args: string[]): Promise<number> {
     .exitOverride()
     .showSuggestionAfterError(true);
 
-  program
-    .command("apply")
-    .description("Converge every host of an inventory to what the playbook describes.")
-    .argument("<inventory>", "inventory file (Ansible YAML layout)")
-    .option("-p, --playbook <file>", "playbook to run", "playbooks/site.yml")
-    .option("-C, --check", "dry run: contact hosts read-only and report what would change", false)
-    .option("-D, --diff", "show what changes in files, packages and services (secrets redacted)", false)
-    .option("-l, --limit <pattern>", "only hosts matching this pattern (e.g. web, 'lago-*', 'all:!db')")
-    .option(
-      "-e, --extra-vars <key=value|@file>",
-      "extra variables (highest precedence); repeatable",
-      collect,
-      [],
-    )
-    .option("-f, --forks <n>", "hosts in parallel", (v) => parsePositive(v, "--forks"), 20)
-    .option("-t, --tags <tags>", "only tasks with these tags (comma separated)")
-    .option("--skip-tags <tags>", "skip tasks with these tags (comma separated)")
-    .option(
-      "--accept-new-host-keys",
-      "record unknown SSH host keys in known_hosts (changed keys are still refused)",
-      false,
-    )
-    .option("--json", "one JSON event per line instead of text", false)
-    .addOption(
-      new Option("-v, --verbose", "more detail (repeatable)").argParser((_v, prev: number) => prev + 1)
-        .default(0),
-    )
-    .action(async (inventory: string, opts) => {
-      exitCode = await applyCommand(inventory, opts);
-    });
+  const runOptions = (cmd: Command) =>
+    cmd
+      .option("-p, --playbook <file>", "playbook to run", "playbooks/site.yml")
+      .option("-D, --diff", "show what changes in files, packages and services (secrets redacted)", false)
+      .option("-l, --limit <pattern>", "only hosts matching this pattern (e.g. web, 'lago-*', 'all:!db')")
+      .option(
+        "-e, --extra-vars <key=value|@file>",
+        "extra variables (highest precedence); repeatable",
+        collect,
+        [],
+      )
+      .option("-f, --forks <n>", "hosts in parallel", (v) => parsePositive(v, "--forks"), 20)
+      .option("-t, --tags <tags>", "only tasks with these tags (comma separated)")
+      .option("--skip-tags <tags>", "skip tasks with these tags (comma separated)")
+      .option(
+        "--accept-new-host-keys",
+        "record unknown SSH host keys in known_hosts (changed keys are still refused)",
+        false,
+      )
+      .option(
+        "--detailed-exitcode",
+        "with --check or plan: exit 0 when nothing would change, 2 when changes are pending",
+        false,
+      )
+      .option("--json", "one JSON event per line instead of text", false)
+      .addOption(
+        new Option("-v, --verbose", "more detail (repeatable)").argParser((_v, prev: number) => prev + 1)
+          .default(0),
+      );
+
+  runOptions(
+    program
+      .command("apply")
+      .description(
+        "Converge every host of an inventory to what the playbook describes, or apply a saved plan.",
+      )
+      .argument("<inventory|plan.json>", "inventory file (Ansible YAML layout), or a plan saved by `plan -o`")
+      .option("-C, --check", "dry run: contact hosts read-only and report what would change", false),
+  ).action(async (target: string, opts) => {
+    exitCode = await applyCommand(target, opts);
+  });
+
+  runOptions(
+    program
+      .command("plan")
+      .description(
+        "Dry run that saves what would change, to apply exactly that later with `apply plan.json`.",
+      )
+      .argument("<inventory>", "inventory file")
+      .requiredOption("-o, --out <plan.json>", "where to save the plan"),
+  ).action(async (inventory: string, opts) => {
+    exitCode = await planCommand(inventory, opts);
+  });
 
   try {
     await program.parseAsync(args, { from: "user" });

@@ -1,12 +1,28 @@
 /**
- * `lago-provision apply INVENTORY`: load → validate (nothing is contacted on error) → run → recap.
- * Exit code 0 when every host converged, 1 when a host failed or was unreachable.
+ * `apply INVENTORY` (converge), `apply INVENTORY --check` (dry run), `plan INVENTORY -o plan.json`
+ * (dry run saved) and `apply plan.json` (apply exactly that plan, or refuse on drift).
+ * Stages: load → validate (nothing is contacted on error) → run → recap.
+ * Exit codes: 0 success (with --detailed-exitcode: nothing to change), 1 a host failed or was
+ * unreachable, 2 (with --detailed-exitcode) changes pending.
  */
+import { writeFileSync } from "node:fs";
 import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
-import { createReporter, Redactor, secretsFromVars } from "../output/index.ts";
-import { type RunHost, runPlays } from "../engine/run.ts";
+import { UserError } from "../core/types.ts";
 import type { HostRun } from "../engine/host-run.ts";
+import { type RunHost, runPlays, type RunSummary } from "../engine/run.ts";
+import type { Reporter, RunEvent } from "../output/events.ts";
+import { createReporter, Redactor, secretsFromVars } from "../output/index.ts";
+import {
+  findDrift,
+  hashExtraVars,
+  isPlanFile,
+  PLAN_FORMAT,
+  PLAN_VERSION,
+  PlanCollector,
+  type PlanFile,
+  readPlanFile,
+} from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 
@@ -22,6 +38,9 @@ export interface ApplyOptions {
   acceptNewHostKeys: boolean;
   json: boolean;
   verbose: number;
+  detailedExitcode?: boolean;
+  /** plan only: where to save the plan. */
+  out?: string;
 }
 
 const splitList = (s?: string) => s?.split(",").map((t) => t.trim()).filter(Boolean);
@@ -34,11 +53,8 @@ export function inventoryHosts(inventory: Inventory, acceptNew: boolean): RunHos
   });
 }
 
-export async function applyCommand(inventoryPath: string, opts: ApplyOptions): Promise<number> {
-  const extraVars = parseExtraVars(opts.extraVars);
-  const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
-  const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
-  const reporter = createReporter({
+function reporterFor(opts: ApplyOptions): Reporter {
+  return createReporter({
     format: opts.json ? "json" : "text",
     write: writeStdout,
     isTTY: stdoutIsTTY(),
@@ -46,6 +62,19 @@ export async function applyCommand(inventoryPath: string, opts: ApplyOptions): P
     diff: opts.diff,
     verbose: opts.verbose,
   });
+}
+
+/** Sends events to several reporters (the screen and a plan collector). */
+const tee = (...reporters: Reporter[]): Reporter => ({
+  emit: (e: RunEvent) => reporters.forEach((r) => r.emit(e)),
+  close: () => reporters.forEach((r) => r.close()),
+});
+
+/** Load, validate and run once. */
+async function converge(inventoryPath: string, opts: ApplyOptions, reporter: Reporter): Promise<RunSummary> {
+  const extraVars = parseExtraVars(opts.extraVars);
+  const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
+  const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
 
   // Secrets are whatever secret-named variables hold (inventory, play vars, -e); one redactor per host.
   const playSecrets = playbook.plays.flatMap((p) => secretsFromVars(p.vars));
@@ -53,10 +82,13 @@ export async function applyCommand(inventoryPath: string, opts: ApplyOptions): P
   const redactorFor = (h: HostRun) => {
     let r = redactors.get(h.name);
     if (!r) {
-      r = new Redactor(
-        [...secretsFromVars(h.inventoryVars), ...playSecrets, ...secretsFromVars(extraVars), ...h.secrets]
-          .map((s) => Array.isArray(s) ? { name: s[0], value: s[1] } : s),
-      );
+      const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
+      r = new Redactor([
+        ...secretsFromVars(h.inventoryVars),
+        ...playSecrets,
+        ...secretsFromVars(extraVars),
+        ...hostSecrets,
+      ]);
       redactors.set(h.name, r);
     }
     return r;
@@ -75,5 +107,85 @@ export async function applyCommand(inventoryPath: string, opts: ApplyOptions): P
     redactText: (h, t) => redactorFor(h).redactText(t),
   });
   reporter.close();
-  return summary.ok ? 0 : 1;
+  return summary;
+}
+
+const pendingChanges = (s: PlanFile["summary"]) => s.change + s.unknown > 0;
+
+export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
+  if (isPlanFile(target)) return await applyPlan(target, opts);
+  if (!opts.check) return (await converge(target, opts, reporterFor(opts))).ok ? 0 : 1;
+  const collector = new PlanCollector();
+  const summary = await converge(
+    target,
+    opts,
+    tee(reporterFor(opts), { emit: (e) => collector.add(e), close() {} }),
+  );
+  if (!summary.ok) return 1;
+  return opts.detailedExitcode && pendingChanges(collector.summary()) ? 2 : 0;
+}
+
+export async function planCommand(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+  const collector = new PlanCollector();
+  const summary = await converge(
+    inventoryPath,
+    { ...opts, check: true },
+    tee(reporterFor(opts), { emit: (e) => collector.add(e), close() {} }),
+  );
+  const plan: PlanFile = {
+    format: PLAN_FORMAT,
+    version: PLAN_VERSION,
+    created: new Date().toISOString(),
+    inventory: inventoryPath,
+    playbook: opts.playbook,
+    limit: opts.limit,
+    tags: opts.tags,
+    skipTags: opts.skipTags,
+    extraVars: {
+      names: Object.keys(parseExtraVars(opts.extraVars)),
+      sha256: hashExtraVars(parseExtraVars(opts.extraVars)),
+    },
+    summary: collector.summary(),
+    hosts: collector.hosts,
+  };
+  if (opts.out) {
+    writeFileSync(opts.out, JSON.stringify(plan, null, 2) + "\n");
+    if (!opts.json) {
+      writeStdout(`Plan saved to ${opts.out}; apply exactly it with: lago-provision apply ${opts.out}\n`);
+    }
+  }
+  if (!summary.ok) return 1;
+  return opts.detailedExitcode && pendingChanges(plan.summary) ? 2 : 0;
+}
+
+/** Re-plan quietly, refuse on any difference from the saved plan, then apply. */
+async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> {
+  const saved = readPlanFile(planPath);
+  const fromPlan: ApplyOptions = {
+    ...opts,
+    playbook: saved.playbook,
+    limit: saved.limit,
+    tags: saved.tags,
+    skipTags: saved.skipTags,
+  };
+  if (hashExtraVars(parseExtraVars(opts.extraVars)) !== saved.extraVars.sha256) {
+    throw new UserError(
+      `${planPath}: the -e values differ from the ones the plan was made with (${
+        saved.extraVars.names.join(", ") || "none"
+      })`,
+      "pass exactly the same -e options, or make a new plan",
+    );
+  }
+  if (!opts.json) writeStdout(`Checking that the hosts are as ${planPath} found them (${saved.created})…\n`);
+  const collector = new PlanCollector();
+  const quiet: Reporter = { emit: (e) => collector.add(e), close() {} };
+  await converge(saved.inventory, { ...fromPlan, check: true }, quiet);
+  const drift = findDrift(saved.hosts, collector.hosts);
+  if (drift.length > 0) {
+    throw new UserError(
+      `the hosts drifted since ${planPath} was made; nothing was applied:\n  ${drift.join("\n  ")}`,
+      `review the change, then make a new plan: lago-provision plan ${saved.inventory} -p ${saved.playbook} -o ${planPath}`,
+    );
+  }
+  return (await converge(saved.inventory, { ...fromPlan, check: false }, reporterFor(fromPlan))).ok ? 0 : 1;
 }

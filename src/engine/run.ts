@@ -222,6 +222,9 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
       diffs: opts.diff && !task.keywords.no_log ? o.diffs?.map((d) => opts.redactDiff(h, d)) : undefined,
       durationMs,
       check: opts.check || undefined,
+      targets: o.diffs?.length ? o.diffs.map((d) => d.target) : undefined,
+      source: `${task.source.file}:${task.source.line}:${task.source.col}`,
+      fingerprint: o.fingerprint,
     });
   }
   // One count per task per host: the worst outcome over its loop items.

@@ -14,6 +14,7 @@ import type { Task } from "./model.ts";
 import { type Privilege, StepFailed } from "./remote.ts";
 import { UnreachableError } from "../connection/ssh.ts";
 import { readLocalFile } from "./local-files.ts";
+import { planFingerprint } from "./fingerprint.ts";
 
 export interface TaskOutcome {
   status: TaskStatus;
@@ -25,6 +26,8 @@ export interface TaskOutcome {
   ignored?: boolean;
   /** Check mode: the outcome depends on an earlier change and is known only after apply. */
   unknown?: string;
+  /** Check mode: hash of what the probe saw and what the plan would do (see fingerprint.ts). */
+  fingerprint?: string;
   result: Record<string, unknown>;
 }
 
@@ -127,11 +130,13 @@ async function runOnce(
   };
 
   let plan: Plan;
+  let fingerprint: string | undefined;
   const remote = host.remote!;
   try {
     const probe = mod.probe(parsed.data, ctx);
     const facts = probe ? await remote.probe(probe, privilege) : undefined;
     plan = mod.plan(parsed.data, facts, ctx);
+    if (env.check) fingerprint = planFingerprint(facts, plan);
   } catch (e) {
     if (e instanceof UnreachableError || e instanceof UserError) throw e;
     return failure(e, item);
@@ -139,7 +144,7 @@ async function runOnce(
 
   if (env.check) {
     const judged = judgeCheckPlan(task, host, plan, item, mod.resultFrom !== undefined);
-    if (judged) return finish(task, host, judged, vars, where);
+    if (judged) return finish(task, host, { ...judged, fingerprint }, vars, where);
   }
   let result: Record<string, unknown> = { changed: plan.changed, ...plan.result };
   if (!env.check) {
@@ -174,6 +179,7 @@ async function runOnce(
     msg: failed ? describeFailure(result) : undefined,
     item,
     diffs: plan.diffs,
+    fingerprint,
     result: { ...result, failed },
   };
   return finish(task, host, outcome, vars, where, env.check && plan.changed && mod.resultFrom !== undefined);

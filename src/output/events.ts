@@ -36,6 +36,12 @@ export type RunEvent =
     diffs?: Diff[];
     durationMs: number;
     check?: boolean;
+    /** What the task changes or would change (paths, "packages", services), without contents. */
+    targets?: string[];
+    /** Where the task is defined: `file:line:col`. */
+    source?: string;
+    /** Check mode: hash of the probe's view and the planned steps (saved plans compare these). */
+    fingerprint?: string;
   }
   | { type: "warning"; host?: string; msg: string }
   | { type: "recap"; hosts: Record<string, HostCounts>; durationMs: number };

@@ -79,11 +79,14 @@ export function createTextReporter(options: TextReporterOptions): Reporter {
     const indent = "    ";
     if (d.sensitive) return line(`${indent}${c.yellow(`<redacted: ${d.target} changed>`)}`);
     if (d.before === d.after) return;
+    // One-line states ("absent", "directory mode=0755") have no final newline on either side: add it
+    // to both, so the patch does not print "No newline at end of file" twice.
+    const bothBare = !d.before.endsWith("\n") && !d.after.endsWith("\n");
     const patch = createTwoFilesPatch(
       `before: ${d.target}`,
       `after: ${d.target}`,
-      d.before,
-      d.after,
+      bothBare && d.before !== "" ? `${d.before}\n` : d.before,
+      bothBare && d.after !== "" ? `${d.after}\n` : d.after,
       undefined,
       undefined,
       {
@@ -123,6 +126,16 @@ export function createTextReporter(options: TextReporterOptions): Reporter {
       line(`  ${paint[worst(counts)](host.padEnd(width - 2))}  ${cells.join("  ")}`);
     }
     line();
+    if (check) {
+      const total = (k: keyof HostCounts) => names.reduce((n, h) => n + hosts[h][k], 0);
+      line(
+        `Check: ${plural(names.length, "host")}, ${plural(total("changed"), "task")} to change, ` +
+          `${total("ok")} unchanged, ${total("unknown")} unknown until apply` +
+          (total("failed") + total("unreachable")
+            ? `, ${total("failed") + total("unreachable")} failed`
+            : ""),
+      );
+    }
     line(
       `Finished in ${formatDuration(durationMs)}${check ? c.dim(" (check mode: nothing was changed)") : ""}`,
     );

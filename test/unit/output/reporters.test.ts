@@ -55,6 +55,7 @@ RECAP     ok  changed  failed  skipped  unreachable  unknown
   lago-1   2        1       1        0            0        0
   db       0        1       0        1            1        1
 
+Check: 2 hosts, 2 tasks to change, 2 unchanged, 1 unknown until apply, 2 failed
 Finished in 1m14s (check mode: nothing was changed)
 Slowest tasks:
   1m02s  Restart lago (handler)
