@@ -8,6 +8,7 @@
  * time, after rendering).
  */
 import { z } from "zod";
+import { planSchema } from "../plan/plan-file.ts";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import type { ModuleDefinition } from "../modules/types.ts";
 import {
@@ -223,5 +224,6 @@ export function schemaFiles(registry: ModuleRegistry = defaultRegistry): Map<str
   for (const [name, schema] of Object.entries(modules)) {
     out.set(`schemas/modules/${name}.schema.json`, text(schema));
   }
+  out.set("schemas/plan.schema.json", text(tidy(z.toJSONSchema(planSchema))));
   return out;
 }

@@ -20,6 +20,8 @@ import {
 } from "./testbed.ts";
 
 let tb: Testbed;
+/** Host names come from the testbed, so a separate one (LAGO_TESTBED_PREFIX) works too. */
+let h1: string, h2: string, h3: string;
 const sample = ["-p", "playbooks/sample.yml"];
 const fixture = (name: string) => ["-p", `test/e2e/fixtures/${name}`];
 const watched = [
@@ -29,9 +31,7 @@ const watched = [
   "/etc/systemd/system/sample.service",
 ];
 
-async function mtimes(host: string) {
-  return Promise.all(watched.map((p) => fileMtime(host, p)));
-}
+const mtimes = (host: string) => Promise.all(watched.map((p) => fileMtime(host, p)));
 
 async function sshLogins(host: string): Promise<number> {
   const r = await execIn(host, [
@@ -44,6 +44,7 @@ async function sshLogins(host: string): Promise<number> {
 
 beforeAll(async () => {
   tb = await useTestbed(3, { fresh: true });
+  [h1, h2, h3] = tb.hosts.map((h) => h.name);
 });
 
 describe("apply on the testbed", () => {
@@ -69,29 +70,33 @@ describe("apply on the testbed", () => {
 
   it("a second apply changes nothing and touches no file", async () => {
     const before = await Promise.all(tb.hosts.map((h) => mtimes(h.name)));
-    const key = await execIn("lago-tb-1", ["cat", "/opt/sample/secret.key"]);
+    const key = await execIn(h1, ["cat", "/opt/sample/secret.key"]);
     const r = await runCli(["apply", tb.inventoryPath, ...sample, "--json"]);
     expect(r.code, r.stderr).toBe(0);
     for (const h of tb.hosts) {
       expect(recapOf(r)[h.name]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
     }
     expect(await Promise.all(tb.hosts.map((h) => mtimes(h.name)))).toEqual(before);
-    expect((await execIn("lago-tb-1", ["cat", "/opt/sample/secret.key"])).stdout).toBe(key.stdout);
+    expect((await execIn(h1, ["cat", "/opt/sample/secret.key"])).stdout).toBe(key.stdout);
   });
 
   it("text output has a recap per host and exit code 0", async () => {
     const r = await runCli(["apply", tb.inventoryPath, ...sample]);
     expect(r.code).toBe(0);
-    for (const h of tb.hosts) expect(r.stdout).toMatch(new RegExp(`${h.name}\\s+ok=\\d+\\s+changed=0`));
+    expect(r.stdout).toMatch(/RECAP\s+ok\s+changed\s+failed\s+skipped\s+unreachable/);
+    // Columns: ok changed failed skipped unreachable.
+    for (const h of tb.hosts) {
+      expect(r.stdout).toMatch(new RegExp(`${h.name}\\s+[1-9]\\d*\\s+0\\s+0\\s+\\d+\\s+0\\n`));
+    }
   });
 
   it("a wrong type fails validation before any host is contacted", async () => {
-    const logins = await sshLogins("lago-tb-1");
+    const logins = await sshLogins(h1);
     const r = await runCli(["apply", tb.inventoryPath, ...fixture("wrong-type.yml")]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/wrong-type\.yml:8:\d+ .*mode/);
     expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(await sshLogins("lago-tb-1")).toBe(logins);
+    expect(await sshLogins(h1)).toBe(logins);
   });
 
   it("a host stopped mid-run is reported unreachable while the others finish", async () => {
@@ -99,30 +104,30 @@ describe("apply on the testbed", () => {
     const r = await runCli(["apply", tb.inventoryPath, ...fixture("slow.yml"), "--json"], {
       onEvent: (e) => {
         if (e.type === "task_start" && e.task === "Wait a little" && !stopped) {
-          stopped = stopHost("lago-tb-2");
+          stopped = stopHost(h2);
         }
       },
     });
     await stopped;
-    await startHost("lago-tb-2");
+    await startHost(h2);
     expect(r.code).not.toBe(0);
     const recap = recapOf(r);
-    expect(recap["lago-tb-2"].unreachable).toBe(1);
-    for (const name of ["lago-tb-1", "lago-tb-3"]) {
+    expect(recap[h2].unreachable).toBe(1);
+    for (const name of [h1, h3]) {
       expect(recap[name]).toMatchObject({ ok: 3, failed: 0, unreachable: 0 });
     }
-    const lost = resultsOf(r, "lago-tb-2").find((e) => e.status === "unreachable");
-    expect(lost?.msg).toMatch(/lago-tb-2/);
+    const lost = resultsOf(r, h2).find((e) => e.status === "unreachable");
+    expect(lost?.msg).toContain(h2);
   });
 
   it("a changed host key is refused, the other hosts go on", async () => {
-    await regenerateHostKeys("lago-tb-3");
+    await regenerateHostKeys(h3);
     try {
       const r = await runCli(["apply", tb.inventoryPath, ...fixture("slow.yml"), "--json"]);
       expect(r.code).not.toBe(0);
-      expect(recapOf(r)["lago-tb-3"].unreachable).toBe(1);
-      expect(recapOf(r)["lago-tb-1"].ok).toBe(3);
-      const refused = resultsOf(r, "lago-tb-3").find((e) => e.status === "unreachable");
+      expect(recapOf(r)[h3].unreachable).toBe(1);
+      expect(recapOf(r)[h1].ok).toBe(3);
+      const refused = resultsOf(r, h3).find((e) => e.status === "unreachable");
       expect(refused?.msg).toMatch(/HOST KEY CHANGED/);
       // --accept-new-host-keys records unknown keys, but never overrides a changed one.
       const again = await runCli([
@@ -132,7 +137,7 @@ describe("apply on the testbed", () => {
         "--json",
         "--accept-new-host-keys",
       ]);
-      expect(recapOf(again)["lago-tb-3"].unreachable).toBe(1);
+      expect(recapOf(again)[h3].unreachable).toBe(1);
     } finally {
       await restoreKnownHosts(tb);
     }
@@ -150,11 +155,13 @@ describe("apply on the testbed", () => {
       "-e",
       "fail_late=true",
       "-l",
-      "lago-tb-1",
+      h1,
     ]);
     expect(first.code).not.toBe(0);
-    expect(recapOf(first)["lago-tb-1"].failed).toBe(1);
-    expect((await execIn("lago-tb-1", ["cat", "/tmp/lp-handler-runs"])).exitCode).not.toBe(0);
+    expect(recapOf(first)[h1].failed).toBe(1);
+    expect((await execIn(h1, ["cat", "/tmp/lp-handler-runs"], { allowFailure: true })).exitCode).not.toBe(0);
+    const pending = await execIn(h1, ["cat", "/var/lib/lago-provision/pending-handlers"]);
+    expect(pending.stdout).toBe("count restarts\n");
 
     const second = await runCli([
       "apply",
@@ -162,10 +169,15 @@ describe("apply on the testbed", () => {
       ...fixture("handlers.yml"),
       "--json",
       "-l",
-      "lago-tb-1",
+      h1,
     ]);
     expect(second.code, second.stderr).toBe(0);
-    expect((await execIn("lago-tb-1", ["cat", "/tmp/lp-handler-runs"])).stdout).toBe("restart\n");
+    expect((await execIn(h1, ["cat", "/tmp/lp-handler-runs"])).stdout).toBe("restart\n");
+    expect(
+      (await execIn(h1, ["test", "-e", "/var/lib/lago-provision/pending-handlers"], { allowFailure: true }))
+        .exitCode,
+    )
+      .toBe(1);
 
     const third = await runCli([
       "apply",
@@ -173,10 +185,10 @@ describe("apply on the testbed", () => {
       ...fixture("handlers.yml"),
       "--json",
       "-l",
-      "lago-tb-1",
+      h1,
     ]);
-    expect(recapOf(third)["lago-tb-1"].changed).toBe(0);
-    expect((await execIn("lago-tb-1", ["cat", "/tmp/lp-handler-runs"])).stdout).toBe("restart\n");
+    expect(recapOf(third)[h1].changed).toBe(0);
+    expect((await execIn(h1, ["cat", "/tmp/lp-handler-runs"])).stdout).toBe("restart\n");
   });
 
   it("become: an unprivileged login writes root-owned files through sudo", async () => {
@@ -195,9 +207,9 @@ describe("apply on the testbed", () => {
     writeFileSync(path, stringify(inv));
     const r = await runCli(["apply", path, ...fixture("become.yml"), "--json"]);
     expect(r.code, r.stderr + r.stdout).toBe(0);
-    const stat = await execIn("lago-tb-2", ["stat", "-c", "%U %a", "/root/lp-become-proof"]);
+    const stat = await execIn(h2, ["stat", "-c", "%U %a", "/root/lp-become-proof"]);
     expect(stat.stdout.trim()).toBe("root 600");
-    expect((await execIn("lago-tb-2", ["cat", "/root/lp-become-proof"])).stdout).toBe("written as root\n");
+    expect((await execIn(h2, ["cat", "/root/lp-become-proof"])).stdout).toBe("written as root\n");
   });
 
   it("the same CLI runs under Deno: a no-op re-run", async () => {
