@@ -78,20 +78,22 @@ async function converge(inventoryPath: string, opts: ApplyOptions, reporter: Rep
 
   // Secrets are whatever secret-named variables hold (inventory, play vars, -e); one redactor per host.
   const playSecrets = playbook.plays.flatMap((p) => secretsFromVars(p.vars));
-  const redactors = new Map<string, Redactor>();
+  const redactors = new Map<string, { r: Redactor; known: number }>();
   const redactorFor = (h: HostRun) => {
-    let r = redactors.get(h.name);
-    if (!r) {
+    let cached = redactors.get(h.name);
+    // Rebuilt when a module taught the host new secrets (lago_secrets), so they are redacted at once.
+    if (!cached || cached.known !== h.secrets.size) {
       const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
-      r = new Redactor([
+      const r = new Redactor([
         ...secretsFromVars(h.inventoryVars),
         ...playSecrets,
         ...secretsFromVars(extraVars),
         ...hostSecrets,
       ]);
-      redactors.set(h.name, r);
+      cached = { r, known: h.secrets.size };
+      redactors.set(h.name, cached);
     }
-    return r;
+    return cached.r;
   };
 
   const summary = await runPlays(playbook.file, playbook.plays, hosts, {

@@ -207,6 +207,7 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
     } else throw e;
   }
   const durationMs = Date.now() - started;
+  for (const o of outcomes) learnSecrets(h, o.result);
   for (const o of outcomes) {
     opts.reporter.emit({
       type: "task_result",
@@ -240,6 +241,18 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
   else if (skipped) h.counts.skipped++;
   else h.counts.ok++;
   if (changed && task.keywords.notify?.length) await notify(h, task.keywords.notify, opts);
+}
+
+/**
+ * A module result may carry `secrets` (name -> value), e.g. lago_secrets: from then on every value is
+ * redacted from this host's output, whatever task prints it.
+ */
+function learnSecrets(h: HostRun, result: Record<string, unknown>): void {
+  const secrets = result.secrets;
+  if (!secrets || typeof secrets !== "object") return;
+  for (const [name, value] of Object.entries(secrets)) {
+    if (typeof value === "string" && value !== "") h.secrets.set(name, value);
+  }
 }
 
 /** Remember notifications on the host at once, so a later failure cannot lose them. */
