@@ -214,12 +214,13 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
       host: h.name,
       task: task.name,
       status: o.status,
-      reason: o.reason,
-      unknown: o.unknown,
+      // Everything textual goes through the redactor: a debug message or a command line can hold a secret.
+      reason: o.reason === undefined ? undefined : opts.redactText(h, o.reason),
+      unknown: o.unknown === undefined ? undefined : opts.redactText(h, o.unknown),
       msg: o.msg === undefined || task.keywords.no_log
         ? (o.msg && "(output hidden by no_log)")
         : opts.redactText(h, o.msg),
-      item: task.keywords.no_log ? undefined : o.item,
+      item: task.keywords.no_log || o.item === undefined ? undefined : JSON.parse(opts.redactText(h, JSON.stringify(o.item))),
       diffs: opts.diff && !task.keywords.no_log ? o.diffs?.map((d) => opts.redactDiff(h, d)) : undefined,
       durationMs,
       check: opts.check || undefined,
