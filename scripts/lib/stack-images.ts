@@ -99,6 +99,7 @@ export function recipeHashes(specs = imageSpecs()): Map<string, string> {
 }
 
 interface LocalImage {
+  id: string;
   recipe: string | null;
   repoDigests: string[];
 }
@@ -108,12 +109,14 @@ async function inspectLocal(refs: string[]): Promise<Map<string, LocalImage>> {
   const r = await $`docker image inspect ${refs}`.quiet().nothrow();
   const found = new Map<string, LocalImage>();
   const images = JSON.parse(r.stdout || "[]") as {
+    Id: string;
     RepoTags?: string[];
     RepoDigests?: string[];
     Config?: { Labels?: Record<string, string> | null };
   }[];
   for (const img of images) {
-    const info = { recipe: img.Config?.Labels?.[RECIPE_LABEL] ?? null, repoDigests: img.RepoDigests ?? [] };
+    const recipe = img.Config?.Labels?.[RECIPE_LABEL] ?? null;
+    const info = { id: img.Id, recipe, repoDigests: img.RepoDigests ?? [] };
     for (const tag of img.RepoTags ?? []) if (refs.includes(tag)) found.set(tag, info);
   }
   return found;
@@ -144,21 +147,28 @@ export interface BuildOptions {
   rebuild?: boolean;
 }
 
-/** Builds whatever is missing or outdated, parents before children. Returns the keys it built. */
-export async function buildImages(opts: BuildOptions = {}): Promise<string[]> {
+export interface Built {
+  /** Keys of the images built. */
+  built: string[];
+  /** Ids of the images they replaced, parents first: see `removeSuperseded`. */
+  superseded: string[];
+}
+
+/** Builds whatever is missing or outdated, parents before children. */
+export async function buildImages(opts: BuildOptions = {}): Promise<Built> {
   const specs = imageSpecs();
   const hashes = recipeHashes(specs);
-  const stale = async (): Promise<ImageSpec[]> => {
-    const local = await inspectLocal(specs.map((s) => s.local));
-    return specs.filter((s) => opts.rebuild || local.get(s.local)?.recipe !== hashes.get(s.local));
-  };
-  if (!(await stale()).length) return [];
+  const refs = [ROOTFS_IMAGE, ...specs.map((s) => s.local)];
+  const stale = (local: Map<string, LocalImage>): ImageSpec[] =>
+    specs.filter((s) => opts.rebuild || local.get(s.local)?.recipe !== hashes.get(s.local));
+  if (!stale(await inspectLocal(refs)).length) return { built: [], superseded: [] };
 
   const { cacheDir } = testbedPaths();
   mkdirSync(cacheDir, { recursive: true });
   return await withLock(join(cacheDir, "stack-build.lock"), async () => {
-    const todo = await stale(); // another process may have built them while we waited
-    if (!todo.length) return [];
+    const before = await inspectLocal(refs);
+    const todo = stale(before); // another process may have built them while we waited
+    if (!todo.length) return { built: [], superseded: [] };
     const started = Date.now();
     // The rootfs only matters when base is rebuilt; otherwise a pruned rootfs image need not come back.
     if (todo.some((s) => parentOf(s) === ROOTFS_IMAGE)) await ensureRootfs(opts.rebuild);
@@ -177,8 +187,23 @@ export async function buildImages(opts: BuildOptions = {}): Promise<string[]> {
     };
     await Promise.all(todo.map(ensure));
     log(`stack images: built ${todo.length} in ${seconds(started)}`);
-    return todo.map((s) => s.key);
+    const after = await inspectLocal(refs);
+    const superseded = refs.map((r) => before.get(r)?.id).filter((id, i) =>
+      id && id !== after.get(refs[i])?.id
+    );
+    return { built: todo.map((s) => s.key), superseded: superseded as string[] };
   });
+}
+
+/**
+ * Deletes replaced images that nothing tags any more (call after `pushImages` moved the registry tags),
+ * children first. One still used by a container, or by an image of someone else's, stays.
+ */
+export async function removeSuperseded(ids: string[]): Promise<void> {
+  for (const id of [...ids].reverse()) {
+    const tags = await $`docker image inspect -f ${"{{len .RepoTags}}"} ${id}`.quiet().nothrow();
+    if (tags.stdout.trim() === "0") await $`docker rmi -f ${id}`.quiet().nothrow();
+  }
 }
 
 export interface PushedImages {

@@ -9,7 +9,14 @@ import {
   type RegistryStatus,
   registryStatus,
 } from "./registry.ts";
-import { buildImages, type BuildOptions, imageSpecs, type PushedImages, pushImages } from "./stack-images.ts";
+import {
+  buildImages,
+  type BuildOptions,
+  imageSpecs,
+  type PushedImages,
+  pushImages,
+  removeSuperseded,
+} from "./stack-images.ts";
 
 export { ensureRegistry, type Registry, stopRegistry } from "./registry.ts";
 export { type ImageSpec, imageSpecs, LAGO_VERSIONS, type LagoVersion } from "./stack-images.ts";
@@ -21,8 +28,10 @@ export interface Stack extends PushedImages {
 /** The registry running and every image built and pushed; a second call only checks (about a second). */
 export async function ensureStack(opts: BuildOptions = {}): Promise<Stack> {
   const registry = await ensureRegistry();
-  await buildImages(opts);
-  return { registry, ...await pushImages(registry) };
+  const { superseded } = await buildImages(opts);
+  const pushed = await pushImages(registry);
+  await removeSuperseded(superseded);
+  return { registry, ...pushed };
 }
 
 export interface StackStatus {
