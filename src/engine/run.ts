@@ -220,7 +220,9 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
       msg: o.msg === undefined || task.keywords.no_log
         ? (o.msg && "(output hidden by no_log)")
         : opts.redactText(h, o.msg),
-      item: task.keywords.no_log || o.item === undefined ? undefined : JSON.parse(opts.redactText(h, JSON.stringify(o.item))),
+      item: task.keywords.no_log || o.item === undefined
+        ? undefined
+        : JSON.parse(opts.redactText(h, JSON.stringify(o.item))),
       diffs: opts.diff && !task.keywords.no_log ? o.diffs?.map((d) => opts.redactDiff(h, d)) : undefined,
       durationMs,
       check: opts.check || undefined,
