@@ -5,11 +5,12 @@
  * (e.g. 172.17.0.1:5000) once their daemon.json lists it under insecure-registries.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { networkInterfaces } from "node:os";
+import { networkInterfaces, tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
+import { withLock } from "./testbed-lock.ts";
 import { log, repoRoot } from "./testbed-paths.ts";
 
 export interface Registry {
@@ -38,6 +39,8 @@ const configText = (storage: string): string =>
 version: 0.1
 log:
   level: warn
+  accesslog:
+    disabled: true
 storage:
   filesystem:
     rootdirectory: ${storage}
@@ -151,9 +154,13 @@ async function startRegistry(): Promise<void> {
 /** A registry answering on :5000 (kept if one already does, started otherwise). Idempotent. */
 export async function ensureRegistry(): Promise<Registry> {
   if (!(await registryAnswers())) {
-    const started = Date.now();
-    await startRegistry();
-    log(`registry up on ${PUSH_ADDR} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    // The port is the machine's: one starter at a time across clones, the others find it answering.
+    await withLock(join(tmpdir(), "lago-stack-registry.lock"), async () => {
+      if (await registryAnswers()) return;
+      const started = Date.now();
+      await startRegistry();
+      log(`registry up on ${PUSH_ADDR} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    });
   }
   return { pushAddr: PUSH_ADDR, pullAddr: `${await bridgeGateway()}:${REGISTRY_PORT}` };
 }
