@@ -1,6 +1,7 @@
 /** Command-line interface: parses arguments (commander) and dispatches to one command module each. */
 import { Command, CommanderError, Option } from "commander";
 import { applyCommand, planCommand } from "./commands/apply.ts";
+import { lintCommand } from "./commands/lint.ts";
 import { UserError } from "./core/types.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 
@@ -70,6 +71,24 @@ export async function main(args: string[]): Promise<number> {
   ).action(async (inventory: string, opts) => {
     exitCode = await planCommand(inventory, opts);
   });
+
+  program
+    .command("lint")
+    .description(
+      "Check playbooks, roles and inventories without contacting any host (schemas, variables, Lago rules).",
+    )
+    .argument("[paths...]", "files or folders to check (default: playbooks roles inventory)")
+    .addOption(
+      new Option("-f, --format <format>", "output format").choices(["text", "json", "sarif", "github"])
+        .default("text"),
+    )
+    .option("-o, --output <file>", "write the report to a file instead of standard output")
+    .option("-c, --config <file>", "config file (default: .lago-provision-lint.yml in the working directory)")
+    .option("--explain <rule>", "explain a rule and exit")
+    .option("--list-rules", "list every rule and exit", false)
+    .action((paths: string[], opts) => {
+      exitCode = lintCommand(paths, { ...opts, version: VERSION });
+    });
 
   try {
     await program.parseAsync(args, { from: "user" });

@@ -1,0 +1,68 @@
+/**
+ * `lago-provision lint [PATHS...]`: check playbooks, roles and inventories without contacting any
+ * host. Exit code 0 when no finding is at error level (warnings allowed), 1 when one is, 2 on a usage
+ * error (unknown rule, bad config file, missing path).
+ */
+import { writeFileSync } from "node:fs";
+import { UserError } from "../core/types.ts";
+import {
+  DEFAULT_PATHS,
+  exitCodeOf,
+  explainRule,
+  type Format,
+  formatGithub,
+  formatJson,
+  formatSarif,
+  formatText,
+  lint,
+  listRules,
+  loadLintConfig,
+  ruleById,
+  ruleSettings,
+  summary,
+} from "../lint/index.ts";
+import { writeStderr, writeStdout } from "../runtime.ts";
+
+export interface LintCommandOptions {
+  format: Format;
+  explain?: string;
+  listRules?: boolean;
+  config?: string;
+  output?: string;
+  /** For SARIF's tool.driver.version. */
+  version: string;
+}
+
+export function lintCommand(paths: string[], opts: LintCommandOptions): number {
+  try {
+    return run(paths, opts);
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    writeStderr(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
+    return 2;
+  }
+}
+
+function run(paths: string[], opts: LintCommandOptions): number {
+  if (opts.explain !== undefined) {
+    writeStdout(explainRule(ruleById(opts.explain)));
+    return 0;
+  }
+  if (opts.listRules) {
+    writeStdout(listRules());
+    return 0;
+  }
+  const config = loadLintConfig(opts.config);
+  const { findings, files } = lint(paths.length ? paths : DEFAULT_PATHS, { config });
+  const out = opts.format === "json"
+    ? formatJson(findings)
+    : opts.format === "sarif"
+    ? formatSarif(findings, { version: opts.version, settings: ruleSettings(config) })
+    : opts.format === "github"
+    ? formatGithub(findings)
+    : formatText(findings);
+  if (opts.output) writeFileSync(opts.output, out);
+  else writeStdout(out);
+  if (opts.format === "text" || opts.output) writeStderr(summary(findings, files));
+  return exitCodeOf(findings);
+}

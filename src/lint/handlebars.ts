@@ -1,0 +1,121 @@
+/**
+ * The variables a handlebars template reads, found by walking its AST (`Handlebars.parse`), with
+ * their positions in the template text. Only names read from the task's variables count: paths
+ * inside `#each`/`#with` blocks read the current item (unless they climb out with `../` or start at
+ * `@root`), block params (`as |x|`) are local, and helper names are not variables.
+ *
+ * @example
+ * scanTemplate('{{ app_dir }}/{{default port "80"}}').vars
+ * // [{ name: "app_dir", line: 1, col: 4, guarded: false }, { name: "port", line: 1, col: 27, guarded: true }]
+ */
+import Handlebars from "handlebars";
+import type { Position } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+type Node = any;
+
+export interface TemplateVar extends Position {
+  /** The top-level variable (`app` for `{{ app.port }}`). */
+  name: string;
+  /** Read in a way that tolerates it being undefined: `{{default x "v"}}`, `{{#if x}}`. */
+  guarded: boolean;
+}
+
+export interface TemplateScan {
+  vars: TemplateVar[];
+  /** A syntax error: the template cannot be rendered at all. */
+  error?: Position & { message: string };
+}
+
+/** Block helpers that keep the current context; the condition may be undefined (that is the idiom). */
+const CONDITIONALS = new Set(["if", "unless"]);
+/** Block helpers whose body reads from a new context (the item, the object). */
+const CONTEXT_CHANGERS = new Set(["each", "with"]);
+
+const cache = new Map<string, TemplateScan>();
+
+/** The variables a template reads, or its syntax error. Cached by text. */
+export function scanTemplate(text: string): TemplateScan {
+  let scan = cache.get(text);
+  if (!scan) {
+    scan = parse(text);
+    cache.set(text, scan);
+  }
+  return scan;
+}
+
+function parse(text: string): TemplateScan {
+  let ast: Node;
+  try {
+    ast = Handlebars.parse(text);
+  } catch (e) {
+    return { vars: [], error: syntaxError(String((e as Error)?.message ?? e)) };
+  }
+  const vars: TemplateVar[] = [];
+  const walker = new Walker(vars);
+  walker.program(ast, 0, []);
+  return { vars };
+}
+
+class Walker {
+  constructor(readonly vars: TemplateVar[]) {}
+
+  program(node: Node, depth: number, locals: string[]): void {
+    for (const statement of node?.body ?? []) this.statement(statement, depth, locals);
+  }
+
+  statement(node: Node, depth: number, locals: string[]): void {
+    if (node.type === "MustacheStatement" || node.type === "SubExpression") {
+      this.call(node, depth, locals);
+    } else if (node.type === "BlockStatement") {
+      this.block(node, depth, locals);
+    }
+  }
+
+  /** `{{ x }}` reads x; `{{ helper a b key=c }}` reads a, b and c (the first of `default` guarded). */
+  call(node: Node, depth: number, locals: string[]): void {
+    const params: Node[] = node.params ?? [];
+    const hash: Node[] = node.hash?.pairs?.map((p: Node) => p.value) ?? [];
+    if (params.length === 0 && hash.length === 0) return this.expression(node.path, depth, locals, false);
+    const helper = node.path.original;
+    params.forEach((p, i) => this.expression(p, depth, locals, helper === "default" && i === 0));
+    for (const v of hash) this.expression(v, depth, locals, false);
+  }
+
+  block(node: Node, depth: number, locals: string[]): void {
+    const helper: string = node.path.original;
+    const params: Node[] = node.params ?? [];
+    const guarded = CONDITIONALS.has(helper);
+    for (const p of params) this.expression(p, depth, locals, guarded);
+    for (const pair of node.hash?.pairs ?? []) this.expression(pair.value, depth, locals, false);
+    // `{{#section}}` with no parameters is a section over the variable `section`.
+    const section = params.length === 0 && !CONDITIONALS.has(helper) && !CONTEXT_CHANGERS.has(helper);
+    if (section) this.expression(node.path, depth, locals, true);
+    const inner = CONTEXT_CHANGERS.has(helper) || section ? depth + 1 : depth;
+    this.program(node.program, inner, [...locals, ...(node.program?.blockParams ?? [])]);
+    this.program(node.inverse, depth, locals);
+  }
+
+  expression(node: Node, depth: number, locals: string[], guarded: boolean): void {
+    if (node?.type === "SubExpression") return this.call(node, depth, locals);
+    if (node?.type !== "PathExpression") return;
+    const parts: string[] = node.parts;
+    let name: string | undefined;
+    if (node.data) name = parts[0] === "root" ? parts[1] : undefined;
+    else if (node.depth >= depth && !(node.depth === 0 && locals.includes(parts[0]))) name = parts[0];
+    if (name === undefined) return;
+    this.vars.push({ name, line: node.loc.start.line, col: node.loc.start.column + 1, guarded });
+  }
+}
+
+/** Handlebars' "Parse error on line 2: ... Expecting ..., got 'EOF'" as one short sentence. */
+function syntaxError(message: string): Position & { message: string } {
+  const line = Number(/on line (\d+)/.exec(message)?.[1] ?? 1);
+  const got = /got '([^']+)'/.exec(message)?.[1];
+  const what = got === undefined
+    ? message.split("\n")[0]
+    : got === "EOF"
+    ? "unexpected end of template (a block left open?)"
+    : `unexpected ${got.toLowerCase().replaceAll("_", " ")}`;
+  return { line, col: 1, message: `template syntax error: ${what}` };
+}

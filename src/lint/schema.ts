@@ -1,0 +1,228 @@
+/**
+ * Schema rules: every file is validated exactly as `apply` validates it (`validateDocument`, the same
+ * JSON Schemas and messages), and each problem gets the id of the rule it breaks. Then what the
+ * playbook loader checks across files: roles that exist and handlers that answer every `notify`.
+ */
+import { existsSync, statSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import type { FileKind as SchemaKind } from "../config/json-schema.ts";
+import { didYouMean } from "../config/suggest.ts";
+import { validateDocument } from "../config/validate.ts";
+import type { KeyPath } from "../config/yaml.ts";
+import { cwd } from "../runtime.ts";
+import {
+  type FileKind,
+  listOf,
+  playsOf,
+  type Project,
+  type SourceFile,
+  type TaskSite,
+  tasksOf,
+} from "./project.ts";
+import type { Report, Rule } from "./types.ts";
+
+const schema = (id: string, title: string, explanation: string): Rule => ({
+  id,
+  family: "schema",
+  severity: "error",
+  title,
+  explanation,
+});
+
+export const schemaRules: Rule[] = [
+  schema(
+    "yaml-syntax",
+    "The file is not valid YAML",
+    "The file cannot be parsed (bad indentation, an unclosed quote, a tab, or the same key twice in one " +
+      "mapping), so nothing else in it can be checked and apply would stop before contacting any host. " +
+      "Fix the syntax at the position shown; duplicate keys are refused because YAML would silently keep " +
+      "only the last one.",
+  ),
+  schema(
+    "unknown-module",
+    "A task uses a module that does not exist",
+    "Every task runs exactly one module from the registry (command, shell, package, file, copy, template, " +
+      "service, wait_for, git, debug, stat, ...). An unknown name is usually a typo, and the message " +
+      "suggests the nearest module; `ansible.builtin.` prefixes are not needed.",
+  ),
+  schema(
+    "unknown-argument",
+    "A module is given an argument it does not have",
+    "Module arguments are checked against the module's schema, as Ansible's argument_spec does: an " +
+      "argument the module does not know is refused rather than ignored, because an ignored `creates:` or " +
+      "`mode:` silently changes what the task does. The message names the nearest valid argument.",
+  ),
+  schema(
+    "unknown-key",
+    "A play, task, inventory or config key is not known",
+    "Plays, task keywords, inventory groups and connection variables have a fixed set of keys. A key " +
+      "that is not one of them is most likely misspelled (`become_usr`, `handler`, `varss`), and the " +
+      "message suggests the nearest one. Own variables go under `vars:`.",
+  ),
+  schema(
+    "missing-required",
+    "A required argument or key is missing",
+    "The module or the file format needs this argument or key to do anything (a template without " +
+      "`dest`, a play without `hosts`). Add it; the schemas in schemas/ describe every key.",
+  ),
+  schema(
+    "wrong-type",
+    "A value has the wrong type",
+    "The value is not of the type the schema asks for (a list where a string is expected, a number " +
+      "where a boolean is expected). YAML 1.2 reads `yes`/`no` as strings and `0640` as the number 640: " +
+      'write true/false and quote file modes ("0640"). A {{ template }} is accepted anywhere a module ' +
+      "argument is rendered at run time.",
+  ),
+  schema(
+    "invalid-value",
+    "A value is not one of the allowed values or forms",
+    "The value has the right type but is outside what the key accepts: not one of the listed choices " +
+      "(`state: stated`), not matching the expected form (a percentage, a variable name), or out of " +
+      "range. The message says what is expected and, for choices, the nearest valid one.",
+  ),
+  schema(
+    "module-count",
+    "A task has no module or more than one",
+    "A task runs exactly one module. With none, there is nothing to run (often the module name is " +
+      "misspelled or indented under the wrong key); with two, split them into two tasks.",
+  ),
+  schema(
+    "missing-role",
+    "A play uses a role that cannot be found",
+    "Roles are looked up in roles/ beside the playbook and in roles/ in the working directory. A role " +
+      "that is not there stops apply before any host is contacted; check the name (the message suggests " +
+      "the nearest role) or run lint from the project root.",
+  ),
+  schema(
+    "unknown-handler",
+    "A task notifies a handler that does not exist",
+    "`notify:` names a handler (or a `listen:` topic) of the same play or of the role. A name that no " +
+      "handler answers would never restart anything, so apply refuses it; the message suggests the " +
+      "nearest handler name.",
+  ),
+];
+
+const SCHEMA_KIND: Partial<Record<FileKind, SchemaKind>> = {
+  playbook: "playbook",
+  tasks: "tasks",
+  handlers: "handlers",
+  defaults: "vars",
+  vars: "vars",
+  inventory: "inventory",
+  group_vars: "host_vars",
+  host_vars: "host_vars",
+};
+
+/** Which rule a validation message breaks. */
+export function schemaRuleOf(message: string): string {
+  if (/^(YAML syntax error|duplicate key)/.test(message)) return "yaml-syntax";
+  const unknown = /^unknown (module|argument|key)\b/.exec(message);
+  if (unknown) return `unknown-${unknown[1]}`;
+  if (message.startsWith("missing required")) return "missing-required";
+  if (/^has (no module|\d+ modules)/.test(message)) return "module-count";
+  if (
+    /^should be (an? (string|integer|number|boolean|list|mapping)\b|true or false|empty)/.test(message) &&
+    !/ or '/.test(message)
+  ) return "wrong-type";
+  return "invalid-value";
+}
+
+export function checkSchema(project: Project, report: Report): void {
+  for (const f of project.files) {
+    if (f.parseError) {
+      report("yaml-syntax", f.file, f.parseError, f.parseError.message);
+      continue;
+    }
+    const kind = SCHEMA_KIND[f.kind];
+    if (!kind || !f.doc) continue;
+    for (const p of validateDocument(f.doc, kind, { modules: project.modules })) {
+      report(schemaRuleOf(p.message), f.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
+    }
+  }
+  checkRoles(project, report);
+  checkHandlers(project, report);
+}
+
+const roleNames = (project: Project) => [...new Set(project.files.flatMap((f) => (f.role ? [f.role] : [])))];
+
+function checkRoles(project: Project, report: Report): void {
+  const known = roleNames(project);
+  for (const f of project.files) {
+    for (const play of playsOf(f)) {
+      for (const { name, path } of play.roles) {
+        const search = [join(dirname(f.abs), "roles"), join(cwd(), "roles")];
+        const candidates = name.includes("/")
+          ? [resolve(dirname(f.abs), name)]
+          : search.map((d) => join(d, name));
+        if (known.includes(name) || candidates.some((d) => existsSync(d) && statSync(d).isDirectory())) {
+          continue;
+        }
+        report(
+          "missing-role",
+          f.file,
+          f.doc!.locate(path),
+          `role '${name}' not found${didYouMean(name, known)}`,
+        );
+      }
+    }
+  }
+}
+
+/** Names handlers answer to: their names and their `listen` topics. */
+const handlerNames = (handlers: TaskSite[]): string[] =>
+  handlers.flatMap((t) => [t.raw.name, ...listOf(t.raw.listen)]).filter((n): n is string =>
+    typeof n === "string"
+  );
+
+function checkHandlers(project: Project, report: Report): void {
+  const roleHandlers = new Map<string, string[]>();
+  for (const f of project.files) {
+    if (f.kind === "handlers" && f.role) {
+      roleHandlers.set(f.role, [
+        ...(roleHandlers.get(f.role) ?? []),
+        ...handlerNames(tasksOf(f, project.modules)),
+      ]);
+    }
+  }
+  // A role's tasks may notify the handlers of every play that uses it (and of that play's other roles).
+  const playHandlers = new Map<string, string[]>();
+  for (const f of project.files) {
+    const tasks = tasksOf(f, project.modules);
+    for (const play of playsOf(f)) {
+      const own = tasks.filter((t) => t.play?.index === play.index);
+      const names = [
+        ...handlerNames(own.filter((t) => t.path[1] === "handlers")),
+        ...play.roles.flatMap((r) => roleHandlers.get(r.name) ?? []),
+      ];
+      for (const t of own) unknownNotify(f, t.path, t.raw.notify, names, "this play", report);
+      for (const r of play.roles) playHandlers.set(r.name, [...(playHandlers.get(r.name) ?? []), ...names]);
+    }
+  }
+  for (const f of project.files) {
+    if (f.kind !== "tasks" || !f.role) continue;
+    const names = [...(roleHandlers.get(f.role) ?? []), ...(playHandlers.get(f.role) ?? [])];
+    const where = `role '${f.role}' or the plays that use it`;
+    for (const t of tasksOf(f, project.modules)) unknownNotify(f, t.path, t.raw.notify, names, where, report);
+  }
+}
+
+function unknownNotify(
+  f: SourceFile,
+  taskPath: KeyPath,
+  notify: unknown,
+  names: string[],
+  where: string,
+  report: Report,
+): void {
+  const list = listOf(notify);
+  list.forEach((name, j) => {
+    if (typeof name !== "string" || names.includes(name)) return;
+    const path = Array.isArray(notify) ? [...taskPath, "notify", j] : [...taskPath, "notify"];
+    report(
+      "unknown-handler",
+      f.file,
+      f.doc!.locate(path),
+      `no handler '${name}' in ${where}${didYouMean(name, names)}`,
+    );
+  });
+}
