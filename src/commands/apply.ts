@@ -105,6 +105,7 @@ async function converge(inventoryPath: string, opts: ApplyOptions, reporter: Rep
     skipTags: splitList(opts.skipTags),
     reporter,
     selectHosts: (pattern) => selectHosts(inventory, pattern, opts.limit),
+    inventoryFile: inventory.file,
     redactDiff: (h, d) => redactorFor(h).redactDiff(d),
     redactText: (h, t) => redactorFor(h).redactText(t),
   });

@@ -3,6 +3,7 @@
  * batch in parallel, up to --forks) → handlers → recap → disconnect. Hosts that fail or drop off leave
  * the run; the others finish.
  */
+import { dirname, resolve } from "node:path";
 import type { Connection } from "../core/types.ts";
 import { UserError } from "../core/types.ts";
 import { LocalConnection } from "../connection/local.ts";
@@ -39,6 +40,8 @@ export interface RunOptions {
   redactDiff(host: HostRun, diff: Diff): Diff;
   redactText(host: HostRun, text: string): string;
   /** Injectable for tests; defaults to ssh2 / local. */
+  /** The inventory file: tasks see `inventory_file` and `inventory_dir` (lago_secrets keeps its store there). */
+  inventoryFile?: string;
   connect?(settings: ConnectionSettings): Promise<Connection>;
 }
 
@@ -186,7 +189,13 @@ function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<s
     registered: h.registered,
     task: task.keywords.vars,
     extra: opts.extraVars,
-    magic: { inventory_hostname: h.name, check_mode: opts.check, ansible_check_mode: opts.check },
+    magic: {
+      inventory_hostname: h.name,
+      check_mode: opts.check,
+      ansible_check_mode: opts.check,
+      ...(opts.inventoryFile &&
+        { inventory_file: resolve(opts.inventoryFile), inventory_dir: dirname(resolve(opts.inventoryFile)) }),
+    },
   });
 }
 
