@@ -12,6 +12,7 @@ import { connectSsh, UnreachableError } from "../connection/ssh.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
+import { env } from "../runtime.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
 import type { Play, Task } from "./model.ts";
@@ -125,10 +126,12 @@ export async function runPlays(
   } finally {
     await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
   }
-  const recapHosts = Object.fromEntries(
-    inventory.filter((h) => runs.has(h.name)).map((h) => [h.name, runs.get(h.name)!.counts]),
-  );
-  emit({ type: "recap", hosts: recapHosts, durationMs: Date.now() - started });
+  const ran = inventory.filter((h) => runs.has(h.name));
+  const recapHosts = Object.fromEntries(ran.map((h) => [h.name, runs.get(h.name)!.counts]));
+  const roundTrips = env().LAGO_PROVISION_STATS === "1"
+    ? Object.fromEntries(ran.map((h) => [h.name, runs.get(h.name)!.remote?.connection.roundTrips ?? 0]))
+    : undefined;
+  emit({ type: "recap", hosts: recapHosts, durationMs: Date.now() - started, roundTrips });
   const all = Object.fromEntries(runs);
   return { hosts: all, ok: [...runs.values()].every(isActive) };
 }
