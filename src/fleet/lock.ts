@@ -65,7 +65,7 @@ export type LockOp = "acquire" | "renew" | "release" | "status";
 export function lockScript(op: LockOp, expect = "none", force = false, dir = STATE_DIR): string {
   return [
     `OP=${quote(op)}; EXPECT=${quote(expect)}; FORCE=${force ? 1 : 0}`,
-    `d=${quote(dir)}; f="$d/lock"`,
+    `d=${quote(dir)}; f="$d/lock"; rec=""; [ "$OP" = acquire ] && rec=$(cat)`,
     `mkdir -p "$d" 2>/dev/null && exec 9>>"$d/lock.mutex" || { echo "cannot write $d (need root: set ansible_become)" >&2; exit 90; }`,
     `flock -w 10 9 || { echo "busy $(date +%s) 0"; exit 0; }`,
     `now=$(date +%s)`,
@@ -74,7 +74,7 @@ export function lockScript(op: LockOp, expect = "none", force = false, dir = STA
     `mine() { [ -e "$f" ] && [ "$EXPECT" != none ] && [ "$cur" = "$EXPECT" ]; }`,
     `case "$OP" in`,
     `acquire) if [ -e "$f" ] && ! mine; then show held; exit 0; fi`,
-    `  tmp=$(mktemp "$d/.lock.XXXXXX") && sed "s/\\"since\\":0/\\"since\\":$now/" > "$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$f" || exit 91`,
+    `  tmp=$(mktemp "$d/.lock.XXXXXX") && printf '%s\\n' "$rec" | sed "s/\\"since\\":0/\\"since\\":$now/" > "$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$f" || exit 91`,
     `  show ok ;;`,
     `renew) if mine; then touch "$f"; show ok; else show lost; fi ;;`,
     `release) if [ ! -e "$f" ]; then show free; elif mine || [ "$FORCE" = 1 ]; then show released; rm -f "$f"; else show held; fi ;;`,

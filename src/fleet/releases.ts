@@ -64,11 +64,17 @@ export const sortVersions = (versions: string[]): string[] => [...versions].sort
  * The stops from `from` to `to`, both included: every bridge strictly between them, in order. A
  * downgrade or a no-op is just `[from, to]` / `[from]` (rollback re-deploys, it never migrates down).
  */
-export function upgradePath(from: string, to: string, bridges: readonly string[] = BRIDGE_RELEASES): string[] {
+export function upgradePath(
+  from: string,
+  to: string,
+  bridges: readonly string[] = BRIDGE_RELEASES,
+): string[] {
   const c = compareVersions(from, to);
   if (c === 0) return [from];
   if (c > 0) return [from, to];
-  const between = sortVersions(bridges.filter((b) => compareVersions(b, from) > 0 && compareVersions(b, to) < 0));
+  const between = sortVersions(
+    bridges.filter((b) => compareVersions(b, from) > 0 && compareVersions(b, to) < 0),
+  );
   return [from, ...between, to];
 }
 

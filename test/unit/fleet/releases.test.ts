@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { compareVersions, planHops, showPath, sortVersions, upgradePath } from "../../../src/fleet/releases.ts";
+import {
+  compareVersions,
+  planHops,
+  showPath,
+  sortVersions,
+  upgradePath,
+} from "../../../src/fleet/releases.ts";
 
 describe("upgradePath: every bridge between from and to, in order", () => {
   const cases: [string, string, string[]][] = [
