@@ -4,6 +4,7 @@ import { copyModule } from "./copy.ts";
 import { debugModule } from "./debug.ts";
 import { fileModule } from "./file.ts";
 import { gitModule } from "./git.ts";
+import { lagoSecretsModule } from "./lago_secrets.ts";
 import { packageModule } from "./package.ts";
 import { serviceModule } from "./service.ts";
 import { statModule } from "./stat.ts";
@@ -25,6 +26,7 @@ export const modules: Record<string, ModuleDefinition> = {
   git: gitModule,
   debug: debugModule,
   stat: statModule,
+  lago_secrets: lagoSecretsModule,
 };
 
 export const moduleNames = (): string[] => Object.keys(modules).sort();

@@ -1,0 +1,44 @@
+/**
+ * Where an installation's secrets store is: the `lago_secrets_file` variable (relative paths are taken
+ * from the inventory's folder), else `lago-secrets.enc` beside the inventory. The module and the
+ * `secrets` commands resolve it the same way, so they always open the same file.
+ */
+import { dirname, isAbsolute, join, resolve } from "node:path";
+import { UserError } from "../core/types.ts";
+import { renderString } from "../vars/template.ts";
+
+export const STORE_FILE = "lago-secrets.enc";
+export const STORE_VAR = "lago_secrets_file";
+
+/** `configured` (absolute, or relative to the inventory's folder) or the default beside the inventory. */
+export function storePath(configured: string | undefined, inventoryDir: string | undefined): string {
+  if (configured && isAbsolute(configured)) return configured;
+  if (inventoryDir === undefined || inventoryDir === "") {
+    throw new UserError(
+      `the secrets store is not given and the inventory's location is not known`,
+      `set ${STORE_VAR} (or the task's store: argument) to the store's path`,
+    );
+  }
+  return resolve(inventoryDir, configured || STORE_FILE);
+}
+
+/** The magic variables the engine gives every task for an inventory file. */
+export const inventoryMagic = (inventoryFile: string) => {
+  const file = resolve(inventoryFile);
+  return { inventory_file: file, inventory_dir: dirname(file) };
+};
+
+/** The store of one inventory host (its `lago_secrets_file` may be a template, as in the engine). */
+export function storePathOfHost(vars: Record<string, unknown>, inventoryFile: string, host: string): string {
+  const magic = inventoryMagic(inventoryFile);
+  const raw = vars[STORE_VAR];
+  let configured: string | undefined;
+  if (raw !== undefined && raw !== null && raw !== "") {
+    const value = renderString(String(raw), { ...vars, ...magic }, `host '${host}' ${STORE_VAR}`);
+    configured = String(value);
+  }
+  return storePath(configured, magic.inventory_dir);
+}
+
+export const defaultStoreFor = (inventoryFile: string) =>
+  join(inventoryMagic(inventoryFile).inventory_dir, STORE_FILE);

@@ -1,0 +1,85 @@
+/**
+ * The passphrase of the secrets store: `LAGO_SECRETS_PASSPHRASE`, or asked on the terminal (no echo)
+ * when standard input is one. Synchronous on purpose: a module's `plan` needs it and cannot await.
+ * Asked at most once per process (a wrong answer may be asked again, see store.ts).
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { isatty } from "node:tty";
+import { UserError } from "../core/types.ts";
+import { env } from "../runtime.ts";
+
+export const PASSPHRASE_ENV = "LAGO_SECRETS_PASSPHRASE";
+/** A new store's passphrase is at least this long. */
+export const MIN_PASSPHRASE = 12;
+
+export interface Passphrase {
+  value: string;
+  /** Typed at a prompt (may be asked again when wrong), rather than from the environment. */
+  prompted: boolean;
+}
+
+let remembered: Passphrase | null = null;
+
+/** Forget the passphrase (a wrong prompted answer; tests). */
+export function forgetPassphrase(): void {
+  remembered = null;
+}
+
+/**
+ * The passphrase for `path`. `creating`: the store does not exist yet, so a typed passphrase is asked
+ * twice and a short one refused.
+ */
+export function passphraseFor(path: string, creating: boolean): Passphrase {
+  if (remembered) return remembered;
+  const fromEnv = env()[PASSPHRASE_ENV];
+  if (fromEnv !== undefined && fromEnv !== "") {
+    if (creating) checkStrength(fromEnv, `${PASSPHRASE_ENV}`);
+    return (remembered = { value: fromEnv, prompted: false });
+  }
+  if (!isatty(0)) {
+    throw new UserError(
+      `the secrets store ${path} needs a passphrase and there is no terminal to ask it on`,
+      `set ${PASSPHRASE_ENV} in the environment (from your password manager or CI secret store)`,
+    );
+  }
+  const value = askHidden(
+    creating ? `New passphrase for ${path}: ` : `Passphrase for ${path}: `,
+  );
+  if (creating) {
+    checkStrength(value, "the passphrase");
+    if (askHidden("Repeat the passphrase: ") !== value) {
+      throw new UserError("the two passphrases differ; nothing was written");
+    }
+  }
+  return (remembered = { value, prompted: true });
+}
+
+function checkStrength(value: string, what: string): void {
+  if (value.length < MIN_PASSPHRASE) {
+    throw new UserError(
+      `${what} is too short for a new secrets store (${value.length} characters, at least ${MIN_PASSPHRASE})`,
+      "the store holds the keys to every encrypted record of the installation: use a long random passphrase",
+    );
+  }
+}
+
+/** One line read from the controlling terminal with echo off (stty), whatever stdout is. */
+function askHidden(question: string): string {
+  const stty = (mode: string) => spawnSync("sh", ["-c", `stty ${mode} < /dev/tty`], { stdio: "ignore" });
+  const fd = openSync("/dev/tty", "r+");
+  try {
+    writeSync(fd, question);
+    stty("-echo");
+    const bytes: number[] = [];
+    const one = new Uint8Array(1);
+    while (readSync(fd, one, 0, 1, null) === 1 && one[0] !== 10) {
+      if (one[0] !== 13) bytes.push(one[0]);
+    }
+    return new TextDecoder().decode(new Uint8Array(bytes));
+  } finally {
+    stty("echo");
+    writeSync(fd, "\n");
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,381 @@
+/**
+ * The local secrets store: one encrypted file beside the inventory holding the installation's secrets
+ * (docs/secrets.md). AES-256-GCM with a key derived from a passphrase by scrypt; a versioned JSON
+ * envelope whose header is authenticated too; written atomically with mode 0600. A value, once in the
+ * store, is never replaced: adding names is the only change there is.
+ *
+ * Reads are synchronous (a module's plan calls them) and remembered per process: the key is derived
+ * once, and every host of a run sees the same values, whoever created them first.
+ *
+ * @example
+ * ```ts
+ * const { contents, generated } = ensureSecrets("inventory/lago-secrets.enc", CORE_SECRETS);
+ * contents.secrets.SECRET_KEY_BASE.value; // 128 hex characters, the same on every later call
+ * ```
+ */
+import { Buffer } from "node:buffer";
+import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:crypto";
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from "node:fs";
+import { dirname, resolve } from "node:path";
+import process from "node:process";
+import { UserError } from "../core/types.ts";
+import { generateSecret, normalizeSecret } from "./formats.ts";
+import { forgetPassphrase, PASSPHRASE_ENV, passphraseFor } from "./passphrase.ts";
+
+export const STORE_FORMAT = "lago-provision-secrets";
+export const STORE_VERSION = 1;
+
+export interface KdfParams {
+  name: "scrypt";
+  /** base64, 16 random bytes, new for every store. */
+  salt: string;
+  N: number;
+  r: number;
+  p: number;
+}
+
+/** The file as written: everything but `ciphertext` is readable, and all of it is authenticated. */
+export interface Envelope {
+  format: typeof STORE_FORMAT;
+  version: number;
+  kdf: KdfParams;
+  cipher: "aes-256-gcm";
+  /** base64, 12 random bytes, new for every write. */
+  iv: string;
+  /** base64, the 16-byte GCM authentication tag. */
+  tag: string;
+  ciphertext: string;
+}
+
+export interface StoredSecret {
+  value: string;
+  /** ISO time it entered the store. */
+  created: string;
+  /** "generated", or "imported from HOST:PATH". */
+  source: string;
+}
+
+/** The decrypted content. */
+export interface StoreContents {
+  secrets: Record<string, StoredSecret>;
+}
+
+export interface StoreOptions {
+  /** The passphrase itself (tests, the CLI); default: LAGO_SECRETS_PASSPHRASE or a prompt. */
+  passphrase?: string;
+  /** scrypt cost for a new store; default N=2^17, r=8, p=1 (about a second, 128 MiB). */
+  kdf?: Pick<KdfParams, "N" | "r" | "p">;
+}
+
+const DEFAULT_KDF = { N: 2 ** 17, r: 8, p: 1 };
+/** Bounds on what a file may ask of scrypt (a hostile file must not exhaust memory). */
+const MAX_N = 2 ** 20;
+const KEY_BYTES = 32;
+
+const errno = (e: unknown) => (e as { code?: string }).code;
+const b64 = (data: Uint8Array) => Buffer.from(data).toString("base64");
+const unb64 = (text: string) => Buffer.from(text, "base64");
+
+/** The authenticated header: changing the KDF parameters or the version breaks the tag. */
+const additionalData = (e: Pick<Envelope, "format" | "version" | "kdf" | "cipher">) =>
+  Buffer.from(
+    JSON.stringify([e.format, e.version, e.kdf.name, e.kdf.salt, e.kdf.N, e.kdf.r, e.kdf.p, e.cipher]),
+  );
+
+function deriveKey(passphrase: string, kdf: KdfParams): Buffer {
+  return scryptSync(passphrase, unb64(kdf.salt), KEY_BYTES, {
+    N: kdf.N,
+    r: kdf.r,
+    p: kdf.p,
+    maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
+  });
+}
+
+/** Encrypt contents into an envelope (a fresh IV every time). */
+export function seal(contents: StoreContents, key: Buffer, kdf: KdfParams): Envelope {
+  const header = { format: STORE_FORMAT, version: STORE_VERSION, kdf, cipher: "aes-256-gcm" } as const;
+  const iv = randomBytes(12);
+  const cipher = createCipheriv("aes-256-gcm", key, iv);
+  cipher.setAAD(additionalData(header));
+  const ciphertext = Buffer.concat([cipher.update(JSON.stringify(contents), "utf8"), cipher.final()]);
+  return { ...header, iv: b64(iv), tag: b64(cipher.getAuthTag()), ciphertext: b64(ciphertext) };
+}
+
+/** Decrypt an envelope; null when the key is wrong or anything in the file was changed. */
+export function unseal(envelope: Envelope, key: Buffer): StoreContents | null {
+  try {
+    const decipher = createDecipheriv("aes-256-gcm", key, unb64(envelope.iv));
+    decipher.setAAD(additionalData(envelope));
+    decipher.setAuthTag(unb64(envelope.tag));
+    const plain = Buffer.concat([decipher.update(unb64(envelope.ciphertext)), decipher.final()]);
+    return JSON.parse(plain.toString("utf8")) as StoreContents;
+  } catch {
+    return null;
+  }
+}
+
+/** Parse and check the envelope's shape before any expensive key derivation. */
+export function parseEnvelope(text: string, path: string): Envelope {
+  const bad = (why: string) =>
+    new UserError(
+      `${path} is not a lago-provision secrets store (${why})`,
+      "restore it from your backup; never replace it with new secrets while hosts hold the old ones",
+    );
+  let e: Envelope;
+  try {
+    e = JSON.parse(text);
+  } catch {
+    throw bad("not JSON");
+  }
+  if (!e || typeof e !== "object" || e.format !== STORE_FORMAT) throw bad(`format is not "${STORE_FORMAT}"`);
+  if (e.version !== STORE_VERSION) {
+    throw new UserError(
+      `${path} has store version ${e.version}; this lago-provision reads version ${STORE_VERSION}`,
+      "use the lago-provision release that wrote it (or a newer one)",
+    );
+  }
+  const k = e.kdf;
+  const power2 = (n: number) => Number.isInteger(n) && n > 1 && (n & (n - 1)) === 0;
+  if (
+    !k || k.name !== "scrypt" || !power2(k.N) || k.N > MAX_N || !(k.r >= 1 && k.r <= 32) ||
+    !(k.p >= 1 && k.p <= 16)
+  ) {
+    throw bad("unsupported key derivation parameters");
+  }
+  if (e.cipher !== "aes-256-gcm") throw bad(`cipher ${e.cipher}`);
+  if (unb64(e.iv).length !== 12 || unb64(e.tag).length !== 16 || typeof e.ciphertext !== "string") {
+    throw bad("malformed iv, tag or ciphertext");
+  }
+  return e;
+}
+
+interface Opened {
+  /** The file text the contents were read from (a changed file is read again). */
+  text: string;
+  contents: StoreContents;
+  key: Buffer;
+  kdf: KdfParams;
+}
+
+/** Per absolute path: what was decrypted, and a decryption failure (reported the same to every host). */
+const opened = new Map<string, Opened>();
+const failed = new Map<string, UserError>();
+
+/** Forget remembered stores and passphrase (tests; a CLI command that starts over). */
+export function forgetStores(): void {
+  opened.clear();
+  failed.clear();
+  forgetPassphrase();
+}
+
+export const storeExists = (path: string): boolean => existsSync(resolve(path));
+
+/** Decrypt the store at `path`, or null when there is none. Throws one clear error on a wrong passphrase. */
+export function readStore(path: string, opts: StoreOptions = {}): StoreContents | null {
+  const o = openStore(resolve(path), opts);
+  return o ? o.contents : null;
+}
+
+function openStore(path: string, opts: StoreOptions): Opened | null {
+  if (!existsSync(path)) return null;
+  const text = readFileSync(path, "utf8");
+  const known = opened.get(path);
+  if (known && known.text === text) return known;
+  const previous = failed.get(path);
+  if (previous) throw previous;
+  const envelope = parseEnvelope(text, path);
+  for (let attempt = 1;; attempt++) {
+    const pass = opts.passphrase !== undefined
+      ? { value: opts.passphrase, prompted: false }
+      : passphraseFor(path, false);
+    // The same passphrase and salt give the same key: derive once per file, not once per host.
+    const key = known && known.kdf.salt === envelope.kdf.salt && opts.passphrase === undefined
+      ? known.key
+      : deriveKey(pass.value, envelope.kdf);
+    const contents = unseal(envelope, key);
+    if (contents) {
+      const entry = { text, contents, key, kdf: envelope.kdf };
+      opened.set(path, entry);
+      return entry;
+    }
+    if (pass.prompted && attempt < 3) {
+      forgetPassphrase();
+      continue;
+    }
+    const error = new UserError(
+      `cannot decrypt the secrets store ${path}: wrong passphrase, or the file was modified`,
+      pass.prompted || opts.passphrase !== undefined
+        ? "use the passphrase the store was created with"
+        : `check ${PASSPHRASE_ENV}: it must be the passphrase the store was created with`,
+    );
+    if (opts.passphrase === undefined) failed.set(path, error);
+    throw error;
+  }
+}
+
+/**
+ * Add secrets to the store (creating it when missing). A name already there keeps its value: the
+ * same value is fine, a different one is refused before anything is written.
+ */
+export function addSecrets(
+  path: string,
+  additions: Record<string, { value: string; source: string }>,
+  opts: StoreOptions = {},
+): { contents: StoreContents; added: string[] } {
+  return updateStore(resolve(path), opts, (current) => {
+    const clashes = Object.keys(additions).filter((name) => {
+      const have = current.secrets[name];
+      return have && have.value !== normalizeSecret(name, additions[name].value);
+    });
+    if (clashes.length > 0) {
+      throw new UserError(
+        `${path} already holds different values for ${clashes.join(", ")}; nothing was written`,
+        "a stored secret is never replaced (see docs/secrets.md): find out which value the installation's data was encrypted with",
+      );
+    }
+    const now = new Date().toISOString();
+    const added = Object.keys(additions).filter((name) => !current.secrets[name]);
+    for (const name of added) {
+      current.secrets[name] = {
+        value: normalizeSecret(name, additions[name].value),
+        created: now,
+        source: additions[name].source,
+      };
+    }
+    return added;
+  });
+}
+
+/** The store with every one of `names` in it: the missing ones are generated (and the store created). */
+export function ensureSecrets(
+  path: string,
+  names: readonly string[],
+  opts: StoreOptions = {},
+): { contents: StoreContents; generated: string[] } {
+  const abs = resolve(path);
+  const existing = openStore(abs, opts);
+  if (existing && names.every((n) => existing.contents.secrets[n])) {
+    return { contents: existing.contents, generated: [] };
+  }
+  const { contents, added } = updateStore(abs, opts, (current) => {
+    const now = new Date().toISOString();
+    const missing = names.filter((n) => !current.secrets[n]);
+    for (const name of missing) {
+      current.secrets[name] = { value: generateSecret(name), created: now, source: "generated" };
+    }
+    return missing;
+  });
+  return { contents, generated: added };
+}
+
+/**
+ * Read (under a lock, so two processes cannot both add), change with `fn`, write atomically. A new
+ * store is linked into place, never renamed over one that appeared meanwhile.
+ */
+function updateStore(
+  path: string,
+  opts: StoreOptions,
+  fn: (current: StoreContents) => string[],
+): { contents: StoreContents; added: string[] } {
+  return withLock(path, () => {
+    const before = openStore(path, opts);
+    const contents: StoreContents = structuredClone(before?.contents ?? { secrets: {} });
+    const added = fn(contents);
+    if (added.length === 0 && before) return { contents: before.contents, added };
+    let key: Buffer;
+    let kdf: KdfParams;
+    if (before) ({ key, kdf } = before);
+    else {
+      const pass = opts.passphrase ?? passphraseFor(path, true).value;
+      kdf = { name: "scrypt", salt: b64(randomBytes(16)), ...DEFAULT_KDF, ...opts.kdf };
+      key = deriveKey(pass, kdf);
+    }
+    const text = JSON.stringify(seal(contents, key, kdf), null, 2) + "\n";
+    writeAtomically(path, text, !before);
+    opened.set(path, { text, contents, key, kdf });
+    return { contents, added };
+  });
+}
+
+/** Temp file beside the target (mode 0600, synced), then rename; `create` refuses to replace a file. */
+function writeAtomically(path: string, text: string, create: boolean): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+  const fd = openSync(tmp, "wx", 0o600);
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    chmodSync(tmp, 0o600);
+    if (create) linkSync(tmp, path);
+    else renameSync(tmp, path);
+  } catch (e) {
+    if (errno(e) === "EEXIST") {
+      throw new UserError(`${path} appeared while this run was creating it; run again to use it`);
+    }
+    throw e;
+  } finally {
+    rmSync(tmp, { force: true });
+  }
+  syncDir(dirname(path));
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, "r");
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // Not every platform syncs directories; the rename is atomic either way.
+  }
+}
+
+const LOCK_WAIT_MS = 10_000;
+
+/** An exclusive lock file beside the store, waited for synchronously (plans cannot await). */
+function withLock<T>(path: string, fn: () => T): T {
+  const lock = `${path}.lock`;
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      closeSync(openSync(lock, "wx", 0o600));
+      break;
+    } catch (e) {
+      if (errno(e) === "ENOENT") {
+        throw new UserError(`cannot create the secrets store: the folder ${dirname(path)} does not exist`);
+      }
+      if (errno(e) !== "EEXIST") throw e;
+      if (Date.now() > deadline) {
+        throw new UserError(
+          `${lock} has been held for ${LOCK_WAIT_MS / 1000} s by another lago-provision`,
+          `if none is running (one was killed), remove ${lock} (created ${
+            statSync(lock).mtime.toISOString()
+          })`,
+        );
+      }
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
