@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { UserError } from "../core/types.ts";
 import {
-  DEFAULT_PATHS,
+  defaultPaths,
   exitCodeOf,
   explainRule,
   type Format,
@@ -53,7 +53,7 @@ function run(paths: string[], opts: LintCommandOptions): number {
     return 0;
   }
   const config = loadLintConfig(opts.config);
-  const { findings, files } = lint(paths.length ? paths : DEFAULT_PATHS, { config });
+  const { findings, files } = lint(paths.length ? paths : defaultPaths(), { config });
   const out = opts.format === "json"
     ? formatJson(findings)
     : opts.format === "sarif"

@@ -53,58 +53,63 @@ function parse(text: string): TemplateScan {
   }
   const vars: TemplateVar[] = [];
   const walker = new Walker(vars);
-  walker.program(ast, 0, []);
+  walker.program(ast, 0, [], []);
   return { vars };
 }
 
 class Walker {
   constructor(readonly vars: TemplateVar[]) {}
 
-  program(node: Node, depth: number, locals: string[]): void {
-    for (const statement of node?.body ?? []) this.statement(statement, depth, locals);
-  }
-
-  statement(node: Node, depth: number, locals: string[]): void {
-    if (node.type === "MustacheStatement" || node.type === "SubExpression") {
-      this.call(node, depth, locals);
-    } else if (node.type === "BlockStatement") {
-      this.block(node, depth, locals);
+  /** `known`: names an enclosing `{{#if name}}` (or `{{else}}` of `#unless`) proved defined. */
+  program(node: Node, depth: number, locals: string[], known: string[]): void {
+    for (const statement of node?.body ?? []) {
+      if (statement.type === "MustacheStatement") this.call(statement, depth, locals, known);
+      else if (statement.type === "BlockStatement") this.block(statement, depth, locals, known);
     }
   }
 
   /** `{{ x }}` reads x; `{{ helper a b key=c }}` reads a, b and c (the first of `default` guarded). */
-  call(node: Node, depth: number, locals: string[]): void {
+  call(node: Node, depth: number, locals: string[], known: string[]): void {
     const params: Node[] = node.params ?? [];
     const hash: Node[] = node.hash?.pairs?.map((p: Node) => p.value) ?? [];
-    if (params.length === 0 && hash.length === 0) return this.expression(node.path, depth, locals, false);
+    const read = (n: Node, guarded: boolean) => this.expression(n, depth, locals, known, guarded);
+    if (params.length === 0 && hash.length === 0) return read(node.path, false);
     const helper = node.path.original;
-    params.forEach((p, i) => this.expression(p, depth, locals, helper === "default" && i === 0));
-    for (const v of hash) this.expression(v, depth, locals, false);
+    params.forEach((p, i) => read(p, helper === "default" && i === 0));
+    for (const v of hash) read(v, false);
   }
 
-  block(node: Node, depth: number, locals: string[]): void {
+  block(node: Node, depth: number, locals: string[], known: string[]): void {
     const helper: string = node.path.original;
     const params: Node[] = node.params ?? [];
     const guarded = CONDITIONALS.has(helper);
-    for (const p of params) this.expression(p, depth, locals, guarded);
-    for (const pair of node.hash?.pairs ?? []) this.expression(pair.value, depth, locals, false);
+    for (const p of params) this.expression(p, depth, locals, known, guarded);
+    for (const pair of node.hash?.pairs ?? []) this.expression(pair.value, depth, locals, known, false);
     // `{{#section}}` with no parameters is a section over the variable `section`.
     const section = params.length === 0 && !CONDITIONALS.has(helper) && !CONTEXT_CHANGERS.has(helper);
-    if (section) this.expression(node.path, depth, locals, true);
+    if (section) this.expression(node.path, depth, locals, known, true);
     const inner = CONTEXT_CHANGERS.has(helper) || section ? depth + 1 : depth;
-    this.program(node.program, inner, [...locals, ...(node.program?.blockParams ?? [])]);
-    this.program(node.inverse, depth, locals);
+    const tested = guarded && params[0]?.type === "PathExpression" ? [params[0].original as string] : [];
+    const [then, otherwise] = helper === "unless" ? [[], tested] : [tested, []];
+    this.program(node.program, inner, [...locals, ...(node.program?.blockParams ?? [])], [...known, ...then]);
+    this.program(node.inverse, depth, locals, [...known, ...otherwise]);
   }
 
-  expression(node: Node, depth: number, locals: string[], guarded: boolean): void {
-    if (node?.type === "SubExpression") return this.call(node, depth, locals);
+  expression(node: Node, depth: number, locals: string[], known: string[], guarded: boolean): void {
+    if (node?.type === "SubExpression") return this.call(node, depth, locals, known);
     if (node?.type !== "PathExpression") return;
     const parts: string[] = node.parts;
     let name: string | undefined;
     if (node.data) name = parts[0] === "root" ? parts[1] : undefined;
     else if (node.depth >= depth && !(node.depth === 0 && locals.includes(parts[0]))) name = parts[0];
     if (name === undefined) return;
-    this.vars.push({ name, line: node.loc.start.line, col: node.loc.start.column + 1, guarded });
+    const proven = known.includes(name) || known.includes(node.original);
+    this.vars.push({
+      name,
+      line: node.loc.start.line,
+      col: node.loc.start.column + 1,
+      guarded: guarded || proven,
+    });
   }
 }
 

@@ -8,7 +8,9 @@
  * const { findings } = lint(["playbooks", "roles", "inventory"]);
  * writeStdout(formatText(findings));
  */
+import { existsSync } from "node:fs";
 import type { ModuleRegistry } from "../config/json-schema.ts";
+import { UserError } from "../core/types.ts";
 import { modules as defaultModules } from "../modules/index.ts";
 import { emptyConfig, excluder, type LintConfig, ruleSettings } from "./config.ts";
 import { checkIdempotence } from "./idempotence.ts";
@@ -28,6 +30,18 @@ export { formatSarif } from "./sarif.ts";
 export type { Finding, Rule, Severity } from "./types.ts";
 
 export const DEFAULT_PATHS = ["playbooks", "roles", "inventory"];
+
+/** The default paths that exist here; a UserError when none does. */
+export function defaultPaths(): string[] {
+  const found = DEFAULT_PATHS.filter((p) => existsSync(p));
+  if (found.length === 0) {
+    throw new UserError(
+      `nothing to lint: no ${DEFAULT_PATHS.join(", ")} here`,
+      "name files or folders to check",
+    );
+  }
+  return found;
+}
 
 export interface LintOptions {
   config?: LintConfig;

@@ -6,7 +6,9 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
+import { loadInventory } from "../config/inventory.ts";
 import type { ModuleRegistry } from "../config/json-schema.ts";
+import type { Inventory } from "../config/model.ts";
 import { ConfigError, displayPath, type Problem } from "../config/problems.ts";
 import { type KeyPath, parseYaml, type YamlFile } from "../config/yaml.ts";
 import { UserError } from "../core/types.ts";
@@ -292,4 +294,31 @@ export function roleDirOf(f: SourceFile): string | undefined {
   const parts = f.abs.split(sep);
   const r = parts.slice(0, -1).lastIndexOf("roles");
   return f.role === undefined || r < 0 ? undefined : parts.slice(0, r + 2).join(sep);
+}
+
+const inventories = new WeakMap<SourceFile, { inventory?: Inventory; problems: Problem[] }>();
+
+/**
+ * An inventory file loaded as apply loads it (with the group_vars/ and host_vars/ beside it): the
+ * resolved hosts and groups, or the problems that stop apply. Cached per file.
+ */
+export function inventoryOf(f: SourceFile): { inventory?: Inventory; problems: Problem[] } {
+  let loaded = inventories.get(f);
+  if (!loaded) {
+    try {
+      loaded = { inventory: loadInventory(f.abs), problems: [] };
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      loaded = { problems: e.problems };
+    }
+    inventories.set(f, loaded);
+  }
+  return loaded;
+}
+
+/** The group_vars/ and host_vars/ files that belong to an inventory file (beside it). */
+export function inventoryVarsFiles(project: Project, f: SourceFile): SourceFile[] {
+  const base = dirname(f.abs);
+  const dirs = [`${base}${sep}group_vars${sep}`, `${base}${sep}host_vars${sep}`];
+  return project.files.filter((g) => dirs.some((d) => g.abs.startsWith(d)));
 }

@@ -5,13 +5,17 @@
  */
 import { existsSync, statSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { checkPattern } from "../config/inventory.ts";
 import type { FileKind as SchemaKind } from "../config/json-schema.ts";
+import type { Inventory } from "../config/model.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { validateDocument } from "../config/validate.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { cwd } from "../runtime.ts";
 import {
+  atPath,
   type FileKind,
+  inventoryOf,
   listOf,
   playsOf,
   type Project,
@@ -100,6 +104,14 @@ export const schemaRules: Rule[] = [
       "handler answers would never restart anything, so apply refuses it; the message suggests the " +
       "nearest handler name.",
   ),
+  schema(
+    "unknown-group-or-host",
+    "A group or host name the inventory does not have",
+    "A group_vars/NAME.yml or host_vars/NAME.yml file must be named after a group or host of the " +
+      "inventory beside it, and a play's `hosts:` pattern must name groups or hosts that exist (or use a " +
+      "glob); otherwise the variables apply to nobody, or the play runs on no host. Apply refuses both; " +
+      "the message suggests the nearest name.",
+  ),
 ];
 
 const SCHEMA_KIND: Partial<Record<FileKind, SchemaKind>> = {
@@ -141,6 +153,35 @@ export function checkSchema(project: Project, report: Report): void {
   }
   checkRoles(project, report);
   checkHandlers(project, report);
+  checkInventories(project, report);
+}
+
+/** What loading each inventory finds beyond its schema, and plays' `hosts:` against the inventories. */
+function checkInventories(project: Project, report: Report): void {
+  const loaded: Inventory[] = [];
+  for (const f of project.files) {
+    if (f.kind !== "inventory" || !f.doc) continue;
+    const { inventory, problems } = inventoryOf(f);
+    if (inventory) loaded.push(inventory);
+    for (const p of problems) {
+      // Schema problems come again here, identical: the findings are deduplicated.
+      const rule = /^no (group|host) '/.test(p.message) ? "unknown-group-or-host" : schemaRuleOf(p.message);
+      report(rule, p.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
+    }
+  }
+  if (loaded.length === 0) return;
+  for (const f of project.files) {
+    for (const play of playsOf(f)) {
+      const hosts = play.raw.hosts;
+      if (typeof hosts !== "string" && !Array.isArray(hosts)) continue;
+      const pattern = Array.isArray(hosts) ? hosts.join(":") : hosts;
+      const errors = loaded.map((inventory) => checkPattern(inventory, pattern));
+      if (errors.every((e) => e !== undefined)) {
+        const path = [play.index, "hosts"];
+        report("unknown-group-or-host", f.file, f.doc!.locate(path), atPath(f, path, errors[0]!));
+      }
+    }
+  }
 }
 
 const roleNames = (project: Project) => [...new Set(project.files.flatMap((f) => (f.role ? [f.role] : [])))];
@@ -157,12 +198,8 @@ function checkRoles(project: Project, report: Report): void {
         if (known.includes(name) || candidates.some((d) => existsSync(d) && statSync(d).isDirectory())) {
           continue;
         }
-        report(
-          "missing-role",
-          f.file,
-          f.doc!.locate(path),
-          `role '${name}' not found${didYouMean(name, known)}`,
-        );
+        const message = `role '${name}' not found${didYouMean(name, known)}`;
+        report("missing-role", f.file, f.doc!.locate(path), atPath(f, path, message));
       }
     }
   }
@@ -175,6 +212,10 @@ const handlerNames = (handlers: TaskSite[]): string[] =>
   );
 
 function checkHandlers(project: Project, report: Report): void {
+  // Handlers that do not parse answer nothing we can know of: their role is not checked.
+  const broken = new Set(
+    project.files.filter((f) => f.kind === "handlers" && f.parseError).map((f) => f.role),
+  );
   const roleHandlers = new Map<string, string[]>();
   for (const f of project.files) {
     if (f.kind === "handlers" && f.role) {
@@ -194,12 +235,13 @@ function checkHandlers(project: Project, report: Report): void {
         ...handlerNames(own.filter((t) => t.path[1] === "handlers")),
         ...play.roles.flatMap((r) => roleHandlers.get(r.name) ?? []),
       ];
-      for (const t of own) unknownNotify(f, t.path, t.raw.notify, names, "this play", report);
       for (const r of play.roles) playHandlers.set(r.name, [...(playHandlers.get(r.name) ?? []), ...names]);
+      if (play.roles.some((r) => broken.has(r.name))) continue;
+      for (const t of own) unknownNotify(f, t.path, t.raw.notify, names, "this play", report);
     }
   }
   for (const f of project.files) {
-    if (f.kind !== "tasks" || !f.role) continue;
+    if (f.kind !== "tasks" || !f.role || broken.has(f.role)) continue;
     const names = [...(roleHandlers.get(f.role) ?? []), ...(playHandlers.get(f.role) ?? [])];
     const where = `role '${f.role}' or the plays that use it`;
     for (const t of tasksOf(f, project.modules)) unknownNotify(f, t.path, t.raw.notify, names, where, report);
@@ -218,11 +260,7 @@ function unknownNotify(
   list.forEach((name, j) => {
     if (typeof name !== "string" || names.includes(name)) return;
     const path = Array.isArray(notify) ? [...taskPath, "notify", j] : [...taskPath, "notify"];
-    report(
-      "unknown-handler",
-      f.file,
-      f.doc!.locate(path),
-      `no handler '${name}' in ${where}${didYouMean(name, names)}`,
-    );
+    const message = `no handler '${name}' in ${where}${didYouMean(name, names)}`;
+    report("unknown-handler", f.file, f.doc!.locate(path), atPath(f, [...taskPath, "notify"], message));
   });
 }

@@ -4,12 +4,16 @@
  * and the same `SIDEKIQ_*` queue flags everywhere (shared/reference/lago-stack.md, "Multi-host rules").
  * Groups follow the fleet topology: `lago_web`, `lago_worker`, `lago_clock`.
  */
-import { dirname, sep } from "node:path";
-import { ConfigError } from "../config/problems.ts";
-import { loadInventory } from "../config/inventory.ts";
 import type { Inventory } from "../config/model.ts";
 import type { KeyPath } from "../config/yaml.ts";
-import { isMap, type Project, type SourceFile, walkValues } from "./project.ts";
+import {
+  inventoryOf,
+  inventoryVarsFiles,
+  isMap,
+  type Project,
+  type SourceFile,
+  walkValues,
+} from "./project.ts";
 import type { Position, Report, Rule } from "./types.ts";
 
 const fleet = (id: string, title: string, explanation: string): Rule => ({
@@ -65,24 +69,20 @@ function sidekiqFlag(key: string): string | undefined {
     : undefined;
 }
 
+const INVENTORY_KINDS = new Set(["inventory", "group_vars", "host_vars"]);
+
 export function checkTopology(project: Project, report: Report): void {
-  const storage = project.files.some((f) => f.doc && setsSharedStorage(f.doc.value));
+  // Storage switched on outside inventories (play vars, role defaults, vars files) applies to every fleet.
+  const storage = project.files.some((f) =>
+    f.doc && !INVENTORY_KINDS.has(f.kind) && setsSharedStorage(f.doc.value)
+  );
   for (const f of project.files) {
     if (f.kind !== "inventory" || !f.doc) continue;
-    let inventory: Inventory;
-    try {
-      inventory = loadInventory(f.abs);
-    } catch (e) {
-      if (e instanceof ConfigError) continue; // its problems are schema findings
-      throw e;
-    }
-    const related = project.files.filter((g) =>
-      g === f ||
-      ((g.kind === "group_vars" || g.kind === "host_vars") && g.abs.startsWith(dirname(f.abs) + sep))
-    );
+    const { inventory } = inventoryOf(f);
+    if (!inventory) continue; // what stops apply is reported by the schema rules
     checkClock(f, inventory, report);
     if (!storage) checkStorage(f, inventory, report);
-    checkSidekiq(f, inventory, related, report);
+    checkSidekiq(f, inventory, [f, ...inventoryVarsFiles(project, f)], report);
   }
 }
 
