@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from "commander";
 import { applyCommand, planCommand } from "./commands/apply.ts";
 import { lintCommand } from "./commands/lint.ts";
+import { registerSecretsCommands } from "./commands/secrets.ts";
 import { UserError } from "./core/types.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 
@@ -89,6 +90,8 @@ export async function main(args: string[]): Promise<number> {
     .action((paths: string[], opts) => {
       exitCode = lintCommand(paths, { ...opts, version: VERSION });
     });
+
+  registerSecretsCommands(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(args, { from: "user" });
