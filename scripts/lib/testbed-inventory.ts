@@ -3,10 +3,10 @@
  * known_hosts file holding each container's real host keys (read through docker, not over the network).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { stringify } from "yaml";
 import { hostKeys, type TestbedHost } from "./testbed-hosts.ts";
-import { CODENAMES, testbedPaths } from "./testbed-paths.ts";
+import { CODENAMES, repoRoot, testbedPaths } from "./testbed-paths.ts";
 
 export function inventoryText(hosts: TestbedHost[], keyPath: string, knownHostsPath: string): string {
   const hostVars = Object.fromEntries(hosts.map((h) => [h.name, {
@@ -47,5 +47,8 @@ export async function writeKnownHosts(
 }
 
 export function writeInventory(hosts: TestbedHost[], paths = testbedPaths()): void {
-  write(paths.inventoryPath, inventoryText(hosts, paths.keyPath, paths.knownHostsPath), 0o644);
+  // First line: the JSON Schema, so that editors check the file (see docs/lint.md).
+  const schema = relative(dirname(paths.inventoryPath), join(repoRoot, "schemas", "inventory.schema.json"));
+  const text = inventoryText(hosts, paths.keyPath, paths.knownHostsPath);
+  write(paths.inventoryPath, `# yaml-language-server: $schema=${schema}\n${text}`, 0o644);
 }
