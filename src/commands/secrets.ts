@@ -265,7 +265,8 @@ type NameState = "match" | "differs" | "missing" | "not in store" | "placeholder
 interface HostStatus {
   store: string;
   error?: string;
-  secrets: Record<string, { state: NameState; files: Record<string, string> }>;
+  /** Per name: its state and the short sha256 in each file of the host (and in the store). */
+  secrets: Record<string, { state: NameState; files: Record<string, string>; store?: string }>;
 }
 
 /** Per name: the host's state against the store (reconcile), and the short hash in each file. */
@@ -293,7 +294,8 @@ function hostStatus(
       : r.placeholders.some((p) => p.name === name)
       ? "placeholder"
       : "missing";
-    status.secrets[name] = { state, files };
+    const stored = values?.[name];
+    status.secrets[name] = { state, files, store: stored && shortHash(secretHash(name, stored)) };
   }
   return status;
 }
@@ -367,7 +369,9 @@ async function secretsStatus(
     const toWrite = by("missing").filter((n) => stored.includes(n));
     const parts = [
       by("match").length ? `${by("match").length} match` : "",
-      ...by("differs").map((n) => `${n} DIFFERS (${describeFiles(s.secrets[n].files)})`),
+      ...by("differs").map((n) =>
+        `${n} DIFFERS (${describeFiles(s.secrets[n].files)}; store sha256 ${s.secrets[n].store})`
+      ),
       ...by("not in store").map((n) =>
         `${n} not in the store (${describeFiles(s.secrets[n].files)}): import it`
       ),

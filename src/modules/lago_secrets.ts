@@ -74,10 +74,13 @@ interface Where {
 }
 
 function describeConflict(c: Conflict, store: string): string {
-  const hashes = `sha256 ${shortHash(c.host)} vs ${shortHash(c.store)}`;
   return c.otherPath
-    ? `${c.name} differs between ${c.otherPath} and ${c.path} (${hashes})`
-    : `${c.name} in ${c.path} differs from the secrets store ${store} (${hashes})`;
+    ? `${c.name} differs between ${c.otherPath} and ${c.path} (sha256 ${shortHash(c.store)} vs ${
+      shortHash(c.host)
+    })`
+    : `${c.name} in ${c.path} differs from the secrets store ${store} (sha256 on the host ${
+      shortHash(c.host)
+    }, in the store ${shortHash(c.store)})`;
 }
 
 function refuse(r: Reconciliation, w: Where, storeMissing: boolean): never {
@@ -90,7 +93,9 @@ function refuse(r: Reconciliation, w: Where, storeMissing: boolean): never {
         `\`lago-provision secrets status ${w.inventory}\` shows which hosts agree`,
     );
   }
-  const held = r.hostOnly.map((h) => `${h.name} in ${h.paths.join(", ")}`).join("; ");
+  const byFile = new Map<string, string[]>();
+  for (const h of r.hostOnly) for (const p of h.paths) byFile.set(p, [...(byFile.get(p) ?? []), h.name]);
+  const held = [...byFile].map(([path, names]) => `${path}: ${names.join(", ")}`).join("; ");
   const importHint =
     `adopt them with \`lago-provision secrets import ${w.inventory} --from ${w.host}\`, then run again`;
   if (storeMissing) {

@@ -156,7 +156,7 @@ export const planCases: ModuleCase[] = [
     facts: host(missing(DEST), file(ENV, pick(["LAGO_RSA_PRIVATE_KEY", "SECRET_KEY_BASE"]))),
     expect: {
       error:
-        `lago-tb-2 already has Lago secrets (LAGO_RSA_PRIVATE_KEY in ${ENV}; SECRET_KEY_BASE in ${ENV}) but the secrets store ${NO_STORE} does not exist`,
+        `lago-tb-2 already has Lago secrets (${ENV}: LAGO_RSA_PRIVATE_KEY, SECRET_KEY_BASE) but the secrets store ${NO_STORE} does not exist`,
     },
   },
   {
@@ -164,7 +164,7 @@ export const planCases: ModuleCase[] = [
     args: { store: STORE, names: ["POSTGRES_PASSWORD"] },
     vars,
     facts: host(upToDate(), file(ENV, { POSTGRES_PASSWORD: "pg-password-from-upstream" })),
-    expect: { error: `lago-tb-2 has secrets the store ${STORE} does not hold (POSTGRES_PASSWORD in ${ENV})` },
+    expect: { error: `lago-tb-2 has secrets the store ${STORE} does not hold (${ENV}: POSTGRES_PASSWORD)` },
   },
   {
     name: "check mode, no store, bare host: would generate (nothing is created)",
