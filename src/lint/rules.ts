@@ -57,3 +57,14 @@ function wrap(text: string, width: number): string {
   }
   return [...lines, line].join("\n");
 }
+
+/** The rule reference of docs/lint.md: a list, then one section per rule, in registry order. */
+export function rulesMarkdown(): string {
+  const list = RULES.map((r) =>
+    `- [\`${r.id}\`](#${r.id}) (${r.severity}${r.enabled === false ? ", off by default" : ""}): ${r.title}`
+  );
+  const sections = RULES.map((r) =>
+    `### ${r.id}\n\n**${r.severity}**, ${r.family}: ${r.title}.\n\n${r.explanation}\n`
+  );
+  return `${list.join("\n")}\n\n${sections.join("\n")}`;
+}
