@@ -5,10 +5,11 @@
  * pebble (Let's Encrypt's RFC 8555 test server) through certbot's HTTP-01 webroot, renewed by the
  * role's timer and deploy hook. Then a re-run changes nothing.
  */
-import { writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
+import { $ } from "zx";
 import { addARecord, containerAddress, ensurePebble, type Pebble, pebbleRoot } from "./acme.ts";
 import { recapOf, repoRoot, runCli } from "./cli.ts";
 import { ensureStack, type Stack, waitFor } from "./stack.ts";
@@ -177,7 +178,9 @@ describe("docker, git and tls roles on bare hosts", () => {
         });
         expect((await curlIn(h, `https://${domainOf(h)}/health`)).status).toBe(404); // / is the front
       } finally {
-        await execIn(h.name, "systemctl stop e2e-api e2e-front", { allowFailure: true });
+        await execIn(h.name, "systemctl stop e2e-api e2e-front; rm -rf /tmp/e2e-api /tmp/e2e-front", {
+          allowFailure: true,
+        });
       }
     }
   });
@@ -225,6 +228,44 @@ describe("docker, git and tls roles on bare hosts", () => {
       return serial !== before && serial;
     }, 15_000);
     expect(after).toMatch(/^serial=/);
+  });
+
+  it("tls provided: a certificate from the controller replaces the self-signed one, and back", async () => {
+    const h = selfsigned[0];
+    const dir = join(repoRoot, ".cache", `${h.name}-provided-tls`);
+    mkdirSync(dir, { recursive: true });
+    const [cert, key, vars] = ["cert.pem", "key.pem", "vars.yml"].map((f) => join(dir, f));
+    await $`openssl req -x509 -nodes -newkey rsa:2048 -days 30 -subj ${`/CN=${
+      domainOf(h)
+    }`} -addext ${`subjectAltName=DNS:${domainOf(h)}`} -keyout ${key} -out ${cert}`
+      .quiet();
+    const serialOf = async (pem: string) =>
+      (await $({ input: pem })`openssl x509 -noout -serial`.quiet()).stdout;
+    writeFileSync(vars, stringify({ tls_mode: "provided", tls_provided_cert: cert, tls_provided_key: key }));
+
+    const provided = await runCli(["apply", inventory, ...fixture, "-l", h.name, "-e", `@${vars}`, "--json"]);
+    expect(provided.code, provided.stderr + provided.stdout.slice(-3000)).toBe(0);
+    const want = await serialOf(readFileSync(cert, "utf8"));
+    expect(
+      await waitFor("nginx to serve the provided certificate", async () => {
+        return (await servedCert(h, "-serial")) === want;
+      }, 15_000),
+    ).toBe(true);
+    expect((await execIn(h.name, ["stat", "-c", "%a", "/etc/lago-provision/tls/provided.key"])).stdout).toBe(
+      "600\n",
+    );
+
+    // The inventory's selfsigned again: the links go back to the certificate made before, kept as it was.
+    const back = await runCli(["apply", inventory, ...fixture, "-l", h.name, "--json"]);
+    expect(back.code, back.stderr).toBe(0);
+    const selfSerial = await serialOf(
+      (await execIn(h.name, ["cat", "/etc/lago-provision/tls/selfsigned.crt"])).stdout,
+    );
+    expect(
+      await waitFor("nginx to serve the self-signed certificate again", async () => {
+        return (await servedCert(h, "-serial")) === selfSerial;
+      }, 15_000),
+    ).toBe(true);
   });
 
   it("a second apply changes nothing", async () => {
