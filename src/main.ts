@@ -3,6 +3,10 @@ import { Command, CommanderError, Option } from "commander";
 import { applyCommand, planCommand } from "./commands/apply.ts";
 import { lintCommand } from "./commands/lint.ts";
 import { registerSecretsCommands } from "./commands/secrets.ts";
+import { registerHistoryCommand } from "./commands/history.ts";
+import { registerLockCommands } from "./commands/lock.ts";
+import { registerRollbackCommand } from "./commands/rollback.ts";
+import { lockOptions, registerUpgradeCommand } from "./commands/upgrade.ts";
 import { UserError } from "./core/types.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 
@@ -49,7 +53,7 @@ export async function main(args: string[]): Promise<number> {
           .default(0),
       );
 
-  runOptions(
+  lockOptions(runOptions(
     program
       .command("apply")
       .description(
@@ -57,9 +61,16 @@ export async function main(args: string[]): Promise<number> {
       )
       .argument("<inventory|plan.json>", "inventory file (Ansible YAML layout), or a plan saved by `plan -o`")
       .option("-C, --check", "dry run: contact hosts read-only and report what would change", false),
-  ).action(async (target: string, opts) => {
-    exitCode = await applyCommand(target, opts);
-  });
+  ))
+    .option("--no-lock", "do not take the fleet lock (another apply or upgrade may run at the same time)")
+    .option(
+      "--retry-failed",
+      "only the hosts that failed or were unreachable in the last run (run journal)",
+      false,
+    )
+    .action(async (target: string, opts) => {
+      exitCode = await applyCommand(target, opts);
+    });
 
   runOptions(
     program
@@ -92,6 +103,10 @@ export async function main(args: string[]): Promise<number> {
     });
 
   registerSecretsCommands(program, (code) => (exitCode = code));
+  registerUpgradeCommand(program, collect, (code) => (exitCode = code));
+  registerRollbackCommand(program, collect, (code) => (exitCode = code));
+  registerLockCommands(program, (code) => (exitCode = code));
+  registerHistoryCommand(program, (code) => (exitCode = code));
 
   try {
     await program.parseAsync(args, { from: "user" });

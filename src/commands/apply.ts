@@ -25,6 +25,8 @@ import {
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
 import { parseExtraVars } from "./extra-vars.ts";
+import { withFleetGuard } from "../fleet/guard.ts";
+import { fleetTopology, topologyVars } from "../fleet/topology.ts";
 
 export interface ApplyOptions {
   playbook: string;
@@ -41,15 +43,22 @@ export interface ApplyOptions {
   detailedExitcode?: boolean;
   /** plan only: where to save the plan. */
   out?: string;
+  /** The fleet lock (`--no-lock` sets false), `--lock-wait`, `--lock-ttl`; `--retry-failed` (src/fleet/guard.ts). */
+  lock?: boolean;
+  lockWait?: number;
+  lockTtl?: number;
+  retryFailed?: boolean;
 }
 
 const splitList = (s?: string) => s?.split(",").map((t) => t.trim()).filter(Boolean);
 
 export function inventoryHosts(inventory: Inventory, acceptNew: boolean): RunHost[] {
+  // Fleet topology (lago_web/lago_worker/lago_clock groups): validated, and each host's lago_services.
+  const topology = fleetTopology(inventory);
   return inventory.hosts.map((h) => {
     const settings = resolveConnection(h.name, h.vars, { inventory });
     if (acceptNew) settings.hostKeyChecking = "accept-new";
-    return { name: h.name, settings, vars: h.vars };
+    return { name: h.name, settings, vars: { ...topologyVars(topology, h.name), ...h.vars } };
   });
 }
 
@@ -71,7 +80,11 @@ const tee = (...reporters: Reporter[]): Reporter => ({
 });
 
 /** Load, validate and run once. */
-async function converge(inventoryPath: string, opts: ApplyOptions, reporter: Reporter): Promise<RunSummary> {
+export async function converge(
+  inventoryPath: string,
+  opts: ApplyOptions,
+  reporter: Reporter,
+): Promise<RunSummary> {
   const extraVars = parseExtraVars(opts.extraVars);
   const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
@@ -115,9 +128,35 @@ async function converge(inventoryPath: string, opts: ApplyOptions, reporter: Rep
 
 const pendingChanges = (s: PlanFile["summary"]) => s.change + s.unknown > 0;
 
+/** Lock, --retry-failed, history and journal around a run that changes hosts (src/fleet/guard.ts). */
+const guarded = (
+  inventory: string,
+  command: string,
+  opts: ApplyOptions,
+  run: (limit: string | undefined, tap: Reporter) => Promise<number>,
+) =>
+  withFleetGuard(inventory, command, {
+    ...opts,
+    extraVars: parseExtraVars(opts.extraVars),
+    hostsOf: (inv) => inventoryHosts(inv, opts.acceptNewHostKeys),
+    say: (m) => (opts.json ? undefined : writeStdout(m)),
+  }, ({ limit, tap }) => run(limit, tap)).then((code) => code ?? 0);
+
 export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
-  if (isPlanFile(target)) return await applyPlan(target, opts);
-  if (!opts.check) return (await converge(target, opts, reporterFor(opts))).ok ? 0 : 1;
+  if (isPlanFile(target)) {
+    const saved = readPlanFile(target);
+    const o = { ...opts, limit: saved.limit, retryFailed: false };
+    return await guarded(saved.inventory, `apply ${target}`, o, (_l, tap) => applyPlan(target, opts, tap));
+  }
+  if (!opts.check) {
+    return await guarded(
+      target,
+      `apply ${target}`,
+      opts,
+      async (limit, tap) =>
+        (await converge(target, { ...opts, limit }, tee(reporterFor(opts), tap))).ok ? 0 : 1,
+    );
+  }
   const collector = new PlanCollector();
   const summary = await converge(
     target,
@@ -162,7 +201,7 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
 }
 
 /** Re-plan quietly, refuse on any difference from the saved plan, then apply. */
-async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> {
+async function applyPlan(planPath: string, opts: ApplyOptions, tap?: Reporter): Promise<number> {
   const saved = readPlanFile(planPath);
   const fromPlan: ApplyOptions = {
     ...opts,
@@ -190,5 +229,6 @@ async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> 
       `review the change, then make a new plan: lago-provision plan ${saved.inventory} -p ${saved.playbook} -o ${planPath}`,
     );
   }
-  return (await converge(saved.inventory, { ...fromPlan, check: false }, reporterFor(fromPlan))).ok ? 0 : 1;
+  const reporter = tap ? tee(reporterFor(fromPlan), tap) : reporterFor(fromPlan);
+  return (await converge(saved.inventory, { ...fromPlan, check: false }, reporter)).ok ? 0 : 1;
 }

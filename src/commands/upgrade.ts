@@ -1,0 +1,308 @@
+/**
+ * `upgrade INVENTORY --to vX.Y.Z`: a rolling, health-gated upgrade of a Lago fleet under the fleet lock
+ * (src/fleet/upgrade.ts has the sequence, docs/fleet.md the whole story). Exit 0 when every host runs
+ * the target healthily, 1 otherwise (the report says which host runs what).
+ */
+import { randomBytes } from "node:crypto";
+import type { Command } from "commander";
+import { Option } from "commander";
+import { UserError } from "../core/types.ts";
+import { writeJournal } from "../fleet/journal.ts";
+import { DEFAULT_LOCK_TTL } from "../fleet/lock.ts";
+import { failureCollector, RealUpgradeOps } from "../fleet/ops.ts";
+import {
+  compareVersions,
+  parseVersion,
+  planHops,
+  showPath,
+  sortVersions,
+  upgradePath,
+} from "../fleet/releases.ts";
+import { type FleetSession, openSession } from "../fleet/session.ts";
+import { describeTopology } from "../fleet/topology.ts";
+import { formatReport, runUpgrade, type UpgradeInput, type UpgradeReport } from "../fleet/upgrade.ts";
+import type { Reporter, RunEvent } from "../output/events.ts";
+import { createReporter } from "../output/index.ts";
+import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
+import { type ApplyOptions, converge, inventoryHosts } from "./apply.ts";
+
+export interface FleetCommandOptions {
+  playbook: string;
+  extraVars: string[];
+  forks: number;
+  tags?: string;
+  skipTags?: string;
+  limit?: string;
+  acceptNewHostKeys: boolean;
+  lockWait: number;
+  lockTtl: number;
+  serial: string;
+  maxFailPercentage: number;
+  healthTimeout: number;
+  skipBackup: boolean;
+  json: boolean;
+  verbose: number;
+}
+
+export interface UpgradeOptions extends FleetCommandOptions {
+  to: string;
+  via: boolean;
+}
+
+/** Prints progress lines (text) or `{"type":"fleet","msg":…}` lines (--json). */
+export function fleetSay(json: boolean): (msg: string) => void {
+  return (msg) => writeStdout(json ? JSON.stringify({ type: "fleet", msg }) + "\n" : `${msg}\n`);
+}
+
+/** `--serial 2`, `--serial 25%`, `--serial 1,2,50%` (ramping up). */
+export function parseSerial(value: string): (number | string)[] {
+  return value.split(",").map((s) => s.trim()).map((s) => {
+    if (/^\d+$/.test(s) && Number(s) > 0) return Number(s);
+    if (/^\d+(\.\d+)?%$/.test(s) && parseFloat(s) > 0) return s;
+    throw new UserError(`--serial: '${s}' should be a number of hosts or a percentage like 25%`);
+  });
+}
+
+export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions): Promise<number> {
+  parseVersion(opts.to);
+  const say = fleetSay(opts.json);
+  const s = await openSession(inventoryPath, {
+    ...sessionOptions(opts, say),
+    lockCommand: `upgrade ${inventoryPath} --to ${opts.to}`,
+  });
+  try {
+    say(`topology: ${describeTopology(s.topology)}`);
+    const ops = opsFor(s, inventoryPath, opts, say);
+    const states = await ops.survey(s.members.map((m) => m.name));
+    const running = [...states].filter(([, x]) => x.version && x.version !== "mixed").map(([, x]) =>
+      x.version!
+    );
+    if (running.length === 0) {
+      throw new UserError(
+        `no host runs Lago yet (${s.members.map((m) => m.name).join(", ")}): nothing to upgrade`,
+        `deploy first: lago-provision apply ${inventoryPath} -e lago_version=${opts.to}`,
+      );
+    }
+    const newer = [...states].filter(([, x]) =>
+      x.version && x.version !== "mixed" && compareVersions(x.version, opts.to) > 0
+    );
+    if (newer.length) {
+      throw new UserError(
+        `${
+          newer.map(([h, x]) => `${h} runs ${x.version}`).join(", ")
+        }, newer than ${opts.to}: upgrade does not go down`,
+        `to go back to the previous version: lago-provision rollback ${inventoryPath}`,
+      );
+    }
+    const from = sortVersions(running)[0];
+    say(`fleet runs ${[...states].map(([h, x]) => `${h} ${x.version ?? "nothing"}`).join(", ")}`);
+    const hops = planHops(from, opts.to, opts.via);
+    if (hops.length > 1) say(`path: ${showPath(upgradePath(from, opts.to))} (${hops.length} hops)`);
+    return finish(
+      s,
+      inventoryPath,
+      opts,
+      "upgrade",
+      await runUpgrade(upgradeInput(s, opts, hops, "upgrade"), ops),
+    );
+  } finally {
+    await s.close();
+  }
+}
+
+export function sessionOptions(opts: FleetCommandOptions, say: (m: string) => void) {
+  return {
+    playbook: opts.playbook,
+    limit: opts.limit,
+    forks: opts.forks,
+    lockWait: opts.lockWait,
+    lockTtl: opts.lockTtl,
+    hostsOf: (inv: Parameters<typeof inventoryHosts>[0]) => inventoryHosts(inv, opts.acceptNewHostKeys),
+    say,
+  };
+}
+
+export function upgradeInput(
+  s: FleetSession,
+  opts: FleetCommandOptions,
+  hops: [string, string][],
+  command: "upgrade" | "rollback",
+): UpgradeInput {
+  return {
+    hosts: s.members,
+    migrateHost: s.topology.mode === "fleet" ? s.topology.migrateHost : undefined,
+    backupHosts: s.backupHosts,
+    hops,
+    serial: parseSerial(opts.serial),
+    maxFailPercentage: opts.maxFailPercentage,
+    command,
+    noMigrate: command === "rollback",
+    skipBackup: opts.skipBackup,
+  };
+}
+
+/** The real operations: deploys run the playbook through the engine, limited to the batch. */
+export function opsFor(
+  s: FleetSession,
+  inventoryPath: string,
+  opts: FleetCommandOptions,
+  say: (m: string) => void,
+) {
+  const deploy = async (hosts: string[], vars: Record<string, unknown>) => {
+    const failures = failureCollector();
+    const screen: Reporter | undefined = opts.verbose > 0
+      ? createReporter({
+        format: opts.json ? "json" : "text",
+        write: writeStdout,
+        isTTY: stdoutIsTTY(),
+        env: env(),
+        diff: false,
+        verbose: opts.verbose - 1,
+      })
+      : undefined;
+    const reporter: Reporter = {
+      emit: (e: RunEvent) => {
+        failures.emit(e);
+        screen?.emit(e);
+      },
+      close: () => screen?.close(),
+    };
+    const applyOpts: ApplyOptions = {
+      playbook: opts.playbook,
+      check: false,
+      diff: false,
+      limit: hosts.join(","),
+      extraVars: [...opts.extraVars, JSON.stringify(vars)],
+      forks: opts.forks,
+      tags: opts.tags,
+      skipTags: opts.skipTags,
+      acceptNewHostKeys: opts.acceptNewHostKeys,
+      json: opts.json,
+      verbose: opts.verbose,
+    };
+    const summary = await converge(inventoryPath, applyOpts, reporter);
+    const failed = new Map<string, string>();
+    for (const h of hosts) {
+      const run = summary.hosts[h];
+      if (!run) failed.set(h, "not part of the playbook's plays");
+      else if (run.failed || run.unreachable) failed.set(h, failures.failures.get(h) ?? "failed");
+    }
+    return failed;
+  };
+  return new RealUpgradeOps({
+    fleet: s.fleet,
+    topology: s.topology,
+    deploy,
+    lock: s.lock,
+    say,
+    user: s.me.owner,
+    run: randomBytes(6).toString("hex"),
+    healthTimeoutSec: opts.healthTimeout,
+  });
+}
+
+/** Print the report, write the journal, exit code. */
+export function finish(
+  s: FleetSession,
+  inventoryPath: string,
+  opts: FleetCommandOptions,
+  command: string,
+  report: UpgradeReport,
+): number {
+  const to = report.done.at(-1)?.[1] ?? (opts as Partial<UpgradeOptions>).to ?? "";
+  writeJournal(inventoryPath, {
+    version: 1,
+    command,
+    time: new Date().toISOString(),
+    hosts: Object.fromEntries(s.hosts.map((h) => [h, report.hosts[h]?.outcome ?? "untouched"])),
+  });
+  if (opts.json) writeStdout(JSON.stringify({ type: "upgrade_report", command, ...report }) + "\n");
+  else writeStdout(formatReport(report, to));
+  return report.ok ? 0 : 1;
+}
+
+const int = (flag: string, min: number) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UserError(`${flag} must be a whole number ≥ ${min}, got '${v}'`);
+  }
+  return n;
+};
+
+/** Lock options shared by apply, upgrade and rollback. */
+export function lockOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--lock-wait <seconds>",
+      "wait this long for the fleet lock held by another run",
+      int("--lock-wait", 0),
+      0,
+    )
+    .option(
+      "--lock-ttl <seconds>",
+      "the lock expires when this run stops renewing it for this long (killed controller)",
+      int("--lock-ttl", 10),
+      DEFAULT_LOCK_TTL,
+    );
+}
+
+/** Options of upgrade and rollback. */
+export function fleetOptions(cmd: Command, collect: (v: string, p: string[]) => string[]): Command {
+  return lockOptions(
+    cmd
+      .option("-p, --playbook <file>", "playbook that deploys Lago (run per batch)", "playbooks/site.yml")
+      .option(
+        "-e, --extra-vars <key=value|@file>",
+        "extra variables for the playbook; repeatable",
+        collect,
+        [],
+      )
+      .option("-f, --forks <n>", "hosts in parallel within a batch", int("--forks", 1), 20)
+      .option("-t, --tags <tags>", "only tasks with these tags (comma separated)")
+      .option("--skip-tags <tags>", "skip tasks with these tags (comma separated)")
+      .option("-l, --limit <pattern>", "single hosts only: which of them (a fleet moves as a whole)")
+      .option("--serial <n|n%>", "hosts per batch (the clock host always moves last, alone)", "1")
+      .option(
+        "--max-fail-percentage <pct>",
+        "failed hosts tolerated (rolled back) before the whole rollout stops",
+        int("--max-fail-percentage", 0),
+        0,
+      )
+      .option(
+        "--health-timeout <seconds>",
+        "how long a batch may take to become healthy",
+        int("--health-timeout", 1),
+        180,
+      )
+      .option("--skip-backup", "do not pg_dump first (not recommended)", false)
+      .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false)
+      .option("--json", "JSON lines: progress, then the report", false)
+      .addOption(
+        new Option("-v, --verbose", "show the playbook runs (repeatable)").argParser((_v, prev: number) =>
+          prev + 1
+        )
+          .default(0),
+      ),
+  );
+}
+
+export function registerUpgradeCommand(
+  program: Command,
+  collect: (v: string, p: string[]) => string[],
+  setExit: (code: number) => void,
+): void {
+  fleetOptions(
+    program
+      .command("upgrade")
+      .description(
+        "Rolling upgrade of a Lago fleet: backup, pull everywhere, migrate once, batches health-gated, " +
+          "failed batch rolled back.",
+      )
+      .argument("<inventory>", "inventory file")
+      .requiredOption("--to <version>", "the Lago release to go to, e.g. v1.50.0")
+      .option("--via", "go through the bridge releases on the way, one hop each", false),
+    collect,
+  ).action(async (inventory: string, opts: UpgradeOptions) => {
+    setExit(await upgradeCommand(inventory, opts));
+  });
+}

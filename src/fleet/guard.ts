@@ -1,0 +1,145 @@
+/**
+ * What `apply` does around a run that changes hosts: `--retry-failed` (limit to the hosts the journal
+ * says failed), the fleet lock (`--no-lock` to skip, `--lock-wait`), the deploy history on hosts that
+ * ran the lago role, and the run journal.
+ */
+import { randomBytes } from "node:crypto";
+import { loadInventory, selectHosts } from "../config/index.ts";
+import type { Inventory } from "../config/model.ts";
+import type { RunHost } from "../engine/run.ts";
+import type { Reporter, RunEvent } from "../output/events.ts";
+import { FleetHosts } from "./hosts.ts";
+import type { HistoryEntry } from "./history.ts";
+import { type HostOutcome, retryLimit, writeJournal } from "./journal.ts";
+import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock } from "./lock.ts";
+import { RealUpgradeOps, recordHistory } from "./ops.ts";
+import { fleetTopology } from "./topology.ts";
+
+export interface GuardOptions {
+  /** commander's `--no-lock` sets this to false. */
+  lock?: boolean;
+  lockWait?: number;
+  lockTtl?: number;
+  retryFailed?: boolean;
+  limit?: string;
+  forks: number;
+  /** Parsed `-e` values (lago_version, when the run could not be measured). */
+  extraVars: Record<string, unknown>;
+  /** The inventory's hosts with connection settings (apply's `inventoryHosts`). */
+  hostsOf(inventory: Inventory): RunHost[];
+  say(msg: string): void;
+}
+
+/** Tasks of the lago role (their source is roles/lago/…): the hosts that were deployed. */
+const LAGO_TASK = /(^|\/)roles\/lago\//;
+
+/** Collects, from a run's events, each host's outcome and whether the lago role ran on it. */
+class RunTap implements Reporter {
+  outcome = new Map<string, HostOutcome>();
+  lago = new Set<string>();
+  emit(e: RunEvent): void {
+    if (e.type === "task_result") {
+      if (e.source && LAGO_TASK.test(e.source)) this.lago.add(e.host);
+      const was = this.outcome.get(e.host);
+      if (e.status === "unreachable") this.outcome.set(e.host, "unreachable");
+      else if (e.status === "failed" && was !== "unreachable") this.outcome.set(e.host, "failed");
+      else if (!was) this.outcome.set(e.host, "ok");
+    }
+  }
+  close(): void {}
+}
+
+/**
+ * Runs `run` under the guard. Returns undefined when there was nothing to run (`--retry-failed` with
+ * no failures).
+ */
+export async function withFleetGuard<T>(
+  inventoryPath: string,
+  command: string,
+  opts: GuardOptions,
+  run: (g: { limit?: string; tap: Reporter }) => Promise<T>,
+): Promise<T | undefined> {
+  let limit = opts.limit;
+  if (opts.retryFailed) {
+    const retry = retryLimit(inventoryPath, opts.limit);
+    opts.say(retry.note + "\n");
+    if (retry.limit === undefined) return undefined;
+    limit = retry.limit;
+  }
+  const inventory = loadInventory(inventoryPath);
+  const names = selectHosts(inventory, "all", limit);
+  const fleet = new FleetHosts(
+    opts.hostsOf(inventory).filter((h) => names.includes(h.name)),
+    opts.forks,
+  );
+  const me = currentIdentity();
+  const lock = opts.lock === false ? undefined : new FleetLock(fleet.lockHosts(names), {
+    command,
+    me,
+    ttl: opts.lockTtl ?? DEFAULT_LOCK_TTL,
+    wait: opts.lockWait ?? 0,
+    skipUnreachable: true,
+    say: (m) => opts.say(m + "\n"),
+  });
+  const tap = new RunTap();
+  try {
+    await lock?.acquire();
+    const result = await run({ limit, tap });
+    writeJournal(inventoryPath, {
+      version: 1,
+      command,
+      time: new Date().toISOString(),
+      hosts: Object.fromEntries(names.map((n) => [n, tap.outcome.get(n) ?? "untouched"])),
+    });
+    await recordDeploys(inventory, fleet, tap, me.owner, opts).catch((e) =>
+      opts.say(`could not record the deploy history: ${(e as Error).message}\n`)
+    );
+    return result;
+  } finally {
+    await lock?.release();
+    await fleet.close();
+  }
+}
+
+/** One history line on each host the lago role ran on, with the version it runs now (measured). */
+async function recordDeploys(
+  inventory: Inventory,
+  fleet: FleetHosts,
+  tap: RunTap,
+  user: string,
+  opts: GuardOptions,
+): Promise<void> {
+  const hosts = [...tap.lago].filter((h) => tap.outcome.get(h) !== "unreachable");
+  if (hosts.length === 0) return;
+  let topology;
+  try {
+    topology = fleetTopology(inventory);
+  } catch {
+    return; // the run itself reported it
+  }
+  const run = randomBytes(6).toString("hex");
+  const say = (m: string) => opts.say(m + "\n");
+  const ops = new RealUpgradeOps({
+    fleet,
+    topology,
+    deploy: () => Promise.resolve(new Map()),
+    say,
+    user,
+    run,
+    healthTimeoutSec: 0,
+  });
+  const measured = await ops.survey(hosts).catch(() => new Map<string, { version: string | null }>());
+  const entries = new Map<string, Omit<HistoryEntry, "time" | "user" | "run">>();
+  for (const h of hosts) {
+    const seen = measured.get(h)?.version;
+    const intended = opts.extraVars.lago_version ?? fleet.host(h).vars.lago_version ?? "unknown";
+    const to = seen && seen !== "mixed" ? seen : String(intended);
+    entries.set(h, {
+      command: "apply",
+      from: null,
+      to,
+      result: tap.outcome.get(h) === "ok" ? "ok" : "failed",
+    });
+  }
+  await recordHistory(fleet, entries, { time: new Date().toISOString(), user, run }, say);
+}

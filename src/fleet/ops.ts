@@ -1,0 +1,306 @@
+/**
+ * The upgrade's operations for real: scripts over the fleet's connections, and the lago role run
+ * through the engine (`converge`, as `apply --limit BATCH -e lago_version=…`) for each deploy.
+ * Nothing here decides the order of things: that is src/fleet/upgrade.ts.
+ */
+import { quote } from "../core/command.ts";
+import type { RunEvent } from "../output/events.ts";
+import { appendHistoryScript, type HistoryEntry } from "./history.ts";
+import { FleetHosts, tail } from "./hosts.ts";
+import type { FleetLock } from "./lock.ts";
+import {
+  type Container,
+  hostState,
+  imageRepository,
+  judgeHealth,
+  parseProbes,
+  parseSurvey,
+  probeScript,
+  probeTargets,
+  surveyScript,
+} from "./probe.ts";
+import { type LagoService, type Topology, VERSIONED } from "./topology.ts";
+import type { HostState, UpgradeOps } from "./upgrade.ts";
+
+export const BACKUP_DIR = "/var/backups/lago";
+
+/** Runs the lago role on some hosts with extra variables; returns host → error for the failed ones. */
+export type Deployer = (hosts: string[], vars: Record<string, unknown>) => Promise<Map<string, string>>;
+
+export interface OpsContext {
+  fleet: FleetHosts;
+  topology: Topology;
+  deploy: Deployer;
+  lock?: FleetLock;
+  say(msg: string): void;
+  /** `user@controller`, and one id for every history line of this run. */
+  user: string;
+  run: string;
+  healthTimeoutSec: number;
+  /** Between health polls. */
+  pollMs?: number;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Compose project of a host (`lago_project`, default lago). */
+const projectOf = (fleet: FleetHosts, host: string): string =>
+  String(fleet.host(host).vars.lago_project ?? "lago");
+
+export class RealUpgradeOps implements UpgradeOps {
+  /** Last containers seen per host. */
+  private seen = new Map<string, Container[]>();
+
+  constructor(private ctx: OpsContext) {}
+
+  say(msg: string): void {
+    this.ctx.say(msg);
+  }
+
+  async containers(host: string): Promise<Container[]> {
+    const r = await this.ctx.fleet.run(host, surveyScript(projectOf(this.ctx.fleet, host)));
+    if (r.exitCode !== 0) throw new Error(`${host}: listing containers failed: ${tail(r)}`);
+    const parsed = parseSurvey(r.stdout);
+    if ("error" in parsed) throw new Error(`${host}: ${parsed.error}`);
+    this.seen.set(host, parsed);
+    return parsed;
+  }
+
+  async survey(hosts: string[]): Promise<Map<string, HostState>> {
+    const results = await this.ctx.fleet.each(hosts, (h) => this.containers(h));
+    const out = new Map<string, HostState>();
+    for (const [h, r] of results) {
+      if (r instanceof Error) throw r;
+      out.set(h, hostState(r));
+    }
+    return out;
+  }
+
+  private expected(host: string): LagoService[] {
+    const role = this.ctx.topology.hosts.find((h) => h.name === host);
+    return (role?.services ?? VERSIONED).filter((s) => VERSIONED.includes(s));
+  }
+
+  /** A running backend container (has DATABASE_URL) on the host, api first. */
+  private backend(host: string): Container | undefined {
+    const cs = (this.seen.get(host) ?? []).filter((c) => !c.oneoff && c.state === "running");
+    return ["api", "worker", "clock"].map((k) => cs.find((c) => c.kind === k)).find(Boolean);
+  }
+
+  /** Image repositories in use across the fleet: api (also workers and clock) and front. */
+  private repositories(): { api?: string; front?: string } {
+    const all = [...this.seen.values()].flat().filter((c) => !c.oneoff && c.kind);
+    const repo = (kinds: string[]) => {
+      const c = all.find((x) => kinds.includes(x.kind!));
+      return c ? imageRepository(c.image) : undefined;
+    };
+    return { api: repo(["api", "worker", "clock"]), front: repo(["front"]) };
+  }
+
+  async backup(host: string, from: string): Promise<string> {
+    const cs = this.seen.get(host) ?? await this.containers(host);
+    const db = cs.find((c) => c.service === "db" && c.state === "running");
+    const backend = this.backend(host);
+    if (!db && !backend) {
+      throw new Error(`${host} runs neither the database nor a Lago backend container to dump from`);
+    }
+    const api = this.repositories().api;
+    const fallback = String(
+      this.ctx.fleet.host(host).vars.lago_backup_image ??
+        `${api ? api.replace(/getlago\/api$/, "") : ""}getlago/postgres-partman:15.0-alpine`,
+    );
+    const r = await this.ctx.fleet.run(
+      host,
+      backupScript({ from, db: db?.name, backend: backend?.name, image: fallback }),
+    );
+    if (r.exitCode !== 0) throw new Error(tail(r));
+    const m = /^backup (\S+) (\d+)$/m.exec(r.stdout);
+    if (!m) throw new Error(`unexpected output: ${tail(r)}`);
+    return `${host}:${m[1]} (${Math.ceil(Number(m[2]) / 1024)} KiB)`;
+  }
+
+  async pull(host: string, version: string): Promise<void> {
+    const cs = (this.seen.get(host) ?? []).filter((c) => !c.oneoff && c.kind);
+    const repos = this.repositories();
+    const wanted = new Set(cs.map((c) => imageRepository(c.image)));
+    if (wanted.size === 0) {
+      // Nothing running (an interrupted first deploy): the fleet's repositories for its services.
+      const expected = this.expected(host);
+      if (expected.some((s) => s !== "front") && repos.api) wanted.add(repos.api);
+      if (expected.includes("front") && repos.front) wanted.add(repos.front);
+    }
+    if (wanted.size === 0) throw new Error(`no Lago image known for ${host}: deploy it with apply first`);
+    const images = [...wanted].map((r) => `${r}:${version}`);
+    const script = images.map((i) => `docker pull -q ${quote(i)} >/dev/null || exit 1`).join("\n");
+    const r = await this.ctx.fleet.run(host, script);
+    if (r.exitCode !== 0) throw new Error(`docker pull ${images.join(" ")}: ${tail(r)}`);
+  }
+
+  async migrate(host: string, version: string): Promise<void> {
+    // The migrate host's api (its environment: DATABASE_URL and the rest); another host's when it has none.
+    const candidates = [host, ...this.ctx.topology.hosts.map((h) => h.name).filter((h) => h !== host)];
+    for (const h of candidates) {
+      if (!this.seen.has(h)) await this.containers(h).catch(() => undefined);
+      const c = this.backend(h);
+      if (!c) continue;
+      if (h !== host) this.say(`${host} runs no backend container: migrating from ${h}`);
+      const image = `${imageRepository(c.image)}:${version}`;
+      const r = await this.ctx.fleet.run(h, migrateScript(c.name, image));
+      if (r.exitCode !== 0) throw new Error(`./scripts/migrate.sh exited ${r.exitCode}:\n${tail(r, 8)}`);
+      return;
+    }
+    throw new Error("no host runs a Lago backend container to take the environment from");
+  }
+
+  async stopClock(host: string): Promise<void> {
+    const cs = await this.containers(host);
+    const clocks = cs.filter((c) => c.kind === "clock" && c.state === "running").map((c) => c.name);
+    if (clocks.length === 0) return;
+    const r = await this.ctx.fleet.run(host, `docker stop -t 30 ${clocks.map(quote).join(" ")} >/dev/null`);
+    if (r.exitCode !== 0) throw new Error(`${host}: stopping the clock failed: ${tail(r)}`);
+    this.say(`${host}: old clock stopped`);
+  }
+
+  async deploy(hosts: string[], version: string, opts: { migrate: boolean }): Promise<Map<string, string>> {
+    return await this.ctx.deploy(hosts, { lago_version: version, lago_run_migrations: opts.migrate });
+  }
+
+  async health(host: string, version: string): Promise<string | undefined> {
+    const deadline = Date.now() + this.ctx.healthTimeoutSec * 1000;
+    let problem: string | undefined = "not checked";
+    for (;;) {
+      try {
+        const cs = await this.containers(host);
+        const targets = probeTargets(cs);
+        const probes = targets.length
+          ? parseProbes((await this.ctx.fleet.run(host, probeScript(targets))).stdout)
+          : new Map();
+        problem = judgeHealth(this.expected(host), version, cs, probes);
+      } catch (e) {
+        problem = (e as Error).message;
+      }
+      if (!problem) {
+        this.say(`${host}: healthy on ${version}`);
+        return undefined;
+      }
+      if (Date.now() >= deadline) return `${problem} (after ${this.ctx.healthTimeoutSec}s)`;
+      await sleep(this.ctx.pollMs ?? 2000);
+    }
+  }
+
+  async record(entries: Map<string, Omit<HistoryEntry, "time" | "user" | "run">>): Promise<void> {
+    const time = new Date().toISOString();
+    await recordHistory(
+      this.ctx.fleet,
+      entries,
+      { time, user: this.ctx.user, run: this.ctx.run },
+      this.say.bind(this),
+    );
+  }
+
+  checkLock(): void {
+    if (this.ctx.lock?.lost) throw new Error(this.ctx.lock.lost);
+  }
+}
+
+/** Append one history line per host; a host that cannot be written is only reported. */
+export async function recordHistory(
+  fleet: FleetHosts,
+  entries: Map<string, Omit<HistoryEntry, "time" | "user" | "run">>,
+  common: Pick<HistoryEntry, "time" | "user" | "run">,
+  say: (msg: string) => void,
+): Promise<void> {
+  const results = await fleet.each([...entries.keys()], async (h) => {
+    const line = JSON.stringify({ ...common, ...entries.get(h)! }) + "\n";
+    const r = await fleet.run(h, appendHistoryScript(), line);
+    if (r.exitCode !== 0) throw new Error(tail(r));
+  });
+  for (const [h, r] of results) {
+    if (r instanceof Error) say(`${h}: could not write the deploy history: ${r.message}`);
+  }
+}
+
+/**
+ * pg_dump to /var/backups/lago/<UTC time>-<from>.sql.gz (0600): in the db container when the host runs
+ * it, else with the DATABASE_URL of a backend container (its own pg_dump, or a one-shot PostgreSQL
+ * image on the same network). Prints `backup PATH BYTES`.
+ */
+export function backupScript(o: { from: string; db?: string; backend?: string; image: string }): string {
+  // libpq refuses Rails' search_path parameter in a URL: drop it (the dump covers every schema).
+  const clean =
+    `u=$(printf '%s' "$DATABASE_URL" | sed -E 's/([?&])search_path=[^&]*(&|$)/\\1/; s/[?&]$//'); ` +
+    `[ -n "$u" ] || { echo "no DATABASE_URL" >&2; exit 1; }; exec pg_dump --no-owner "$u"`;
+  const lines = [
+    "set -u; umask 077",
+    `dir=${BACKUP_DIR}; mkdir -p "$dir" && chmod 0700 "$dir" || exit 1`,
+    `out="$dir/$(date -u +%Y%m%dT%H%M%SZ)-${
+      o.from.replace(/[^A-Za-z0-9._-]/g, "_")
+    }.sql.gz"; tmp="$out.part"`,
+    `trap 'rm -f "$tmp" "$tmp.sql" "$tmp.env"' EXIT`,
+  ];
+  if (o.db) {
+    lines.push(
+      `docker exec ${
+        quote(o.db)
+      } sh -c 'pg_dump --no-owner -U "\${POSTGRES_USER:-lago}" "\${POSTGRES_DB:-lago}"' > "$tmp.sql" || exit 1`,
+    );
+  } else {
+    const c = quote(o.backend!);
+    lines.push(
+      `if docker exec ${c} sh -c 'command -v pg_dump' >/dev/null 2>&1; then`,
+      `  docker exec ${c} sh -c ${quote(clean)} > "$tmp.sql" || exit 1`,
+      `else`,
+      `  docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${c} | grep '^DATABASE_URL=' > "$tmp.env" || { echo "no DATABASE_URL in ${o.backend}" >&2; exit 1; }`,
+      `  net=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ${c} | awk '{print $1}')`,
+      `  docker image inspect ${quote(o.image)} >/dev/null 2>&1 || docker pull -q ${
+        quote(o.image)
+      } >/dev/null || exit 1`,
+      `  docker run --rm --env-file "$tmp.env" --network "$net" --entrypoint sh ${quote(o.image)} -c ${
+        quote(clean)
+      } > "$tmp.sql" || exit 1`,
+      `fi`,
+    );
+  }
+  lines.push(
+    `[ -s "$tmp.sql" ] || { echo "pg_dump wrote nothing" >&2; exit 1; }`,
+    `gzip -c "$tmp.sql" > "$tmp" && mv -f "$tmp" "$out" || exit 1`,
+    `echo "backup $out $(stat -c %s "$out")"`,
+  );
+  return lines.join("\n");
+}
+
+/**
+ * migrate once with the NEW image and the environment compose gave the running container (its env
+ * minus what its image sets), on the container's network; the env file is 0600 and removed.
+ */
+export function migrateScript(container: string, image: string): string {
+  const c = quote(container);
+  return [
+    "set -u; umask 077",
+    `e=$(mktemp); i=$(mktemp); trap 'rm -f "$e" "$i"' EXIT`,
+    `docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(docker inspect -f '{{.Image}}' ${c})" > "$i" || exit 1`,
+    `docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${c} | grep -vxF -f "$i" > "$e"`,
+    `net=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ${c} | awk '{print $1}')`,
+    `docker run --rm --env-file "$e" --network "$net" --label lago-provision.migrate=1 ${
+      quote(image)
+    } ./scripts/migrate.sh 2>&1`,
+  ].join("\n");
+}
+
+/** A reporter's view of a run: per host, the last failure message. */
+export function failureCollector(): {
+  emit(e: RunEvent): void;
+  close(): void;
+  failures: Map<string, string>;
+} {
+  const failures = new Map<string, string>();
+  return {
+    failures,
+    emit(e: RunEvent) {
+      if (e.type === "task_result" && (e.status === "failed" || e.status === "unreachable")) {
+        failures.set(e.host, `${e.task}: ${(e.msg ?? e.status).split("\n").slice(0, 3).join(" ")}`);
+      }
+    },
+    close() {},
+  };
+}
