@@ -29,18 +29,20 @@ import {
   shortHash,
 } from "../secrets/formats.ts";
 import {
+  DEFAULT_DEST,
   type HostSecretFiles,
   parseSecretFiles,
   type ReadMode,
   readSecretsCommand,
+  UPSTREAM_ENV,
 } from "../secrets/host-files.ts";
 import { storePathOfHost } from "../secrets/location.ts";
 import { reconcile } from "../secrets/reconcile.ts";
 import { addSecrets, ensureSecrets, readStore, type StoreContents } from "../secrets/store.ts";
 import { writeStdout } from "../runtime.ts";
 
-/** Where lago_secrets writes (its default dest) and where upstream Lago keeps its secrets. */
-export const DEFAULT_FILES = ["/opt/lago/secrets.env", "/opt/lago/.env"];
+/** What lago_secrets reads by default: its dest, and upstream Lago's .env. */
+const DEFAULT_FILES = [DEFAULT_DEST, UPSTREAM_ENV];
 
 interface CommonOptions {
   file: string[];

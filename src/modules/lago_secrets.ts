@@ -20,16 +20,18 @@ import { dirname } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/types.ts";
 import { CORE_SECRETS, SECRET_NAME, shortHash } from "../secrets/formats.ts";
-import { type HostSecretFiles, parseSecretFiles, readSecretsCommand } from "../secrets/host-files.ts";
+import {
+  DEFAULT_DEST,
+  type HostSecretFiles,
+  parseSecretFiles,
+  readSecretsCommand,
+  UPSTREAM_ENV,
+} from "../secrets/host-files.ts";
 import { STORE_VAR, storePath } from "../secrets/location.ts";
 import { type Conflict, reconcile, type Reconciliation } from "../secrets/reconcile.ts";
 import { ensureSecrets, readStore } from "../secrets/store.ts";
 import { absPath, plural, probeFailed } from "./_util.ts";
 import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, unchanged } from "./types.ts";
-
-const DEFAULT_DEST = "/opt/lago/secrets.env";
-/** Where upstream Lago keeps its secrets. */
-const UPSTREAM_ENV = "/opt/lago/.env";
 
 const lagoSecretsArgs = z.object({
   dest: absPath().default(DEFAULT_DEST).describe(

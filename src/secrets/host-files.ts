@@ -13,6 +13,10 @@ import { type Command, quote, raw } from "../core/command.ts";
 import type { ExecResult } from "../core/types.ts";
 import { WHITESPACE_FREE } from "./formats.ts";
 
+/** Where lago_secrets writes by default, and where upstream Lago keeps its secrets. */
+export const DEFAULT_DEST = "/opt/lago/secrets.env";
+export const UPSTREAM_ENV = "/opt/lago/.env";
+
 export type ReadMode = "hash" | "value";
 
 export interface HostFile {

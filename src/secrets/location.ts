@@ -3,7 +3,7 @@
  * from the inventory's folder), else `lago-secrets.enc` beside the inventory. The module and the
  * `secrets` commands resolve it the same way, so they always open the same file.
  */
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { dirname, isAbsolute, resolve } from "node:path";
 import { UserError } from "../core/types.ts";
 import { renderString } from "../vars/template.ts";
 
@@ -39,6 +39,3 @@ export function storePathOfHost(vars: Record<string, unknown>, inventoryFile: st
   }
   return storePath(configured, magic.inventory_dir);
 }
-
-export const defaultStoreFor = (inventoryFile: string) =>
-  join(inventoryMagic(inventoryFile).inventory_dir, STORE_FILE);
