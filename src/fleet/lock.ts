@@ -238,11 +238,17 @@ export interface LockOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Told once when the command starts waiting, and when it takes over a stale lock. */
   say?: (msg: string) => void;
-  /** Hosts that cannot be reached are left out (apply: the run reports them) instead of failing. */
+  /**
+   * Hosts that cannot be reached (the run reports them), or where the lock cannot be written (a
+   * non-root login without become), are left out instead of failing: apply's behaviour.
+   */
   skipUnreachable?: boolean;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** The host gives no way to write the lock (login user without root and no `become`). */
+export class LockUnavailable extends UserError {}
 
 async function call(
   h: LockHost,
@@ -252,6 +258,9 @@ async function call(
   force = false,
 ): Promise<LockReply> {
   const r = await h.run(lockScript(op, expect, force, h.stateDir), stdin);
+  if (r.exitCode === 90) {
+    throw new LockUnavailable(`${h.name}: cannot take the fleet lock: ${r.stderr.trim()}`);
+  }
   if (r.exitCode !== 0) {
     throw new UserError(
       `${h.name}: lock ${op} failed (exit ${r.exitCode}): ${(r.stderr || r.stdout).trim()}`,
@@ -321,8 +330,10 @@ export class FleetLock {
         if (view) conflicts.push({ host: h.name, view });
         else this.held.push(h);
       } catch (e) {
-        if (this.opts.skipUnreachable && (e as Error).name === "UnreachableError") this.skipped.push(h.name);
-        else throw e;
+        const unreachable = (e as Error).name === "UnreachableError";
+        if (!this.opts.skipUnreachable || !(unreachable || e instanceof LockUnavailable)) throw e;
+        this.skipped.push(h.name);
+        if (!unreachable) this.opts.say?.(`${(e as Error).message}; going on without the lock there`);
       }
     };
     if (sorted.length === 0) return [];

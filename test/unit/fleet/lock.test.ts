@@ -222,3 +222,24 @@ describe("FleetLock against the real host script", () => {
     expect((await releaseLocks([a], false, me(2)))[0].outcome).toBe("not locked");
   });
 });
+
+describe("hosts where the lock cannot be written", () => {
+  it("upgrade fails naming the host; apply (skipUnreachable) goes on without the lock there", async () => {
+    const ro = { ...host("ro"), stateDir: "/proc/lago-provision-test" };
+    await expect(new FleetLock([ro], { command: "upgrade", me: me(1) }).acquire()).rejects.toThrow(
+      /^ro: cannot take the fleet lock: cannot write \/proc\/lago-provision-test \(need root: set ansible_become\)$/,
+    );
+    const said: string[] = [];
+    const lock = new FleetLock([ro, host("ok")], {
+      command: "apply",
+      me: me(1),
+      skipUnreachable: true,
+      say: (m) => said.push(m),
+    });
+    await lock.acquire();
+    expect(lock.skipped).toEqual(["ro"]);
+    expect(lock.held.map((h) => h.name)).toEqual(["ok"]);
+    expect(said[0]).toMatch(/; going on without the lock there$/);
+    await lock.release();
+  });
+});
