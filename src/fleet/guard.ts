@@ -7,12 +7,14 @@ import { randomBytes } from "node:crypto";
 import { loadInventory, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import type { RunHost } from "../engine/run.ts";
+import { UserError } from "../core/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
 import { FleetHosts } from "./hosts.ts";
 import type { HistoryEntry } from "./history.ts";
 import { type HostOutcome, retryLimit, writeJournal } from "./journal.ts";
 import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock } from "./lock.ts";
 import { RealUpgradeOps, recordHistory } from "./ops.ts";
+import { compareVersions } from "./releases.ts";
 import { fleetTopology } from "./topology.ts";
 
 export interface GuardOptions {
@@ -84,6 +86,7 @@ export async function withFleetGuard<T>(
   const tap = new RunTap();
   try {
     await lock?.acquire();
+    await refuseVersionChange(inventory, fleet, names, opts);
     const result = await run({ limit, tap });
     writeJournal(inventoryPath, {
       version: 1,
@@ -99,6 +102,57 @@ export async function withFleetGuard<T>(
     await lock?.release();
     await fleet.close();
   }
+}
+
+/**
+ * A fleet changes version with `upgrade` (backup, migrate once, rolling, health-gated) or `rollback`,
+ * never with apply (every host at once, migrate racing the restarts): refuse when the version apply
+ * would deploy differs from the one a host runs.
+ */
+async function refuseVersionChange(
+  inventory: Inventory,
+  fleet: FleetHosts,
+  names: string[],
+  opts: GuardOptions,
+) {
+  let topology;
+  try {
+    topology = fleetTopology(inventory);
+  } catch {
+    return; // the run reports it
+  }
+  if (topology.mode !== "fleet") return;
+  const wanted = (h: string) => opts.extraVars.lago_version ?? fleet.host(h).vars.lago_version;
+  const hosts = topology.hosts.map((h) => h.name).filter((h) =>
+    names.includes(h) && typeof wanted(h) === "string"
+  );
+  if (hosts.length === 0) return;
+  const ops = new RealUpgradeOps({
+    fleet,
+    topology,
+    deploy: () => Promise.resolve(new Map()),
+    say: () => {},
+    user: "",
+    run: "",
+    healthTimeoutSec: 0,
+  });
+  const running = await ops.survey(hosts).catch(() => new Map<string, { version: string | null }>());
+  const moves = hosts.filter((h) => {
+    const v = running.get(h)?.version;
+    return v && v !== "mixed" && v !== wanted(h);
+  });
+  if (moves.length === 0) return;
+  const to = String(wanted(moves[0]));
+  const from = running.get(moves[0])!.version!;
+  throw new UserError(
+    `apply would move ${
+      moves.map((h) => `${h} (${running.get(h)!.version})`).join(", ")
+    } to lago_version ${to}: ` +
+      `a fleet changes version with upgrade or rollback (backup, migrate once, rolling, health-gated)`,
+    compareVersions(to, from) > 0
+      ? `lago-provision upgrade ${inventory.file} --to ${to}`
+      : `set lago_version: ${from} in the inventory (what the fleet runs), or go back with lago-provision rollback ${inventory.file}`,
+  );
 }
 
 /** One history line on each host the lago role ran on, with the version it runs now (measured). */

@@ -162,7 +162,7 @@ export class RealUpgradeOps implements UpgradeOps {
   }
 
   async deploy(hosts: string[], version: string, opts: { migrate: boolean }): Promise<Map<string, string>> {
-    return await this.ctx.deploy(hosts, { lago_version: version, lago_run_migrations: opts.migrate });
+    return await this.ctx.deploy(hosts, { lago_version: version, lago_migrate: opts.migrate });
   }
 
   async health(host: string, version: string): Promise<string | undefined> {

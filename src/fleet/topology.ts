@@ -4,15 +4,19 @@
  * | group         | services on its hosts                                   |
  * | ------------- | ------------------------------------------------------- |
  * | `lago_web`    | api, front                                              |
- * | `lago_worker` | worker (+ dedicated queues from `lago_worker_queues`), pdf |
+ * | `lago_worker` | worker (+ dedicated queues: `lago_worker_queues`), pdf    |
  * | `lago_clock`  | clock: EXACTLY one host in the whole fleet              |
  * | `lago_db`     | db (at most one host; none: an external PostgreSQL)     |
  * | `lago_redis`  | redis (at most one host; none: an external Redis)       |
  *
  * No `lago_web`/`lago_worker`/`lago_clock` group: each host runs everything on its own (the default).
- * A fleet shares one database, so migrate runs on one web host only (`lago_run_migrations`), and the
- * dedicated Sidekiq queues are the union over all workers, the same list on every host (`SIDEKIQ_*`
- * consistent). Shared file storage (S3/GCS) is required once api or workers span several hosts.
+ * A fleet shares one database, so migrate runs on one web host only, and the dedicated Sidekiq queues
+ * are the union over all workers, the same list on every host (`SIDEKIQ_*` consistent). Shared file
+ * storage (S3/GCS) is required once api or workers span several hosts.
+ *
+ * The result reaches the lago role as inventory-level variables of each host (`topologyVars`): the
+ * role's own `lago_migrate`, `lago_clock`, `lago_dedicated_workers`, plus `lago_services` (which of
+ * api, front, worker, clock, pdf run here) and `lago_sidekiq_queues` (the fleet-wide SIDEKIQ_* flags).
  */
 import type { Inventory, InventoryHost } from "../config/model.ts";
 import { UserError } from "../core/types.ts";
@@ -30,24 +34,13 @@ export type LagoService = "api" | "front" | "worker" | "clock" | "pdf" | "db" | 
 export const VERSIONED: LagoService[] = ["api", "front", "worker", "clock"];
 export const ALL_SERVICES: LagoService[] = ["db", "redis", "api", "front", "worker", "clock", "pdf"];
 
-/** Dedicated worker queues Lago ships (`start.<queue>.worker.sh`, `SIDEKIQ_<QUEUE>=true`). */
-export const QUEUES = [
-  "events",
-  "pdfs",
-  "billing",
-  "clock",
-  "webhook",
-  "alerts",
-  "analytics",
-  "ai_agent",
-  "payments",
-  "wallets",
-];
+/** Dedicated worker queues (`start.<queue>.worker.sh`, `SIDEKIQ_<QUEUE>=true`) the lago role runs. */
+export const QUEUES = ["events", "pdfs", "billing", "clock", "webhook"];
 
 export interface HostRole {
   name: string;
   services: LagoService[];
-  /** Queues this host's workers take: `default` and/or dedicated ones. */
+  /** Dedicated queues of this host's workers (every worker host also runs the default worker). */
   workerQueues: string[];
   /** Runs Lago's migrations (one web host of a fleet; every single host). */
   migrate: boolean;
@@ -70,11 +63,11 @@ export interface Topology {
 
 const truthy = (v: unknown) => v === true || (typeof v === "string" && /^(true|yes|1|on)$/i.test(v.trim()));
 
-/** Variables that turn on shared storage (the lago role's, and the raw Lago env names). */
+/** Shared storage is on: the lago role's switches (or Lago's own env names in lago_extra_env). */
 export function sharedStorage(vars: Record<string, unknown>): boolean {
-  const storage = vars.lago_storage;
-  if (typeof storage === "string" && /^(s3|gcs)$/i.test(storage)) return true;
-  return ["lago_use_aws_s3", "lago_use_gcs", "LAGO_USE_AWS_S3", "LAGO_USE_GCS"].some((k) => truthy(vars[k]));
+  const extra = (vars.lago_extra_env ?? {}) as Record<string, unknown>;
+  return truthy(vars.lago_use_aws_s3) || truthy(vars.lago_use_gcs) || truthy(extra.LAGO_USE_AWS_S3) ||
+    truthy(extra.LAGO_USE_GCS);
 }
 
 function groupHosts(inventory: Inventory, group: string): string[] {
@@ -84,7 +77,7 @@ function groupHosts(inventory: Inventory, group: string): string[] {
 
 function queuesOf(h: InventoryHost, problems: string[]): string[] {
   const raw = h.vars.lago_worker_queues;
-  if (raw === undefined || raw === null) return ["default"];
+  if (raw === undefined || raw === null) return [];
   const list = Array.isArray(raw)
     ? raw
     : typeof raw === "string"
@@ -94,13 +87,11 @@ function queuesOf(h: InventoryHost, problems: string[]): string[] {
     problems.push(
       `${h.name}: lago_worker_queues should be a list of queue names, got ${JSON.stringify(raw)}`,
     );
-    return ["default"];
+    return [];
   }
   for (const q of list as string[]) {
-    if (q !== "default" && !QUEUES.includes(q)) {
-      problems.push(
-        `${h.name}: lago_worker_queues: unknown queue '${q}' (known: default, ${QUEUES.join(", ")})`,
-      );
+    if (!QUEUES.includes(q)) {
+      problems.push(`${h.name}: lago_worker_queues: unknown queue '${q}' (known: ${QUEUES.join(", ")})`);
     }
   }
   return [...new Set(list as string[])];
@@ -175,13 +166,6 @@ export function fleetTopology(inventory: Inventory): Topology {
     if (workers.includes(name)) queues.set(name, queuesOf(h, problems));
   }
   const sidekiqQueues = QUEUES.filter((q) => [...queues.values()].some((qs) => qs.includes(q)));
-  if (sidekiqQueues.length > 0 && ![...queues.values()].some((qs) => qs.includes("default"))) {
-    problems.push(
-      `no worker takes the default queue: add 'default' to lago_worker_queues on one of ${
-        workers.join(", ")
-      }`,
-    );
-  }
 
   const appHosts = [...new Set([...web, ...workers])];
   if (appHosts.length > 1) {
@@ -239,10 +223,11 @@ export function topologyVars(t: Topology, host: string): Record<string, unknown>
   const h = t.hosts.find((x) => x.name === host);
   if (!h) return {};
   return {
-    lago_services: h.services,
-    lago_worker_queues: h.workerQueues,
+    lago_services: h.services.filter((s) => s !== "db" && s !== "redis"),
+    lago_migrate: h.migrate,
+    lago_clock: h.services.includes("clock"),
+    lago_dedicated_workers: h.workerQueues,
     lago_sidekiq_queues: t.sidekiqQueues,
-    lago_run_migrations: h.migrate,
   };
 }
 

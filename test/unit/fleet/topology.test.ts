@@ -45,11 +45,17 @@ describe("fleet topology", () => {
     ]);
     expect(topologyVars(t, "web1")).toEqual({
       lago_services: ["api", "front"],
-      lago_worker_queues: [],
+      lago_migrate: true,
+      lago_clock: false,
+      lago_dedicated_workers: [],
       lago_sidekiq_queues: [],
-      lago_run_migrations: true,
     });
-    expect(topologyVars(t, "web2")).toMatchObject({ lago_run_migrations: false });
+    expect(topologyVars(t, "web2")).toMatchObject({ lago_migrate: false, lago_clock: false });
+    expect(topologyVars(t, "clock1")).toMatchObject({
+      lago_services: ["clock"],
+      lago_migrate: false,
+      lago_clock: true,
+    });
     expect(describeTopology(t)).toBe(
       "api: web1, web2; front: web1, web2; worker: worker1; clock: clock1; pdf: worker1; PostgreSQL external; Redis external",
     );
@@ -125,17 +131,7 @@ describe("fleet topology", () => {
       ),
       [
         "web1: lago_worker_queues is set but web1 is not in lago_worker",
-        "w1: lago_worker_queues: unknown queue 'evnts' (known: default, events, pdfs, billing, clock, webhook, alerts, analytics, ai_agent, payments, wallets)",
-      ],
-    ],
-    [
-      "dedicated queues only: nobody takes the default queue",
-      fleet(
-        group("lago_web", ["web1"]) + group("lago_worker", ["w1"], "          lago_worker_queues: [events]") +
-          group("lago_clock", ["c1"]),
-      ),
-      [
-        "no worker takes the default queue: add 'default' to lago_worker_queues on one of w1",
+        "w1: lago_worker_queues: unknown queue 'evnts' (known: events, pdfs, billing, clock, webhook)",
       ],
     ],
   ];
