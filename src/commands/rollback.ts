@@ -17,6 +17,7 @@ import {
   type FleetCommandOptions,
   fleetOptions,
   fleetSay,
+  inventoryNote,
   opsFor,
   sessionOptions,
   upgradeInput,
@@ -64,6 +65,7 @@ export async function rollbackCommand(inventoryPath: string, opts: RollbackOptio
     }
     say(`rolling back ${plan.from} → ${plan.to}`);
     const report = await runUpgrade(upgradeInput(s, opts, [[plan.from, plan.to]], "rollback"), ops);
+    if (report.ok) inventoryNote(s, plan.to, say);
     return finish(s, inventoryPath, opts, "rollback", report);
   } finally {
     await s.close();

@@ -98,13 +98,9 @@ export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions
     say(`fleet runs ${[...states].map(([h, x]) => `${h} ${x.version ?? "nothing"}`).join(", ")}`);
     const hops = planHops(from, opts.to, opts.via);
     if (hops.length > 1) say(`path: ${showPath(upgradePath(from, opts.to))} (${hops.length} hops)`);
-    return finish(
-      s,
-      inventoryPath,
-      opts,
-      "upgrade",
-      await runUpgrade(upgradeInput(s, opts, hops, "upgrade"), ops),
-    );
+    const report = await runUpgrade(upgradeInput(s, opts, hops, "upgrade"), ops);
+    if (report.ok) inventoryNote(s, opts.to, say);
+    return finish(s, inventoryPath, opts, "upgrade", report);
   } finally {
     await s.close();
   }
@@ -199,6 +195,22 @@ export function opsFor(
     run: randomBytes(6).toString("hex"),
     healthTimeoutSec: opts.healthTimeout,
   });
+}
+
+/** After a version change: the inventory must say the new version, or the next apply refuses. */
+export function inventoryNote(s: FleetSession, version: string, say: (m: string) => void): void {
+  const stale = s.members.filter((m) => {
+    const v = s.fleet.host(m.name).vars.lago_version;
+    return v !== undefined && v !== version;
+  });
+  if (stale.length) {
+    say(
+      `note: the inventory still says lago_version ${s.fleet.host(stale[0].name).vars.lago_version} for ` +
+        `${
+          stale.map((m) => m.name).join(", ")
+        }: set it to ${version} (apply refuses to change a fleet's version)`,
+    );
+  }
 }
 
 /** Print the report, write the journal, exit code. */
