@@ -1,7 +1,9 @@
 /** The module registry. A new module: one file in src/modules/, one line here, one cases table in test/. */
+import { assertModule } from "./assert.ts";
 import { commandModule, shellModule } from "./command.ts";
 import { copyModule } from "./copy.ts";
 import { debugModule } from "./debug.ts";
+import { dockerComposeModule } from "./docker_compose.ts";
 import { fileModule } from "./file.ts";
 import { gitModule } from "./git.ts";
 import { lagoSecretsModule } from "./lago_secrets.ts";
@@ -25,6 +27,8 @@ export const modules: Record<string, ModuleDefinition> = {
   wait_for: waitForModule,
   git: gitModule,
   debug: debugModule,
+  assert: assertModule,
+  docker_compose: dockerComposeModule,
   stat: statModule,
   lago_secrets: lagoSecretsModule,
 };

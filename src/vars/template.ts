@@ -26,6 +26,12 @@ hb.registerHelper(
   (v: unknown, sep: unknown) => (Array.isArray(v) ? v.join(typeof sep === "string" ? sep : ",") : String(v)),
 );
 hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
+// A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded. A value
+// that is itself a template (a role default naming another variable) is rendered first.
+hb.registerHelper("urlencode", (v: unknown, options: { data?: { root?: Record<string, unknown> } }) => {
+  const value = typeof v === "string" ? renderString(v, options.data?.root ?? {}, "urlencode") : v;
+  return encodeURIComponent(String(value));
+});
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
