@@ -3,7 +3,7 @@
  * `pebble-challtestsrv` as its DNS, both on the controller, in the background, outliving the test run
  * (like the registry). Testbed hosts reach pebble's directory at the docker bridge gateway
  * (https://172.17.0.1:14000/dir); pebble validates HTTP-01 on port 80 of the address the test domain
- * resolves to, which `addARecord` points at a testbed host's container address.
+ * resolves to, which `setARecord` points at a testbed host's container address.
  *
  * Pebble's own HTTPS certificate is made here with openssl (Debian ships none): a small CA whose PEM
  * is `caBundlePem`, for certbot's REQUESTS_CA_BUNDLE. Pebble's issuing root and intermediate are new on
@@ -264,16 +264,21 @@ export async function ensurePebble(): Promise<Pebble> {
   return { directory, caBundlePem: ca };
 }
 
-/** Makes `name` resolve (for pebble) to `address`, e.g. a testbed host's container address. */
-export async function addARecord(name: string, address: string): Promise<void> {
+/**
+ * Makes `name` resolve (for pebble) to `address` only, e.g. a testbed host's container address. Records
+ * from earlier runs are cleared first: challtestsrv's add-a appends, and a recreated host has a new address.
+ */
+export async function setARecord(name: string, address: string): Promise<void> {
   const host = name.endsWith(".") ? name : `${name}.`;
-  const r = await fetch(`http://${CHALL_MANAGEMENT}/add-a`, {
-    method: "POST",
-    body: JSON.stringify({ host, addresses: [address] }),
-    signal: AbortSignal.timeout(5000),
-  });
-  await r.body?.cancel();
-  if (!r.ok) throw new Error(`acme: add-a ${host} ${address}: HTTP ${r.status}`);
+  for (const [path, body] of [["clear-a", { host }], ["add-a", { host, addresses: [address] }]] as const) {
+    const r = await fetch(`http://${CHALL_MANAGEMENT}/${path}`, {
+      method: "POST",
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5000),
+    });
+    await r.body?.cancel();
+    if (!r.ok) throw new Error(`acme: ${path} ${host} ${address}: HTTP ${r.status}`);
+  }
 }
 
 /** Pebble's current issuing root (PEM); it changes on every pebble start. */
