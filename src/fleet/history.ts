@@ -60,13 +60,18 @@ export function parseHistory(text: string): HistoryEntry[] {
  * successful rollback pops back to its target. `rollback` goes to the entry below the top.
  */
 export function versionStack(entries: HistoryEntry[]): string[] {
-  const stack: string[] = [];
+  return stackOf(entries).map((x) => x.version);
+}
+
+/** The stack with, for each version, the deploy that put it there. */
+function stackOf(entries: HistoryEntry[]): { version: string; by: HistoryEntry }[] {
+  const stack: { version: string; by: HistoryEntry }[] = [];
   for (const e of entries) {
     if (e.result !== "ok") continue;
     if (e.command === "rollback") {
-      while (stack.length > 0 && stack[stack.length - 1] !== e.to) stack.pop();
-      if (stack.length === 0) stack.push(e.to);
-    } else if (stack[stack.length - 1] !== e.to) stack.push(e.to);
+      while (stack.length > 0 && stack[stack.length - 1].version !== e.to) stack.pop();
+      if (stack.length === 0) stack.push({ version: e.to, by: e });
+    } else if (stack[stack.length - 1]?.version !== e.to) stack.push({ version: e.to, by: e });
   }
   return stack;
 }
@@ -86,19 +91,15 @@ export interface RollbackPlan {
  */
 export function rollbackPlan(histories: Map<string, HistoryEntry[]>): RollbackPlan | string {
   const plans = new Map<string, string[]>();
-  let undone: HistoryEntry | undefined;
+  /** The deploys that brought the hosts to the current version (migrated on any of them counts). */
+  const undone: HistoryEntry[] = [];
   for (const [host, entries] of histories) {
     if (entries.length === 0) continue;
-    const stack = versionStack(entries);
-    const key = stack.length < 2
-      ? `${stack[0] ?? "?"} (nothing before it)`
-      : `${stack.at(-1)} → ${stack.at(-2)}`;
+    const stack = stackOf(entries);
+    const [top, below] = [stack.at(-1), stack.at(-2)];
+    const key = below ? `${top!.version} → ${below.version}` : `${top?.version ?? "?"} (nothing before it)`;
     plans.set(key, [...(plans.get(key) ?? []), host]);
-    const current = stack.at(-1);
-    const last = [...entries].reverse().find((e) =>
-      e.result === "ok" && e.to === current && e.command !== "rollback"
-    );
-    if (last && (!undone || last.time > undone.time)) undone = last;
+    if (top) undone.push(top.by);
   }
   if (plans.size === 0) return "no deploy history on any host: nothing to roll back to";
   if (plans.size > 1) {
@@ -109,7 +110,12 @@ export function rollbackPlan(histories: Map<string, HistoryEntry[]>): RollbackPl
   const m = /^(\S+) → (\S+)$/.exec(key);
   if (!m) return `no earlier version recorded: the fleet has only ever run ${key.split(" ")[0]}`;
   const [, from, to] = m;
-  return { from, to, migrated: Boolean(undone?.migrated && undone.to === from), backup: undone?.backup };
+  return {
+    from,
+    to,
+    migrated: undone.some((e) => e.migrated),
+    backup: undone.find((e) => e.backup)?.backup,
+  };
 }
 
 /** One row per command run (entries of all hosts grouped by `run`), oldest first. */

@@ -77,6 +77,20 @@ describe("rollbackPlan", () => {
       backup: "web1:/var/backups/lago/x.sql.gz",
     });
   });
+  it("the deploy that brought the version decides, not a later re-apply of it", () => {
+    const h = [
+      e("apply", null, "v1.49.0"),
+      e("upgrade", "v1.49.0", "v1.50.0", { migrated: true, backup: "web1:/b.sql.gz" }),
+      e("upgrade", "v1.50.0", "v1.50.1", { result: "failed" }),
+      e("apply", null, "v1.50.0"),
+    ];
+    expect(rollbackPlan(new Map([["web1", h]]))).toEqual({
+      from: "v1.50.0",
+      to: "v1.49.0",
+      migrated: true,
+      backup: "web1:/b.sql.gz",
+    });
+  });
   it("a second rollback goes further back, not forth", () => {
     const h = [
       e("apply", null, "v1.45.0"),

@@ -1,0 +1,400 @@
+/**
+ * A Lago fleet on four testbed hosts: 2 web (lago_web), 1 worker (lago_worker), 1 clock (lago_clock),
+ * with PostgreSQL and Redis outside the fleet (containers on the controller's docker, reached at the
+ * bridge gateway). Deployed at v1.49.0 with apply, then:
+ *
+ * - upgraded to v1.50.0 (adds a migration): backup first, migrate exactly once, the api answering
+ *   /health on at least one web host at every sample, never two clocks;
+ * - "upgraded" to v1.50.1-broken: the first batch fails its health gate and is rolled back, the other
+ *   hosts never leave v1.50.0, exit 1 with a report; `apply --retry-failed` re-runs only that host;
+ * - rollback refused while the schema cannot go back, then done with --keep-schema; meanwhile a second
+ *   upgrade fails naming the lock holder, and a third waits for the lock;
+ * - that third upgrade killed mid-way (by the pid its lock records) and re-run: a consistent fleet.
+ *
+ * A background loop samples every host through `docker exec` the whole time: the web hosts' /health
+ * and the number of running clock containers.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stringify } from "yaml";
+import { $ } from "zx";
+import { type CliResult, recapOf, repoRoot, runCli } from "./cli.ts";
+import { ensureStack, type Stack, waitFor } from "./stack.ts";
+import { execIn, type Testbed, useTestbed } from "./testbed.ts";
+
+const PASSPHRASE = "fleet e2e passphrase, long enough";
+const DB_PASSWORD = "fleet-Db-Pass-1";
+const REDIS_PASSWORD = "fleet-Redis-Pass-1";
+const SCHEMA = "lago_fleet";
+
+let tb: Testbed;
+let stack: Stack;
+let dir: string;
+let inventory: string;
+let web: string[];
+let worker: string;
+let clock: string;
+let all: string[];
+let dbContainer: string;
+let redisContainer: string;
+
+const cli = (args: string[], opts: { onEvent?: (e: Record<string, any>) => void } = {}) =>
+  runCli(args, { env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE }, ...opts });
+
+/** Faster failing health waits in the role for the broken release; the rest as the role has it. */
+const FAST = ["-e", "lago_wait_timeout=45", "--health-timeout", "90"];
+
+function writeInventory(version: string): void {
+  const gateway = stack.registry.pullAddr.split(":")[0];
+  const port = (container: string, p: number) =>
+    Number(/:(\d+)\s*$/m.exec($.sync`docker port ${container} ${`${p}/tcp`}`.stdout)![1]);
+  const hosts = Object.fromEntries(tb.hosts.map((h) => [h.name, { ansible_port: h.port }]));
+  const group = (names: string[]) => ({ hosts: Object.fromEntries(names.map((n) => [n, hosts[n]])) });
+  const inv = {
+    all: {
+      vars: {
+        ansible_host: "127.0.0.1",
+        ansible_user: "root",
+        ansible_ssh_private_key_file: tb.keyPath,
+        known_hosts_file: tb.knownHostsPath,
+        docker_source: "distro",
+        docker_insecure_registries: [stack.registry.pullAddr],
+        tls_mode: "none",
+        lago_image_registry: `${stack.registry.pullAddr}/`,
+        lago_version: version,
+        lago_db_external: true,
+        lago_postgres_host: gateway,
+        lago_postgres_port: port(dbContainer, 5432),
+        lago_postgres_password: DB_PASSWORD,
+        lago_postgres_schema: SCHEMA,
+        lago_redis_external: true,
+        lago_redis_host: gateway,
+        lago_redis_port: port(redisContainer, 6379),
+        lago_redis_password: REDIS_PASSWORD,
+        // Several hosts run the api and workers: shared storage is required (never used by the stand-in).
+        lago_use_aws_s3: true,
+        lago_aws_s3_access_key_id: "fleet-e2e-key-id",
+        lago_aws_s3_secret_access_key: "fleet-e2e-secret-key",
+        lago_aws_s3_bucket: "lago-fleet-e2e",
+        lago_aws_s3_endpoint: `http://${gateway}:9`,
+      },
+      children: {
+        lago_web: group(web),
+        lago_worker: group([worker]),
+        lago_clock: group([clock]),
+      },
+    },
+  };
+  writeFileSync(inventory, stringify(inv));
+}
+
+/** What each host's Lago containers run: host → sorted unique versions. */
+async function versions(): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const h of all) {
+    const r = await execIn(
+      h,
+      "docker ps --filter label=com.docker.compose.project=lago --format '{{.Image}}' | grep -E '/getlago/(api|front):' | sed 's/.*://' | sort -u",
+    );
+    out[h] = r.stdout.split("\n").filter(Boolean);
+  }
+  return out;
+}
+
+const everywhere = (v: string) => Object.fromEntries(all.map((h) => [h, [v]]));
+
+const psql = async (query: string): Promise<string> =>
+  (await $`docker exec ${dbContainer} psql -U lago -d lago -Atc ${query}`.quiet()).stdout.trim();
+
+/** Samples the fleet in the background: /health of the web hosts and running clocks on every host. */
+class Sampler {
+  samples: { at: number; health: Record<string, number>; clocks: Record<string, number> }[] = [];
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+
+  start(): void {
+    this.stopped = false;
+    this.loop = (async () => {
+      while (!this.stopped) {
+        const at = Date.now();
+        const [health, clocks] = await Promise.all([
+          Promise.all(web.map(async (h) => {
+            const r = await execIn(
+              h,
+              "curl -s -o /dev/null -w '%{http_code}' --max-time 3 http://127.0.0.1:3000/health",
+              { allowFailure: true },
+            );
+            return [h, Number(r.stdout.trim()) || 0] as const;
+          })),
+          Promise.all(all.map(async (h) => {
+            const r = await execIn(
+              h,
+              "docker ps -q --filter label=com.docker.compose.project=lago --filter label=com.docker.compose.service=api-clock | wc -l",
+              { allowFailure: true },
+            );
+            return [h, Number(r.stdout.trim()) || 0] as const;
+          })),
+        ]);
+        this.samples.push({ at, health: Object.fromEntries(health), clocks: Object.fromEntries(clocks) });
+        await sleep(Math.max(0, 700 - (Date.now() - at)));
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  /** Samples taken since `from` (ms). */
+  since(from: number) {
+    return this.samples.filter((s) => s.at >= from);
+  }
+}
+
+const sampler = new Sampler();
+
+/** Every sample since `from`: some web host answered 200, and at most one clock ran fleet-wide. */
+function expectServingWithOneClock(from: number): void {
+  const samples = sampler.since(from);
+  expect(samples.length).toBeGreaterThan(10);
+  const down = samples.filter((s) => !Object.values(s.health).includes(200));
+  expect(down, `samples with no web host answering 200: ${JSON.stringify(down.slice(0, 5))}`).toEqual([]);
+  const twoClocks = samples.filter((s) => Object.values(s.clocks).reduce((a, b) => a + b, 0) > 1);
+  expect(twoClocks, `samples with two clocks: ${JSON.stringify(twoClocks.slice(0, 5))}`).toEqual([]);
+}
+
+const fleetLines = (r: CliResult) => r.events.filter((e) => e.type === "fleet").map((e) => e.msg as string);
+const reportOf = (r: CliResult) => r.events.find((e) => e.type === "upgrade_report") as Record<string, any>;
+const outcomes = (r: CliResult) =>
+  Object.fromEntries(
+    Object.entries(reportOf(r).hosts).map(([h, x]: [string, any]) => [h, [x.version, x.outcome]]),
+  );
+
+beforeAll(async () => {
+  const started = Date.now();
+  [tb, stack] = await Promise.all([useTestbed(4, { fresh: !process.env.LAGO_FLEET_REUSE }), ensureStack()]);
+  all = tb.hosts.map((h) => h.name);
+  [web, worker, clock] = [all.slice(0, 2), all[2], all[3]];
+  const prefix = `${all[0].replace(/-1$/, "")}-fleet`;
+  dir = join(repoRoot, ".cache", prefix);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  inventory = join(dir, "fleet.yml");
+
+  // PostgreSQL and Redis for the whole fleet, published on the bridge gateway the hosts reach.
+  const gateway = stack.registry.pullAddr.split(":")[0];
+  [dbContainer, redisContainer] = [`${prefix}-db`, `${prefix}-redis`];
+  await $`docker rm -f -v ${dbContainer} ${redisContainer}`.quiet().nothrow();
+  await $`docker run -d --name ${dbContainer} -p ${`${gateway}::5432`} -e POSTGRES_USER=lago -e ${`POSTGRES_PASSWORD=${DB_PASSWORD}`} -e POSTGRES_DB=lago -e PGDATA=/data/postgres ${stack.local.postgres}`
+    .quiet();
+  await $`docker run -d --name ${redisContainer} -p ${`${gateway}::6379`} ${stack.local.redis} --port 6379 --requirepass ${REDIS_PASSWORD}`
+    .quiet();
+  await waitFor(
+    "external PostgreSQL",
+    async () =>
+      (await $`docker exec ${dbContainer} pg_isready -U lago -d lago -h 127.0.0.1`.quiet().nothrow())
+        .exitCode === 0,
+    60_000,
+  );
+  writeInventory("v1.49.0");
+  console.log(`fleet: testbed, stack, db and redis ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}, 900_000);
+
+afterAll(async () => {
+  await sampler.stop();
+  if (!process.env.LAGO_FLEET_KEEP) {
+    await $`docker rm -f -v ${dbContainer} ${redisContainer}`.quiet().nothrow();
+  }
+});
+
+describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis", () => {
+  it("apply deploys v1.49.0: the clock on the clock host only, migrate on one web host, history recorded", async () => {
+    const started = Date.now();
+    const r = await cli(["apply", inventory, "--json"]);
+    console.log(`fleet: first apply in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+    for (const h of all) expect(recapOf(r)[h]).toMatchObject({ failed: 0, unreachable: 0 });
+    expect(await versions()).toEqual(everywhere("v1.49.0"));
+    const clocks = await Promise.all(
+      all.map(async (h) =>
+        (await execIn(h, "docker ps -q --filter label=com.docker.compose.service=api-clock | wc -l")).stdout
+          .trim()
+      ),
+    );
+    expect(clocks).toEqual(["0", "0", "0", "1"]);
+    expect(await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs")).toBe("1");
+    const history = await cli(["history", inventory]);
+    expect(history.stdout).toMatch(/apply +v1\.49\.0 +ok: /);
+    sampler.start();
+  });
+
+  it("upgrade v1.49.0 → v1.50.0: backup, migrate once, rolling, clock last, the API always answering", async () => {
+    const from = Date.now();
+    await sleep(3000); // a few samples before
+    const r = await cli(["upgrade", inventory, "--to", "v1.50.0", "--json"]);
+    await sleep(3000);
+    const lines = fleetLines(r);
+    expect(r.code, lines.join("\n") + r.stderr).toBe(0);
+    expect(outcomes(r)).toEqual(Object.fromEntries(all.map((h) => [h, ["v1.50.0", "ok"]])));
+    // Order: backup, pulls, one migrate, then web1, web2, worker, and the clock host last.
+    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+    expect(at(/^backup: /)).toBeGreaterThan(-1);
+    expect(at(/^backup: /)).toBeLessThan(at(/^pulled v1\.50\.0 on /));
+    expect(at(/^pulled v1\.50\.0/)).toBeLessThan(at(/^migrated with v1\.50\.0 on /));
+    expect(at(/^migrated with/)).toBeLessThan(at(/^batch 1\/4: /));
+    expect(lines.filter((l) => /^batch \d\/4: /.test(l))).toEqual([
+      `batch 1/4: ${web[0]} → v1.50.0`,
+      `batch 2/4: ${web[1]} → v1.50.0`,
+      `batch 3/4: ${worker} → v1.50.0`,
+      `batch 4/4: ${clock} → v1.50.0`,
+    ]);
+    expect(at(new RegExp(`^${clock}: old clock stopped`))).toBeGreaterThan(at(/^batch 4\/4/));
+    expect(await versions()).toEqual(everywhere("v1.50.0"));
+    // Exactly one migrate with the new image, fleet-wide; the new table is there.
+    expect(await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs WHERE version = 'v1.50.0'"))
+      .toBe("1");
+    expect(await psql("SELECT to_regclass('lago_fleet.wallets') IS NOT NULL")).toBe("t");
+    // The dump is on the migrate host, named after the version it was taken from.
+    const backup = reportOf(r).backups[0] as string;
+    expect(backup).toMatch(
+      new RegExp(`^${web[0]}:/var/backups/lago/\\d{8}T\\d{6}Z-v1\\.49\\.0\\.sql\\.gz \\(\\d+ KiB\\)$`),
+    );
+    const path = backup.split(":")[1].split(" ")[0];
+    const dump = await execIn(web[0], `stat -c %a ${path}; gzip -dc ${path} | grep -c 'CREATE TABLE'`);
+    expect(dump.stdout.split("\n")[0]).toBe("600");
+    expect(Number(dump.stdout.split("\n")[1])).toBeGreaterThanOrEqual(4);
+    expectServingWithOneClock(from);
+    // The inventory follows (apply refuses to change a fleet's version).
+    expect(lines.some((l) => l.startsWith("note: the inventory still says lago_version v1.49.0"))).toBe(true);
+    const refused = await cli(["apply", inventory]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("a fleet changes version with upgrade or rollback");
+    writeInventory("v1.50.0");
+  });
+
+  it("a broken release: the first batch is rolled back, the others never leave v1.50.0, exit 1 with a report", async () => {
+    const from = Date.now();
+    const r = await cli(["upgrade", inventory, "--to", "v1.50.1-broken", ...FAST, "--json"]);
+    expect(r.code).toBe(1);
+    expect(outcomes(r)).toEqual({
+      [web[0]]: ["v1.50.0", "failed"],
+      [web[1]]: ["v1.50.0", "untouched"],
+      [worker]: ["v1.50.0", "untouched"],
+      [clock]: ["v1.50.0", "untouched"],
+    });
+    const report = reportOf(r);
+    expect(report.error).toBe(
+      `batch 1/4 failed its health gate (${web[0]}); it was rolled back and the upgrade stopped`,
+    );
+    expect(report.hosts[web[0]].note).toMatch(/rolled back to v1\.50\.0$/);
+    expect(await versions()).toEqual(everywhere("v1.50.0"));
+    // Other hosts never ran the broken release: nothing of it was even started there.
+    for (const h of [web[1], worker, clock]) {
+      const seen = await execIn(h, "docker ps -a --format '{{.Image}}' | grep -c broken || true");
+      expect(seen.stdout.trim()).toBe("0");
+    }
+    // The text report says it too.
+    const text = await cli(["history", inventory]);
+    expect(text.stdout).toMatch(/upgrade +v1\.50\.0 → v1\.50\.1-broken +failed: /);
+    expectServingWithOneClock(from);
+
+    // The journal remembers the failed host: --retry-failed re-runs only it.
+    const retry = await cli(["apply", inventory, "--retry-failed", "--json"]);
+    expect(retry.code, retry.stderr).toBe(0);
+    expect(Object.keys(recapOf(retry))).toEqual([web[0]]);
+  });
+
+  it("rollback is refused while the database keeps v1.50.0's schema, unless --keep-schema", async () => {
+    const r = await cli(["rollback", inventory]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      "refusing to roll back v1.50.0 → v1.49.0: the deploy of v1.50.0 ran Lago's migrations, which cannot be undone",
+    );
+    expect(r.stderr).toMatch(
+      /hint: .*--keep-schema.*restore the dump taken before that upgrade \(.*\/var\/backups\/lago\//,
+    );
+  });
+
+  it("concurrent runs: one fails naming the holder, one waits; killed mid-way, a re-run makes the fleet whole", async () => {
+    const from = Date.now();
+    let started!: () => void;
+    const holding = new Promise<void>((r) => (started = r));
+    const rollback = cli(["rollback", inventory, "--keep-schema", "--json"], {
+      onEvent: (e) => {
+        if (e.type === "fleet" && /^rolling back/.test(e.msg)) started();
+      },
+    });
+    await holding;
+    // A second upgrade, not willing to wait: refused, naming who holds the lock and what it runs.
+    const refused = await cli(["upgrade", inventory, "--to", "v1.50.0"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      new RegExp(
+        `^error: the fleet is locked: \\S+@\\S+ \\(pid \\d+\\) holds the fleet lock on .*'rollback ${inventory}', started \\d+s ago`,
+      ),
+    );
+    // A third one waits for the lock, then upgrades; it is killed after its first batch.
+    let killed = false;
+    const waiting = cli(["upgrade", inventory, "--to", "v1.50.0", "--lock-wait", "900", "--json"], {
+      onEvent: (e) => {
+        if (killed || e.type !== "fleet" || !/^batch 2\/4: /.test(e.msg)) return;
+        killed = true;
+        // The pid the lock records is the controller process this test started.
+        const lock = JSON.parse($.sync`docker exec ${web[0]} cat /var/lib/lago-provision/lock`.stdout);
+        process.kill(lock.pid, "SIGKILL");
+      },
+    });
+    const done = await rollback;
+    expect(done.code, fleetLines(done).join("\n")).toBe(0);
+    expect(outcomes(done)).toEqual(Object.fromEntries(all.map((h) => [h, ["v1.49.0", "ok"]])));
+    const interrupted = await waiting;
+    expect(killed).toBe(true);
+    expect(interrupted.code).not.toBe(0);
+    expect(fleetLines(interrupted)[0]).toMatch(/^waiting for the fleet lock: /);
+
+    // The dead run's lock is stale (its pid is gone on this controller); a re-run takes it over.
+    const status = await cli(["lock", "status", inventory]);
+    expect(status.stdout).toMatch(/STALE \(its process \d+ on \S+ is gone\)/);
+    const rerun = await cli(["upgrade", inventory, "--to", "v1.50.0", "--json"]);
+    expect(rerun.code, fleetLines(rerun).join("\n") + rerun.stderr).toBe(0);
+    expect(
+      fleetLines(rerun).some((l) => /taking over a stale lock of .*: its process \d+ on \S+ is gone/.test(l)),
+    )
+      .toBe(true);
+    expect(await versions()).toEqual(everywhere("v1.50.0"));
+    for (const h of web) {
+      const health = await execIn(h, "curl -s --max-time 3 http://127.0.0.1:3000/health");
+      expect(JSON.parse(health.stdout)).toMatchObject({ version: "v1.50.0", message: "Success" });
+    }
+    expect(
+      (await cli(["lock", "status", inventory])).stdout.trim().split("\n").every((l) => / free$/.test(l)),
+    )
+      .toBe(true);
+    await sleep(3000);
+    expectServingWithOneClock(from);
+  });
+
+  it("history: every deploy with who, from → to and the result per host", async () => {
+    await sampler.stop();
+    const r = await cli(["history", inventory, "--json"]);
+    const rows = JSON.parse(r.stdout).rows as {
+      command: string;
+      from: string;
+      to: string;
+      hosts: Record<string, string>;
+    }[];
+    expect(rows.map((x) => `${x.command} ${x.from ?? "-"} → ${x.to}`)).toEqual(expect.arrayContaining([
+      "apply - → v1.49.0",
+      "upgrade v1.49.0 → v1.50.0",
+      "upgrade v1.50.0 → v1.50.1-broken",
+      "rollback v1.50.0 → v1.49.0",
+    ]));
+    expect(readFileSync(join(dir, ".lago-provision", "journal.json"), "utf8")).toContain(
+      '"command": "upgrade"',
+    );
+  });
+});
