@@ -98,8 +98,8 @@ export async function main(args: string[]): Promise<number> {
     .option("-c, --config <file>", "config file (default: .lago-provision-lint.yml in the working directory)")
     .option("--explain <rule>", "explain a rule and exit")
     .option("--list-rules", "list every rule and exit", false)
-    .action((paths: string[], opts) => {
-      exitCode = lintCommand(paths, { ...opts, version: VERSION });
+    .action(async (paths: string[], opts) => {
+      exitCode = await lintCommand(paths, { ...opts, version: VERSION });
     });
 
   registerSecretsCommands(program, (code) => (exitCode = code));

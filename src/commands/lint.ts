@@ -33,9 +33,9 @@ export interface LintCommandOptions {
   version: string;
 }
 
-export function lintCommand(paths: string[], opts: LintCommandOptions): number {
+export async function lintCommand(paths: string[], opts: LintCommandOptions): Promise<number> {
   try {
-    return run(paths, opts);
+    return await run(paths, opts);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     writeStderr(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
@@ -43,7 +43,7 @@ export function lintCommand(paths: string[], opts: LintCommandOptions): number {
   }
 }
 
-function run(paths: string[], opts: LintCommandOptions): number {
+async function run(paths: string[], opts: LintCommandOptions): Promise<number> {
   if (opts.explain !== undefined) {
     writeStdout(explainRule(ruleById(opts.explain)));
     return 0;
@@ -53,7 +53,7 @@ function run(paths: string[], opts: LintCommandOptions): number {
     return 0;
   }
   const config = loadLintConfig(opts.config);
-  const { findings, files } = lint(paths.length ? paths : defaultPaths(), { config });
+  const { findings, files } = await lint(paths.length ? paths : defaultPaths(), { config });
   const out = opts.format === "json"
     ? formatJson(findings)
     : opts.format === "sarif"

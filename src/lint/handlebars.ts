@@ -44,7 +44,12 @@ export function scanTemplate(text: string): TemplateScan {
   return scan;
 }
 
+/** `{{ name }}`, `{{ a.b.c }}`: the common case, read without the (slow) handlebars parser. */
+const SIMPLE = /\{\{\s*([A-Za-z_][\w-]*)(?:\.[\w-]+)*\s*\}\}/g;
+
 function parse(text: string): TemplateScan {
+  const simple = simpleScan(text);
+  if (simple) return simple;
   let ast: Node;
   try {
     ast = Handlebars.parse(text);
@@ -55,6 +60,21 @@ function parse(text: string): TemplateScan {
   const walker = new Walker(vars);
   walker.program(ast, 0, [], []);
   return { vars };
+}
+
+/** The variables of a template made only of plain `{{ path }}` expressions, or undefined. */
+function simpleScan(text: string): TemplateScan | undefined {
+  const vars: TemplateVar[] = [];
+  let rest = text;
+  for (const m of text.matchAll(SIMPLE)) {
+    if (m[1] === "else" || m[1] === "this") return undefined;
+    const before = text.slice(0, m.index);
+    const line = before.split("\n").length;
+    const col = m.index! - (before.lastIndexOf("\n") + 1) + m[0].indexOf(m[1]) + 1;
+    vars.push({ name: m[1], line, col, guarded: false });
+    rest = rest.replace(m[0], "");
+  }
+  return rest.includes("{{") || rest.includes("}}") ? undefined : { vars };
 }
 
 class Walker {

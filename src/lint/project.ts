@@ -75,6 +75,8 @@ export interface LoadOptions {
   modules: ModuleRegistry;
   /** Display paths matching this are left out. */
   exclude?: (file: string) => boolean;
+  /** Told how many files were found, before any is read (to start work that can run alongside). */
+  onFound?: (count: number) => void;
 }
 
 /** Find, read, parse and classify every file under `paths`. A path that does not exist is a UserError. */
@@ -84,12 +86,14 @@ export function loadProject(paths: string[], options: LoadOptions): Project {
     if (!existsSync(p)) throw new UserError(`no such file or directory: ${p}`);
     walk(resolve(p), found, true);
   }
-  const files: SourceFile[] = [];
-  for (const abs of [...new Set(found)].sort()) {
+  const selected = [...new Set(found)].sort().flatMap((abs) => {
     const file = displayPath(abs).split(sep).join("/");
-    if (options.exclude?.(file)) continue;
     const kind = kindByLocation(abs);
-    if (kind === null) continue;
+    return options.exclude?.(file) || kind === null ? [] : [{ abs, file, kind }];
+  });
+  options.onFound?.(selected.length);
+  const files: SourceFile[] = [];
+  for (const { abs, file, kind } of selected) {
     const text = readFileSync(abs, "utf8");
     if (kind === "template" || kind === "file") {
       if (text.length <= MAX_TEXT && !text.includes("\0")) {

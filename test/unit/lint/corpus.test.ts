@@ -22,10 +22,10 @@ describe("lint corpus: exact findings", () => {
     );
   });
   for (const name of cases) {
-    it(name, () => {
+    it(name, async () => {
       const dir = join(root, name);
-      const actual = inDir(dir, () => {
-        const { findings } = lint(defaultPaths(), { config: loadLintConfig(), modules: testModules });
+      const actual = await inDir(dir, async () => {
+        const { findings } = await lint(defaultPaths(), { config: loadLintConfig(), modules: testModules });
         return formatText(findings);
       });
       const expectedFile = join(dir, "expected.txt");

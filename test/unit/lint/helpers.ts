@@ -7,11 +7,11 @@ import { vi } from "vitest";
 import { main } from "../../../src/main.ts";
 
 /** Run `fn` with the working directory set to `dir` (lint shows paths relative to it). */
-export function inDir<T>(dir: string, fn: () => T): T {
+export async function inDir<T>(dir: string, fn: () => T | Promise<T>): Promise<T> {
   const before = process.cwd();
   process.chdir(dir);
   try {
-    return fn();
+    return await fn();
   } finally {
     process.chdir(before);
   }

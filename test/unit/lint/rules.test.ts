@@ -16,10 +16,10 @@ import { inDir, tempRepo } from "./helpers.ts";
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 /** Lint a temporary repository and return the text findings. */
-function lintRepo(files: Record<string, string>, paths = ["."]): string {
+function lintRepo(files: Record<string, string>, paths = ["."]): Promise<string> {
   const dir = tempRepo(files);
   temps.push(dir);
-  return inDir(dir, () => formatText(lint(paths).findings));
+  return inDir(dir, async () => formatText((await lint(paths)).findings));
 }
 
 describe("scanTemplate", () => {
@@ -137,15 +137,15 @@ describe("public-db-port", () => {
     ["DATABASE_URL=postgresql://lago:pw@db:5432/lago", false],
     ["expose: [5432]", false],
   ] as const;
-  it.each(lines)("%s → %s", (line, flagged) => {
-    const out = lintRepo({ "files/compose.yml": `${line}\n` });
+  it.each(lines)("%s → %s", async (line, flagged) => {
+    const out = await lintRepo({ "files/compose.yml": `${line}\n` });
     expect(out.includes("public-db-port")).toBe(flagged);
   });
 });
 
 describe("suppression comments", () => {
-  it("apply to their own line and the next, for the rules named", () => {
-    const out = lintRepo({
+  it("apply to their own line and the next, for the rules named", async () => {
+    const out = await lintRepo({
       "templates/a.env": [
         "LAGO_X=1 # lago-provision-lint: ignore unknown-lago-env",
         "# lago-provision-lint: ignore placeholder-secret,unknown-lago-env",
