@@ -172,15 +172,14 @@ describe("docker, git and tls roles on bare hosts", () => {
           "systemd-run -q --unit e2e-front python3 -m http.server 8080 --bind 127.0.0.1 --directory /tmp/e2e-front",
       );
       try {
-        const api = await waitFor("the throwaway api behind nginx", async () => {
-          const reply = await curlIn(h, `https://${domainOf(h)}/api/health`);
-          return reply.status === 200 && reply;
-        }, 15_000);
-        expect(api).toMatchObject({ status: 200, body: "api-healthy\n" });
-        expect(await curlIn(h, `https://${domainOf(h)}/`)).toMatchObject({
-          status: 200,
-          body: "front-index\n",
-        });
+        // Both python servers take a moment to listen (longer on a loaded machine).
+        const reach = (path: string) =>
+          waitFor(`${path} through nginx`, async () => {
+            const reply = await curlIn(h, `https://${domainOf(h)}${path}`);
+            return reply.status !== 502 && reply;
+          }, 30_000);
+        expect(await reach("/api/health")).toMatchObject({ status: 200, body: "api-healthy\n" });
+        expect(await reach("/")).toMatchObject({ status: 200, body: "front-index\n" });
         expect((await curlIn(h, `https://${domainOf(h)}/health`)).status).toBe(404); // / is the front
       } finally {
         await execIn(h.name, "systemctl stop e2e-api e2e-front; rm -rf /tmp/e2e-api /tmp/e2e-front", {
