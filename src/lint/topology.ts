@@ -55,7 +55,6 @@ const LAGO_GROUPS = [...APP_GROUPS, "lago_clock"];
 const CLOCK_VAR = /^lago_(?:run_)?clock(?:_enabled)?$/;
 const STORAGE_SWITCH = /^(?:lago_)?use_(?:aws_s3|gcs)$/i;
 const STORAGE_CHOICE = /^lago_storage(?:_backend)?$/i;
-const STORAGE_BUCKET = /^lago_(?:aws_s3|gcs)_bucket$/i;
 
 const truthy = (v: unknown) =>
   v === true || v === 1 ||
@@ -64,7 +63,8 @@ const truthy = (v: unknown) =>
 /** `SIDEKIQ_EVENTS`, `lago_sidekiq_events` → SIDEKIQ_EVENTS; the web UI switch and concurrency are not queue flags. */
 function sidekiqFlag(key: string): string | undefined {
   const name = key.toUpperCase().replace(/^LAGO_/, "");
-  return /^SIDEKIQ_[A-Z0-9_]+$/.test(name) && !["SIDEKIQ_WEB", "SIDEKIQ_CONCURRENCY"].includes(name)
+  return /^SIDEKIQ_[A-Z0-9_]+$/.test(name) &&
+      !["SIDEKIQ_WEB", "SIDEKIQ_CONCURRENCY", "SIDEKIQ_QUEUES"].includes(name)
     ? name
     : undefined;
 }
@@ -120,7 +120,6 @@ function setsSharedStorage(value: unknown): boolean {
     if (typeof key !== "string") return;
     if (STORAGE_SWITCH.test(key) && truthy(v)) found = true;
     if (STORAGE_CHOICE.test(key) && typeof v === "string" && /s3|gcs|\{\{/i.test(v)) found = true;
-    if (STORAGE_BUCKET.test(key) && typeof v === "string" && v !== "") found = true;
   });
   return found;
 }
@@ -134,7 +133,7 @@ function checkStorage(f: SourceFile, inventory: Inventory, report: Report): void
     f.file,
     groupAt(f, group),
     `the api and workers run on ${hosts.length} hosts (${hosts.join(", ")}) with local file storage: ` +
-      "set LAGO_USE_AWS_S3 or LAGO_USE_GCS",
+      "configure S3 or GCS (lago_use_aws_s3 / LAGO_USE_AWS_S3, lago_use_gcs / LAGO_USE_GCS)",
   );
 }
 
@@ -143,12 +142,20 @@ function checkSidekiq(f: SourceFile, inventory: Inventory, related: SourceFile[]
   const hosts = inventory.hosts.filter((h) => lagoHosts.length === 0 || lagoHosts.includes(h.name));
   if (hosts.length < 2) return;
   const values = new Map<string, Map<string, string>>(); // flag → host → value
+  const set = (host: string, flag: string, v: unknown) => {
+    if (!values.has(flag)) values.set(flag, new Map());
+    values.get(flag)!.set(host, truthy(v) ? "true" : String(v).toLowerCase());
+  };
   for (const h of hosts) {
     walkValues(h.vars, (v, _path, key) => {
+      // The lago role's fleet-wide list of queues: each one is SIDEKIQ_<QUEUE>=true.
+      if (key === "lago_sidekiq_queues" && Array.isArray(v)) {
+        for (const q of v) set(h.name, `SIDEKIQ_${String(q).toUpperCase()}`, true);
+        return;
+      }
       const flag = typeof key === "string" ? sidekiqFlag(key) : undefined;
       if (!flag || isMap(v) || Array.isArray(v)) return;
-      if (!values.has(flag)) values.set(flag, new Map());
-      values.get(flag)!.set(h.name, truthy(v) ? "true" : String(v).toLowerCase());
+      set(h.name, flag, v);
     });
   }
   for (const [flag, byHost] of values) {
@@ -175,8 +182,11 @@ function checkSidekiq(f: SourceFile, inventory: Inventory, related: SourceFile[]
 function definitionSite(files: SourceFile[], flag: string): { file: string; at: Position } | undefined {
   for (const f of files) {
     let path: KeyPath | undefined;
-    walkValues(f.doc?.value, (_v, p, key) => {
-      if (!path && typeof key === "string" && sidekiqFlag(key) === flag) path = p;
+    walkValues(f.doc?.value, (v, p, key) => {
+      const queues = key === "lago_sidekiq_queues" && Array.isArray(v)
+        ? v.map((q) => `SIDEKIQ_${q}`.toUpperCase())
+        : [];
+      if (!path && typeof key === "string" && (sidekiqFlag(key) === flag || queues.includes(flag))) path = p;
     });
     if (path) return { file: f.file, at: f.doc!.locate(path, "key") };
   }

@@ -153,8 +153,8 @@ describe("formats", () => {
   it("json: the findings as an array", async () => {
     const r = await cli(["lint", "--format", "json"], corpus("fleet"));
     const findings = JSON.parse(r.stdout);
-    expect(findings).toHaveLength(6);
-    expect(findings[3]).toEqual({
+    expect(findings).toHaveLength(7);
+    expect(findings[4]).toEqual({
       rule: "multiple-clock-hosts",
       severity: "error",
       file: "inventory/prod.yml",
