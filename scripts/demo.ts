@@ -1,0 +1,231 @@
+/**
+ * `npm run demo`: Lago on two testbed hosts (Debian 12 and 13), deployed by playbooks/site.yml from the
+ * local registry's images, behind nginx with a self-signed certificate; ends by printing the HTTPS URLs.
+ * `npm run demo -- down` removes what it made: the hosts, the HTTPS forwarders, .testbed/lago-demo-/,
+ * and the registry if the demo started it (the built images stay, a cache like the testbed's images).
+ *
+ * The hosts are a separate testbed (prefix lago-demo-, ssh on 127.0.0.1:2601-2602), so the demo never
+ * touches the e2e tests' hosts. The testbed publishes only ssh: a small forwarder container per host
+ * publishes its port 443 on 127.0.0.1:8441 and 8442, and each host's lago_domain is
+ * lago-demo-N.localhost, a name browsers and curl resolve to this machine by themselves.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:https";
+import { join } from "node:path";
+import process from "node:process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { stringify } from "yaml";
+import { $ } from "zx";
+import { registryAnswers } from "./lib/registry.ts";
+import { ensureStack, stopRegistry } from "./lib/stack-lib.ts";
+import { down, execIn, up } from "./lib/testbed-lib.ts";
+import { repoRoot } from "./lib/testbed-paths.ts";
+
+const PREFIX = "lago-demo-";
+const HOSTS = 2;
+const HTTPS_PORT_BASE = 8440;
+const FORWARDER_LABEL = "lago.demo=forwarder";
+const stateDir = join(repoRoot, ".testbed", PREFIX);
+const statePath = join(stateDir, "demo.json");
+
+/** What the demo made, so `down` removes exactly that. */
+interface DemoState {
+  startedRegistry: boolean;
+}
+
+const log = (msg: string) => console.log(`[demo] ${msg}`);
+
+/**
+ * Testbed hosts are unprivileged containers: there, Docker 26 (Debian 13) cannot turn IPv6 off on a
+ * container's interface and fails to start containers on user-defined networks unless told to go on.
+ * Harmless before Docker is installed and on Debian 12. Used by the demo and test/e2e/lago.test.ts.
+ */
+export async function prepareTestbedHost(name: string): Promise<void> {
+  const script = `set -e
+d=/etc/systemd/system/docker.service.d
+want='[Service]
+Environment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1'
+if [ "$(cat $d/testbed-ipv6.conf 2>/dev/null)" != "$want" ]; then
+  mkdir -p $d && printf '%s\\n' "$want" > $d/testbed-ipv6.conf
+  systemctl daemon-reload
+  if systemctl cat docker.service >/dev/null 2>&1; then systemctl try-restart docker; fi
+fi`;
+  await execIn(name, ["sh", "-c", script]);
+}
+
+/** A TCP forwarder (Python's asyncio) in the stack's python image: 127.0.0.1:PORT -> host:443. */
+const FORWARD = `import asyncio, sys
+host = sys.argv[1]
+async def pipe(r, w):
+    try:
+        while data := await r.read(65536):
+            w.write(data)
+            await w.drain()
+    finally:
+        w.close()
+async def handle(r, w):
+    try:
+        ur, uw = await asyncio.open_connection(host, 443)
+    except OSError:
+        w.close()
+        return
+    await asyncio.gather(pipe(r, uw), pipe(ur, w), return_exceptions=True)
+async def main():
+    server = await asyncio.start_server(handle, "0.0.0.0", 443)
+    async with server:
+        await server.serve_forever()
+asyncio.run(main())
+`;
+
+async function removeForwarders(): Promise<void> {
+  const ids = (await $`docker ps -aq --filter ${`label=${FORWARDER_LABEL}`}`.quiet()).stdout.split("\n")
+    .filter(Boolean);
+  if (ids.length) await $`docker rm -f ${ids}`.quiet();
+}
+
+async function startForwarder(host: string, port: number): Promise<void> {
+  const address = (await $`docker inspect -f ${"{{.NetworkSettings.IPAddress}}"} ${host}`.quiet()).stdout
+    .trim();
+  await $`docker run -d --name ${`${host}-https`} --label ${FORWARDER_LABEL} --restart unless-stopped -p ${`127.0.0.1:${port}:443`} lago-stack/python:bookworm python3 -c ${FORWARD} ${address}`
+    .quiet();
+}
+
+/** GET over HTTPS without certificate checks (the demo's certificate is self-signed): the status code. */
+function httpsStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = request(url, { rejectUnauthorized: false, timeout: 5000 }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", () => resolve(0));
+    req.on("timeout", () => req.destroy());
+    req.end();
+  });
+}
+
+function passphrase(): string {
+  const path = join(stateDir, "passphrase");
+  if (!existsSync(path)) writeFileSync(path, randomBytes(24).toString("base64url"), { mode: 0o600 });
+  return readFileSync(path, "utf8").trim();
+}
+
+async function demoUp(): Promise<number> {
+  const started = Date.now();
+  const registryWasUp = await registryAnswers();
+  log("testbed hosts (Debian 12 and 13), local registry and Lago stack images (first time: a few minutes)");
+  const [tb, stack] = await Promise.all([up(HOSTS), ensureStack()]);
+  mkdirSync(stateDir, { recursive: true });
+  const previous: DemoState | null = existsSync(statePath)
+    ? JSON.parse(readFileSync(statePath, "utf8"))
+    : null;
+  const state: DemoState = { startedRegistry: previous?.startedRegistry ?? !registryWasUp };
+  writeFileSync(statePath, JSON.stringify(state, null, 2) + "\n");
+  await Promise.all(tb.hosts.map((h) => prepareTestbedHost(h.name)));
+
+  const urls = tb.hosts.map((h, i) => ({
+    host: h,
+    port: HTTPS_PORT_BASE + i + 1,
+    domain: `${h.name}.localhost`,
+  }));
+  const inventory = join(stateDir, "demo.yml");
+  writeFileSync(
+    inventory,
+    "# Written by `npm run demo` (scripts/demo.ts); removed by `npm run demo -- down`.\n" + stringify({
+      all: {
+        hosts: Object.fromEntries(urls.map(({ host, port, domain }) => [host.name, {
+          ansible_host: "127.0.0.1",
+          ansible_port: host.port,
+          ansible_user: "root",
+          ansible_ssh_private_key_file: tb.keyPath,
+          lago_domain: domain,
+          // What the browser sees: the forwarder's port on this machine.
+          lago_public_url: `https://${domain}:${port}`,
+        }])),
+        vars: {
+          known_hosts_file: tb.knownHostsPath,
+          docker_source: "distro",
+          docker_insecure_registries: [stack.registry.pullAddr],
+          lago_image_registry: `${stack.registry.pullAddr}/`,
+          tls_mode: "selfsigned",
+        },
+      },
+    }),
+  );
+  log(`deploying with playbooks/site.yml (inventory ${inventory})`);
+  const code = await new Promise<number>((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [join(repoRoot, "dist", "src", "cli.js"), "apply", inventory, "-p", "playbooks/site.yml"],
+      { cwd: repoRoot, env: { ...process.env, LAGO_SECRETS_PASSPHRASE: passphrase() }, stdio: "inherit" },
+    );
+    child.on("error", reject);
+    child.on("close", (c) => resolve(c ?? 1));
+  });
+  if (code !== 0) {
+    log(`apply failed (exit ${code}); fix and run \`npm run demo\` again, or \`npm run demo -- down\``);
+    return 1;
+  }
+
+  await removeForwarders();
+  await Promise.all(urls.map(({ host, port }) => startForwarder(host.name, port)));
+  for (const { port } of urls) {
+    for (let i = 0; i < 50 && await httpsStatus(`https://127.0.0.1:${port}/api/health`) !== 200; i++) {
+      await sleep(200);
+    }
+  }
+  const lines = await Promise.all(urls.map(async ({ host, port, domain }) => {
+    const status = await httpsStatus(`https://127.0.0.1:${port}/api/health`);
+    return `  https://${domain}:${port}/   (${host.codename}; api /api/health: ${status || "no answer"})`;
+  }));
+  const first = urls[0];
+  console.log(`
+Lago is running on ${HOSTS} hosts, HTTPS with a self-signed certificate (${
+    ((Date.now() - started) / 1000).toFixed(0)
+  } s):
+${lines.join("\n")}
+
+Open a URL in a browser on this machine (*.localhost is this machine; accept the certificate warning),
+or: curl -k https://${first.domain}:${first.port}/api/health
+Inside a host:  docker exec ${first.host.name} curl -sk https://127.0.0.1/api/health
+Again:          npm run demo      (converges; nothing changes)
+Remove it all:  npm run demo -- down`);
+  return 0;
+}
+
+async function demoDown(): Promise<number> {
+  const state: DemoState | null = existsSync(statePath) ? JSON.parse(readFileSync(statePath, "utf8")) : null;
+  process.env.LAGO_TESTBED_PREFIX = PREFIX;
+  await removeForwarders();
+  const removed = await down();
+  log(removed.length ? `removed hosts ${removed.join(", ")}` : "no demo hosts");
+  if (state?.startedRegistry && await stopRegistry()) log("stopped the registry the demo started");
+  rmSync(stateDir, { recursive: true, force: true });
+  log(`removed ${stateDir} (inventory, secrets store, passphrase); stack images kept (npm run stack)`);
+  return 0;
+}
+
+async function main(args: string[]): Promise<number> {
+  // A testbed of its own: the e2e tests' hosts (lago-tb-*) are never touched.
+  process.env.LAGO_TESTBED_PREFIX = PREFIX;
+  process.env.LAGO_TESTBED_PORT_BASE = "2600";
+  switch (args[0] ?? "up") {
+    case "up":
+      return await demoUp();
+    case "down":
+      return await demoDown();
+    default:
+      console.error("usage: demo [up | down]");
+      return 2;
+  }
+}
+
+if (/[\\/]demo\.[jt]s$/.test(process.argv[1] ?? "")) {
+  try {
+    process.exitCode = await main(process.argv.slice(2));
+  } catch (e) {
+    console.error(`demo: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  }
+}
