@@ -137,7 +137,7 @@ export function fleetHistory(histories: Map<string, HistoryEntry[]>): HistoryRow
   for (const [host, entries] of histories) {
     let previous: string | null = null;
     for (const e of entries) {
-      const key = `${e.run}|${e.from ?? previous}|${e.to}`;
+      const key = `${e.run}|${e.to}`;
       let row = rows.get(key);
       if (!row) {
         row = {

@@ -221,43 +221,62 @@ export async function recordHistory(
 }
 
 /**
+ * A shell function `beside CONTAINER ENVFILE IMAGE ARGS...`: runs a one-shot container of IMAGE with the
+ * env file, on every network CONTAINER is on (so it reaches what it reaches: the project's internal data
+ * network and the outside), attached, removed afterwards; its exit code is the command's.
+ */
+const BESIDE = `beside() {
+  c=$1; env=$2; shift 2
+  docker ps -aq --filter label=lago-provision.oneshot=1 --filter status=exited | xargs -r docker rm >/dev/null
+  nets=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$c") || return 1
+  set -- --env-file "$env" --label lago-provision.oneshot=1 --network "\${nets%% *}" "$@"
+  id=$(docker create "$@") || return 1
+  for n in \${nets#* }; do [ "$n" = "\${nets%% *}" ] || docker network connect "$n" "$id" || return 1; done
+  docker start -a "$id"; rc=$?
+  docker rm -f "$id" >/dev/null 2>&1
+  return $rc
+}`;
+
+/** The environment compose gave a container (its env minus what its image sets) into file `$1`. */
+const ENV_OF = `env_of() {
+  i=$(mktemp)
+  docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(docker inspect -f '{{.Image}}' "$2")" > "$i" &&
+    docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$2" | grep -vxF -f "$i" > "$1"
+  rc=$?; rm -f "$i"; [ "$rc" -le 1 ]
+}`;
+
+/**
  * pg_dump to /var/backups/lago/<UTC time>-<from>.sql.gz (0600): in the db container when the host runs
  * it, else with the DATABASE_URL of a backend container (its own pg_dump, or a one-shot PostgreSQL
- * image on the same network). Prints `backup PATH BYTES`.
+ * image on its networks). Prints `backup PATH BYTES`.
  */
 export function backupScript(o: { from: string; db?: string; backend?: string; image: string }): string {
   // libpq refuses Rails' search_path parameter in a URL: drop it (the dump covers every schema).
   const clean =
     `u=$(printf '%s' "$DATABASE_URL" | sed -E 's/([?&])search_path=[^&]*(&|$)/\\1/; s/[?&]$//'); ` +
     `[ -n "$u" ] || { echo "no DATABASE_URL" >&2; exit 1; }; exec pg_dump --no-owner "$u"`;
+  const name = o.from.replace(/[^A-Za-z0-9._-]/g, "_");
   const lines = [
     "set -u; umask 077",
     `dir=${BACKUP_DIR}; mkdir -p "$dir" && chmod 0700 "$dir" || exit 1`,
-    `out="$dir/$(date -u +%Y%m%dT%H%M%SZ)-${
-      o.from.replace(/[^A-Za-z0-9._-]/g, "_")
-    }.sql.gz"; tmp="$out.part"`,
+    `out="$dir/$(date -u +%Y%m%dT%H%M%SZ)-${name}.sql.gz"; tmp="$out.part"`,
     `trap 'rm -f "$tmp" "$tmp.sql" "$tmp.env"' EXIT`,
   ];
   if (o.db) {
-    lines.push(
-      `docker exec ${
-        quote(o.db)
-      } sh -c 'pg_dump --no-owner -U "\${POSTGRES_USER:-lago}" "\${POSTGRES_DB:-lago}"' > "$tmp.sql" || exit 1`,
-    );
+    const dump = `pg_dump --no-owner -U "\${POSTGRES_USER:-lago}" "\${POSTGRES_DB:-lago}"`;
+    lines.push(`docker exec ${quote(o.db)} sh -c ${quote(dump)} > "$tmp.sql" || exit 1`);
   } else {
     const c = quote(o.backend!);
+    const image = quote(o.image);
     lines.push(
+      BESIDE,
       `if docker exec ${c} sh -c 'command -v pg_dump' >/dev/null 2>&1; then`,
       `  docker exec ${c} sh -c ${quote(clean)} > "$tmp.sql" || exit 1`,
       `else`,
-      `  docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${c} | grep '^DATABASE_URL=' > "$tmp.env" || { echo "no DATABASE_URL in ${o.backend}" >&2; exit 1; }`,
-      `  net=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ${c} | awk '{print $1}')`,
-      `  docker image inspect ${quote(o.image)} >/dev/null 2>&1 || docker pull -q ${
-        quote(o.image)
-      } >/dev/null || exit 1`,
-      `  docker run --rm --env-file "$tmp.env" --network "$net" --entrypoint sh ${quote(o.image)} -c ${
-        quote(clean)
-      } > "$tmp.sql" || exit 1`,
+      `  docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${c} | grep '^DATABASE_URL=' > "$tmp.env" ||`,
+      `    { echo "no DATABASE_URL in ${o.backend}" >&2; exit 1; }`,
+      `  docker image inspect ${image} >/dev/null 2>&1 || docker pull -q ${image} >/dev/null || exit 1`,
+      `  beside ${c} "$tmp.env" --entrypoint sh ${image} -c ${quote(clean)} > "$tmp.sql" || exit 1`,
       `fi`,
     );
   }
@@ -270,20 +289,17 @@ export function backupScript(o: { from: string; db?: string; backend?: string; i
 }
 
 /**
- * migrate once with the NEW image and the environment compose gave the running container (its env
- * minus what its image sets), on the container's network; the env file is 0600 and removed.
+ * migrate once with the NEW image and the environment compose gave the running container, on its
+ * networks; the env file is 0600 and removed.
  */
 export function migrateScript(container: string, image: string): string {
-  const c = quote(container);
   return [
     "set -u; umask 077",
-    `e=$(mktemp); i=$(mktemp); trap 'rm -f "$e" "$i"' EXIT`,
-    `docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(docker inspect -f '{{.Image}}' ${c})" > "$i" || exit 1`,
-    `docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' ${c} | grep -vxF -f "$i" > "$e"`,
-    `net=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' ${c} | awk '{print $1}')`,
-    `docker run --rm --env-file "$e" --network "$net" --label lago-provision.migrate=1 ${
-      quote(image)
-    } ./scripts/migrate.sh 2>&1`,
+    BESIDE,
+    ENV_OF,
+    `e=$(mktemp); trap 'rm -f "$e"' EXIT`,
+    `env_of "$e" ${quote(container)} || exit 1`,
+    `beside ${quote(container)} "$e" ${quote(image)} ./scripts/migrate.sh 2>&1`,
   ].join("\n");
 }
 

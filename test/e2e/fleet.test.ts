@@ -21,6 +21,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { $ } from "zx";
+import { prepareTestbedHost } from "../../scripts/demo.ts";
 import { type CliResult, recapOf, repoRoot, runCli } from "./cli.ts";
 import { ensureStack, type Stack, waitFor } from "./stack.ts";
 import { execIn, type Testbed, useTestbed } from "./testbed.ts";
@@ -178,6 +179,7 @@ beforeAll(async () => {
   const started = Date.now();
   [tb, stack] = await Promise.all([useTestbed(4, { fresh: !process.env.LAGO_FLEET_REUSE }), ensureStack()]);
   all = tb.hosts.map((h) => h.name);
+  await Promise.all(all.map(prepareTestbedHost)); // Docker 26 on Debian 13 in an unprivileged container
   [web, worker, clock] = [all.slice(0, 2), all[2], all[3]];
   const prefix = `${all[0].replace(/-1$/, "")}-fleet`;
   dir = join(repoRoot, ".cache", prefix);
