@@ -13,8 +13,8 @@ export const idempotenceRules: Rule[] = [
     title: "command/shell without creates, removes or changed_when",
     explanation: "A command or shell task runs every time and reports `changed` every time, so a re-run " +
       "is never clean and handlers it notifies always fire. Say when it has already been done: " +
-      "`creates:` (a path the command makes), `removes:` (a path it deletes), or `changed_when:` (for " +
-      "read-only commands, `changed_when: false`). Better still, use a module that checks first (package, " +
+      "`creates:` (a path the command makes), `removes:` (a path it deletes), `changed_when:` (for " +
+      "read-only commands, `changed_when: false`), or run it only after a change (`when: x is changed`). Better still, use a module that checks first (package, " +
       "file, copy, template, service, git).",
   },
   {
@@ -31,6 +31,12 @@ export const idempotenceRules: Rule[] = [
 
 const GUARDS = ["creates", "removes"];
 const CURL_PIPE_SH = /\b(?:curl|wget)\b[^|\n]*\|\s*(?:sudo\s+(?:-\S+\s+)*)?(?:ba|z|da|k)?sh\b/;
+
+/** `when: x is changed` (or `x.changed`): the command runs only after an earlier task changed something. */
+function runsOnlyAfterChange(when: unknown): boolean {
+  const conditions = Array.isArray(when) ? when : [when];
+  return conditions.some((c) => typeof c === "string" && /\bis\s+changed\b|\.changed\b/.test(c));
+}
 
 export function checkIdempotence(project: Project, report: Report): void {
   for (const f of project.files) {
@@ -49,6 +55,7 @@ export function checkIdempotence(project: Project, report: Report): void {
       const m = CURL_PIPE_SH.exec(cmd);
       if (m) report("curl-pipe-shell", f.file, f.doc!.locate(argsPath), atPath(f, argsPath, pipeMessage));
       if (GUARDS.some((g) => args[g] !== undefined) || t.raw.changed_when !== undefined) continue;
+      if (runsOnlyAfterChange(t.raw.when)) continue;
       report(
         "command-without-guard",
         f.file,
