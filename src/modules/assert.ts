@@ -76,7 +76,9 @@ export const assertModule: ModuleDefinition<AssertArgs, undefined> = defineModul
     const that = Array.isArray(a.that) ? a.that : [a.that];
     for (const cond of that) {
       if (!evaluateCondition(cond, vars, "assert")) {
-        throw new UserError(a.fail_msg ?? `assertion failed: ${String(cond)}`);
+        // With several conditions, name the one that failed.
+        const which = that.length > 1 ? ` (failed: ${String(cond)})` : "";
+        throw new UserError(a.fail_msg ? `${a.fail_msg}${which}` : `assertion failed: ${String(cond)}`);
       }
     }
     const msg = a.success_msg ??

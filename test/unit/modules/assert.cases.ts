@@ -39,6 +39,12 @@ export const planCases: ModuleCase[] = [
     expect: { error: "lago_version must be a pinned tag, not latest" },
   },
   {
+    name: "several conditions and a fail_msg: the message names the one that failed",
+    args: { that: ["lago_api_port > 0", "lago_domain == 'x'"], fail_msg: "bad settings" },
+    vars,
+    expect: { error: "bad settings (failed: lago_domain == 'x')" },
+  },
+  {
     name: "without fail_msg: the condition that failed",
     args: { that: ["lago_api_port > 0", "lago_api_port < 1024"] },
     vars,
