@@ -2,6 +2,7 @@
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import type { Connection, ExecOptions, ExecResult } from "../core/types.ts";
+import { countOn } from "./stats.ts";
 
 export class LocalConnection implements Connection {
   roundTrips = 0;
@@ -9,6 +10,7 @@ export class LocalConnection implements Connection {
 
   exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.roundTrips++;
+    countOn(this.name, "roundTrips");
     return new Promise((resolve, reject) => {
       const child = spawn("sh", ["-c", script], { stdio: ["pipe", "pipe", "pipe"] });
       const out: Buffer[] = [];
@@ -27,6 +29,8 @@ export class LocalConnection implements Connection {
           stderr: Buffer.concat(err).toString("utf8"),
         });
       });
+      // A command that exits without reading its input is not an error (EPIPE on a closed pipe).
+      child.stdin.on("error", () => {});
       child.stdin.end(options.stdin ?? "");
     });
   }

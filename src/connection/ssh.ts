@@ -18,6 +18,7 @@ import {
   recordKnownKey,
 } from "./known-hosts.ts";
 import type { ConnectionSettings } from "./settings.ts";
+import { countOn } from "./stats.ts";
 
 /** A host could not be reached or the connection broke: the host is reported unreachable. */
 export class UnreachableError extends Error {
@@ -33,6 +34,7 @@ class SshConnection implements Connection {
   private broken: Error | null = null;
 
   constructor(readonly name: string, private client: Client, private jumpClient?: Client) {
+    countOn(name, "connections");
     client.on("error", (e) => (this.broken = e));
     client.on("close", () => (this.broken ??= new Error("connection closed")));
   }
@@ -42,6 +44,7 @@ class SshConnection implements Connection {
       return Promise.reject(new UnreachableError(`${this.name}: connection lost (${this.broken.message})`));
     }
     this.roundTrips++;
+    countOn(this.name, "roundTrips");
     return new Promise((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       this.client.exec(script, (err, channel) => {
@@ -168,18 +171,17 @@ function connectClient(s: ConnectionSettings, sock?: Duplex): Promise<Client> {
   };
   return new Promise((resolve, reject) => {
     const client = new Client();
-    client.once("ready", () => {
-      // Every command is a short request/response exchange: without TCP_NODELAY, Nagle's algorithm
-      // and the peer's delayed ACK add about 40 ms to each round trip.
-      client.setNoDelay(true);
-      resolve(client);
-    });
+    client.once("ready", () => resolve(client));
     client.once("error", (e: Error & { level?: string }) => {
       client.end();
       if (policy.state.refusal) return reject(policy.state.refusal);
       reject(describeConnectError(s, e));
     });
     client.connect(config);
+    // The handshake and every command after it are small request/response exchanges: without
+    // TCP_NODELAY, Nagle's algorithm and the peer's delayed ACK add about 40 ms to each of them. Set
+    // before the socket connects (Node applies it on connect), so the handshake gains too.
+    client.setNoDelay(true);
   });
 }
 

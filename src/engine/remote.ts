@@ -2,7 +2,13 @@
  * A host as the engine sees it: a connection plus privilege escalation. It renders commands (data)
  * into one script per round trip, wraps it in sudo when `become` asks for it, and executes the steps
  * a module planned. Modules never see this; they only return steps.
+ *
+ * Probes can be fetched ahead, many in one round trip (`prefetch`): a task then finds its answer
+ * here instead of asking the host. An answer is used only while nothing else has run on the host
+ * since it was read (any step, write or state file update drops them all), so a task never sees
+ * state from before an earlier task's change.
  */
+import { Buffer } from "node:buffer";
 import { type Command, quote, render } from "../core/command.ts";
 import type { Connection, ExecResult } from "../core/types.ts";
 import type { Probe, Step } from "../modules/types.ts";
@@ -21,6 +27,8 @@ export class StepFailed extends Error {
 export class Remote {
   /** `once` keys of steps already run on this host in this run (apt-get update at most once). */
   private onceDone = new Set<string>();
+  /** Probe answers read ahead by `prefetch`, by the exact script; cleared when anything else runs. */
+  private prefetched = new Map<string, ExecResult>();
 
   constructor(readonly connection: Connection, readonly loginUser: string) {}
 
@@ -33,13 +41,21 @@ export class Remote {
     return `sh -c ${quote(body)}`;
   }
 
+  /** Run a command on the host. Anything but a probe may change the host: read-ahead answers go. */
   async run(
     command: Command | string,
     privilege: Privilege,
     stdin?: string | Uint8Array,
   ): Promise<ExecResult> {
-    const script = typeof command === "string" ? command : render(command);
-    const result = await this.connection.exec(this.wrap(script, privilege), { stdin });
+    this.prefetched.clear();
+    return this.checked(await this.connection.exec(this.script(command, privilege), { stdin }));
+  }
+
+  private script(command: Command | string, privilege: Privilege): string {
+    return this.wrap(typeof command === "string" ? command : render(command), privilege);
+  }
+
+  private checked(result: ExecResult): ExecResult {
     if (
       result.exitCode === 1 && /sudo: (a password is required|a terminal is required)/.test(result.stderr)
     ) {
@@ -51,8 +67,32 @@ export class Remote {
     return result;
   }
 
+  /** A task's probe: the answer read ahead when there is one, else one round trip. */
   async probe<F>(probe: Probe<F>, privilege: Privilege): Promise<F> {
-    return probe.parse(await this.run(probe.command, privilege));
+    const script = this.script(probe.command, privilege);
+    const ahead = this.prefetched.get(script);
+    return probe.parse(this.checked(ahead ?? await this.connection.exec(script)));
+  }
+
+  /** Always asks the host (wait steps poll for a change). */
+  private async probeNow<F>(probe: Probe<F>, privilege: Privilege): Promise<F> {
+    return probe.parse(this.checked(await this.connection.exec(this.script(probe.command, privilege))));
+  }
+
+  /**
+   * Runs many probes in one round trip and keeps their answers for `probe`. Each probe runs exactly as
+   * it would alone (same wrapper, stdin empty); the batch script goes on stdin, so its size is not
+   * bound by the argument length limit. A batch that fails leaves nothing behind: the tasks then
+   * probe one by one, as without it.
+   */
+  async prefetch(probes: { command: Command; privilege: Privilege }[]): Promise<void> {
+    const scripts = [...new Set(probes.map((p) => this.script(p.command, p.privilege)))]
+      .filter((s) => !this.prefetched.has(s));
+    // One probe alone is one round trip either way.
+    if (scripts.length < 2) return;
+    const result = await this.connection.exec("sh -s", { stdin: batchScript(scripts) });
+    const answers = parseBatch(result.stdout, scripts.length);
+    answers.forEach((answer, i) => answer && this.prefetched.set(scripts[i], answer));
   }
 
   /** Execute one planned step. Returns the output of exec steps (for `register`). */
@@ -85,7 +125,7 @@ export class Remote {
       case "wait": {
         const deadline = Date.now() + step.timeoutSec * 1000;
         for (;;) {
-          if (await this.probe(step.probe, privilege)) return null;
+          if (await this.probeNow(step.probe, privilege)) return null;
           if (Date.now() >= deadline) {
             throw new StepFailed(`timed out after ${step.timeoutSec}s waiting for ${step.what}`, {
               exitCode: 1,
@@ -121,6 +161,35 @@ export function atomicWriteScript(step: Extract<Step, { kind: "write" }>): strin
   }
   lines.push(`mv -f "$tmp" ${path}`, "trap - EXIT");
   return lines.join("\n");
+}
+
+/**
+ * Runs each script in a subshell with stdin from /dev/null, its output and errors in temp files, then prints one
+ * line per script: `lago:probe:INDEX:EXIT:STDOUT:STDERR`, the outputs in base64 (byte-exact, no colon).
+ */
+export function batchScript(scripts: string[]): string {
+  return [
+    "export LC_ALL=C",
+    `d=$(mktemp -d) || exit 1`,
+    `trap 'rm -rf "$d"' EXIT`,
+    // A subshell each, so that not even an `exit` in one ends the batch.
+    ...scripts.map((script, i) =>
+      `(\n${script}\n) </dev/null >"$d/o" 2>"$d/e"; printf 'lago:probe:${i}:%s:' $?; ` +
+      `base64 -w0 "$d/o"; printf ':'; base64 -w0 "$d/e"; echo`
+    ),
+  ].join("\n") + "\n";
+}
+
+/** The answers of a batch by index; a missing or garbled line leaves a hole (that probe runs alone). */
+export function parseBatch(stdout: string, count: number): (ExecResult | undefined)[] {
+  const answers = new Array<ExecResult | undefined>(count);
+  const decode = (b64: string) => Buffer.from(b64, "base64").toString("utf8");
+  for (const line of stdout.split("\n")) {
+    const m = /^lago:probe:(\d+):(\d+):([A-Za-z0-9+/=]*):([A-Za-z0-9+/=]*)$/.exec(line);
+    if (!m || Number(m[1]) >= count) continue;
+    answers[Number(m[1])] = { exitCode: Number(m[2]), stdout: decode(m[3]), stderr: decode(m[4]) };
+  }
+  return answers;
 }
 
 function lastLines(text: string, n = 5): string {

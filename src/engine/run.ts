@@ -12,13 +12,12 @@ import { connectSsh, UnreachableError } from "../connection/ssh.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
-import { env } from "../runtime.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
 import type { Play, Task } from "./model.ts";
 import { batches, mapLimit } from "./pool.ts";
 import { Remote } from "./remote.ts";
-import { privilegeFor, runTask, type TaskOutcome } from "./task.ts";
+import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
 import { mergeVars } from "./vars.ts";
 
 export interface RunHost {
@@ -106,10 +105,15 @@ export async function runPlays(
       }
       const hosts = names.map(hostRun);
       let failedSoFar = 0;
+      const tasks = play.tasks.filter((t) => selectedByTags(t, opts));
       for (const batch of batches(hosts, play.serial)) {
         const active = batch.filter(isActive);
-        await mapLimit(active, opts.forks, (h) => prepareHost(h, byName.get(h.name)!, play, opts));
-        await runPlayOnBatch(play, batch, opts);
+        // Each host on its own: connect, facts, then its probes read ahead (no wait for the others).
+        await mapLimit(active, opts.forks, async (h) => {
+          await prepareHost(h, byName.get(h.name)!, play, opts);
+          if (isActive(h)) await prefetchProbes(play, tasks, h, opts);
+        });
+        await runPlayOnBatch(play, tasks, batch, opts);
         failedSoFar += batch.filter((h) => !isActive(h)).length;
         if (play.anyErrorsFatal && failedSoFar > 0) break;
         if (
@@ -126,12 +130,10 @@ export async function runPlays(
   } finally {
     await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
   }
-  const ran = inventory.filter((h) => runs.has(h.name));
-  const recapHosts = Object.fromEntries(ran.map((h) => [h.name, runs.get(h.name)!.counts]));
-  const roundTrips = env().LAGO_PROVISION_STATS === "1"
-    ? Object.fromEntries(ran.map((h) => [h.name, runs.get(h.name)!.remote?.connection.roundTrips ?? 0]))
-    : undefined;
-  emit({ type: "recap", hosts: recapHosts, durationMs: Date.now() - started, roundTrips });
+  const recapHosts = Object.fromEntries(
+    inventory.filter((h) => runs.has(h.name)).map((h) => [h.name, runs.get(h.name)!.counts]),
+  );
+  emit({ type: "recap", hosts: recapHosts, durationMs: Date.now() - started });
   const all = Object.fromEntries(runs);
   return { hosts: all, ok: [...runs.values()].every(isActive) };
 }
@@ -171,15 +173,33 @@ function selectedByTags(task: Task, opts: RunOptions): boolean {
   return opts.tags.some((t) => tags.includes(t) || (t === "untagged" && tags.length === 0) || t === "all");
 }
 
-async function runPlayOnBatch(play: Play, batch: HostRun[], opts: RunOptions): Promise<void> {
-  for (const task of play.tasks) {
-    if (!selectedByTags(task, opts)) continue;
+async function runPlayOnBatch(play: Play, tasks: Task[], batch: HostRun[], opts: RunOptions): Promise<void> {
+  for (const task of tasks) {
     const active = batch.filter(isActive);
     if (active.length === 0) return;
     opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
     await mapLimit(active, opts.forks, (h) => runTaskOnHost(play, task, h, opts));
   }
   await runHandlers(play, batch, opts);
+}
+
+/**
+ * Reads every probe the play's tasks will need on this host in one round trip, right after facts. On
+ * a re-run where nothing changes, each task then finds its answer ready: two round trips per host for
+ * the whole play (facts and this). The first change on a host drops the answers (see Remote), and
+ * the tasks after it probe one by one, as they would without this.
+ */
+async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOptions): Promise<void> {
+  const probes = tasks.flatMap((task) => {
+    const privilege = privilegeFor(task, h, play.become, play.becomeUser);
+    const env = { check: opts.check, vars: varsFor(play, task, h, opts), where: "" };
+    return probesFor(task, h, env).map((command) => ({ command, privilege }));
+  });
+  try {
+    await h.remote!.prefetch(probes);
+  } catch {
+    // A lost connection shows in the first task; the tasks probe for themselves.
+  }
 }
 
 function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<string, unknown> {

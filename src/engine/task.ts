@@ -3,6 +3,7 @@
  * (apply unless check) → changed_when/failed_when → register → notify. The plan is the same in check
  * and apply, so a dry run reports exactly what apply would do.
  */
+import type { Command } from "../core/command.ts";
 import { UserError } from "../core/types.ts";
 import { modules } from "../modules/index.ts";
 import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
@@ -122,12 +123,7 @@ async function runOnce(
       `${where} ${task.module}/${issue.path.join("/")}: ${issue.message} (after templating)`,
     );
   }
-  const ctx: ModuleContext = {
-    check: env.check,
-    host: host.facts!,
-    readLocalFile: (path, kind) => readLocalFile(path, kind, task),
-    renderTemplate: (text, source) => renderText(text, vars, source),
-  };
+  const ctx = contextFor(task, host, env, vars);
 
   let plan: Plan;
   let fingerprint: string | undefined;
@@ -248,6 +244,42 @@ function unknownRegisterUsed(task: Task, host: HostRun): string | undefined {
     if (new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(text)) return taskName;
   }
   return undefined;
+}
+
+function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string, unknown>): ModuleContext {
+  return {
+    check: env.check,
+    host: host.facts!,
+    readLocalFile: (path, kind) => readLocalFile(path, kind, task),
+    renderTemplate: (text, source) => renderText(text, vars, source),
+  };
+}
+
+/**
+ * The probes this task would send if it ran now, for the host's read-ahead batch (Remote.prefetch):
+ * the same when → loop → render → validate → probe path as runOnce, running nothing. Whatever cannot
+ * be decided yet (a variable an earlier task registers, a template error) gives no probe: the task
+ * then probes for itself and reports the error as usual.
+ */
+export function probesFor(task: Task, host: HostRun, env: TaskEnv): Command[] {
+  const mod = modules[task.module];
+  if (!mod || (env.check && unknownRegisterUsed(task, host))) return [];
+  try {
+    const items = loopItems(task, env.vars);
+    const loopVar = task.keywords.loop_var ?? "item";
+    const commands: Command[] = [];
+    for (const item of items ?? [undefined]) {
+      const vars = items === null ? env.vars : { ...env.vars, [loopVar]: item };
+      if (task.keywords.when !== undefined && !evaluateCondition(task.keywords.when, vars, "")) continue;
+      const parsed = mod.args.safeParse(renderDeep(task.args, vars, ""));
+      if (!parsed.success) continue;
+      const probe = mod.probe(parsed.data, contextFor(task, host, env, vars));
+      if (probe) commands.push(probe.command);
+    }
+    return commands;
+  } catch {
+    return [];
+  }
 }
 
 /** Apply changed_when / failed_when / ignore_errors, then register. */

@@ -44,13 +44,7 @@ export type RunEvent =
     fingerprint?: string;
   }
   | { type: "warning"; host?: string; msg: string }
-  | {
-    type: "recap";
-    hosts: Record<string, HostCounts>;
-    durationMs: number;
-    /** With LAGO_PROVISION_STATS=1: commands sent to each host (SSH exec channels), for benchmarks. */
-    roundTrips?: Record<string, number>;
-  };
+  | { type: "recap"; hosts: Record<string, HostCounts>; durationMs: number };
 
 export interface Reporter {
   emit(event: RunEvent): void;

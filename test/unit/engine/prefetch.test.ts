@@ -1,0 +1,218 @@
+/**
+ * Probes read ahead in one round trip (Remote.prefetch): the batch gives byte-exact answers, a task
+ * uses one only while nothing else ran on the host, wait steps always ask the host, and a whole play
+ * through main() on a `connection: local` host: a no-op re-run is two round trips (facts and the
+ * batch), and a task after a change sees the change.
+ */
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { LocalConnection } from "../../../src/connection/local.ts";
+import { connectionStats } from "../../../src/connection/stats.ts";
+import { raw } from "../../../src/core/command.ts";
+import type { Connection, ExecOptions, ExecResult } from "../../../src/core/types.ts";
+import { batchScript, parseBatch, Remote } from "../../../src/engine/remote.ts";
+import { main } from "../../../src/main.ts";
+
+vi.mock("node:tty", () => ({ isatty: () => false }));
+
+const root = { become: false, becomeUser: "root" };
+
+/** Records every script; answers from a function. */
+class FakeConnection implements Connection {
+  readonly name = "fake";
+  scripts: string[] = [];
+  constructor(private answer: (script: string, stdin?: string) => Promise<ExecResult>) {}
+  get roundTrips() {
+    return this.scripts.length;
+  }
+  exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
+    this.scripts.push(script);
+    return this.answer(script, options.stdin === undefined ? undefined : String(options.stdin));
+  }
+  close() {
+    return Promise.resolve();
+  }
+}
+
+describe("probe batch", () => {
+  const scripts = [
+    "printf 'two lines\\n\\n'",
+    "printf 'é ü ✓'; echo to-stderr >&2; exit 3",
+    "true",
+    "head -c 3 /dev/zero",
+    `printf "%s" "a:b=c/d+e"`,
+    "cat", // stdin is empty, as for a probe sent alone
+  ];
+
+  it("gives each script exactly what running it alone gives", async () => {
+    const local = new LocalConnection("here");
+    const batch = await local.exec("sh -s", { stdin: batchScript(scripts) });
+    const answers = parseBatch(batch.stdout, scripts.length);
+    for (const [i, script] of scripts.entries()) {
+      const alone = await local.exec(`export LC_ALL=C; ${script}`);
+      expect(answers[i], script).toEqual(alone);
+    }
+  });
+
+  it("leaves a hole for a missing or garbled line", () => {
+    const answers = parseBatch("lago:probe:1:0:aGk=:\nlago:probe:0:x::\nlago:probe:7:0::\nnoise\n", 3);
+    expect(answers).toEqual([undefined, { exitCode: 0, stdout: "hi", stderr: "" }, undefined]);
+  });
+});
+
+describe("Remote.prefetch", () => {
+  const probe = (path: string) => ({
+    command: ["test", "-e", path, raw("&& echo yes || echo no")],
+    parse: (r: ExecResult) => r.stdout.trim() === "yes",
+  });
+
+  function fakeHost(files: Set<string>) {
+    return new FakeConnection(async (script, stdin) => {
+      const local = new LocalConnection("here");
+      // Answer `test -e` from the set by rewriting paths to ones that exist or not locally.
+      const rewrite = (s: string) =>
+        s.replace(/test -e (\S+)/g, (_m, p) => `test -e ${files.has(p) ? "/" : "/nonexistent"}`);
+      return await local.exec(rewrite(script), { stdin: stdin === undefined ? undefined : rewrite(stdin) });
+    });
+  }
+
+  it("answers the batched probes without asking again", async () => {
+    const conn = fakeHost(new Set(["/a"]));
+    const remote = new Remote(conn, "root");
+    await remote.prefetch([probe("/a"), probe("/b")].map((p) => ({ command: p.command, privilege: root })));
+    expect(conn.roundTrips).toBe(1);
+    expect(await remote.probe(probe("/a"), root)).toBe(true);
+    expect(await remote.probe(probe("/b"), root)).toBe(false);
+    expect(conn.roundTrips).toBe(1);
+    // Not in the batch: asked.
+    expect(await remote.probe(probe("/c"), root)).toBe(false);
+    expect(conn.roundTrips).toBe(2);
+  });
+
+  it("drops every answer as soon as anything else runs on the host", async () => {
+    const files = new Set<string>();
+    const conn = fakeHost(files);
+    const remote = new Remote(conn, "root");
+    await remote.prefetch([probe("/a"), probe("/b")].map((p) => ({ command: p.command, privilege: root })));
+    files.add("/a");
+    await remote.apply({ kind: "exec", command: ["true"] }, root);
+    expect(await remote.probe(probe("/a"), root)).toBe(true);
+    expect(conn.roundTrips).toBe(3);
+  });
+
+  it("keys answers by privilege too", async () => {
+    const conn = new FakeConnection(async (script, stdin) =>
+      script === "sh -s"
+        ? await new LocalConnection("here").exec(script, { stdin })
+        : { exitCode: 0, stdout: "no\n", stderr: "" }
+    );
+    const remote = new Remote(conn, "deploy");
+    await remote.prefetch([
+      { command: probe("/a").command, privilege: { become: false, becomeUser: "root" } },
+      { command: probe("/b").command, privilege: { become: false, becomeUser: "root" } },
+    ]);
+    expect(await remote.probe(probe("/a"), { become: true, becomeUser: "root" })).toBe(false);
+    expect(conn.scripts[1]).toMatch(/^sudo -n/);
+  });
+
+  it("a wait step polls the host, never the read-ahead answer", async () => {
+    let calls = 0;
+    const conn = new FakeConnection(async (script) => {
+      if (script === "sh -s") {
+        return { exitCode: 0, stdout: "lago:probe:0:0:bm8K:\nlago:probe:1:0:bm8K:\n", stderr: "" };
+      }
+      calls++;
+      return { exitCode: 0, stdout: calls >= 2 ? "yes\n" : "no\n", stderr: "" };
+    });
+    const remote = new Remote(conn, "root");
+    const p = probe("/ready");
+    await remote.prefetch([p, probe("/other")].map((x) => ({ command: x.command, privilege: root })));
+    expect(await remote.probe(p, root)).toBe(false);
+    await remote.apply({ kind: "wait", probe: p, timeoutSec: 5, intervalSec: 0.01, what: "/ready" }, root);
+    expect(calls).toBe(2);
+  });
+
+  it("a failed batch leaves nothing behind", async () => {
+    const conn = new FakeConnection(async (script) =>
+      script === "sh -s"
+        ? { exitCode: 1, stdout: "", stderr: "mktemp: failed" }
+        : { exitCode: 0, stdout: "yes\n", stderr: "" }
+    );
+    const remote = new Remote(conn, "root");
+    await remote.prefetch([probe("/a"), probe("/b")].map((p) => ({ command: p.command, privilege: root })));
+    expect(await remote.probe(probe("/a"), root)).toBe(true);
+    expect(conn.roundTrips).toBe(2);
+  });
+});
+
+describe("a play on a local host", () => {
+  let dir: string;
+  let printed: string;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "lago-prefetch-"));
+    writeFileSync(join(dir, "inventory.yml"), "all:\n  hosts:\n    here:\n      ansible_connection: local\n");
+    printed = "";
+    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
+      printed += String(chunk);
+      return true;
+    });
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const apply = async (playbook: string) => {
+    const path = join(dir, "play.yml");
+    writeFileSync(path, playbook);
+    printed = "";
+    const before = connectionStats().here?.roundTrips ?? 0;
+    const code = await main(["apply", join(dir, "inventory.yml"), "-p", path, "--json", "--no-lock"]);
+    const events = printed.trim().split("\n").map((l) => JSON.parse(l));
+    const results = events.filter((e) => e.type === "task_result");
+    return { code, results, roundTrips: connectionStats().here.roundTrips - before };
+  };
+
+  it("a re-run that changes nothing takes two round trips: facts and one batch", async () => {
+    const play = `- hosts: all
+  tasks:
+    - name: dir
+      file: { path: ${dir}/app, state: directory, mode: "0750" }
+    - name: page
+      copy: { dest: ${dir}/app/index.html, content: "hello\\n", mode: "0640" }
+    - name: key
+      command: { cmd: "touch ${dir}/app/key", creates: "${dir}/app/key" }
+    - name: looped
+      file: { path: "${dir}/app/{{ item }}", state: directory }
+      loop: [a, b]
+`;
+    const first = await apply(play);
+    expect(first.code).toBe(0);
+    expect(first.results.map((r) => r.status)).toEqual(Array(5).fill("changed"));
+    const again = await apply(play);
+    expect(again.code).toBe(0);
+    expect(again.results.map((r) => r.status)).toEqual(Array(5).fill("ok"));
+    expect(again.roundTrips).toBe(2);
+  });
+
+  it("a task after a change sees the change, not the answer read before it", async () => {
+    // The batch read `made` as missing; the command makes it; the file task must see it.
+    const play = `- hosts: all
+  tasks:
+    - name: dir is there
+      file: { path: ${dir}, state: directory }
+    - name: make it
+      command: touch ${dir}/made
+    - name: tighten it
+      file: { path: ${dir}/made, mode: "0600" }
+`;
+    const r = await apply(play);
+    expect(r.code).toBe(0);
+    expect(r.results.map((x) => x.status)).toEqual(["ok", "changed", "changed"]);
+    expect(statSync(join(dir, "made")).mode & 0o777).toBe(0o600);
+  });
+});
