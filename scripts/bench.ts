@@ -17,6 +17,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { $ } from "zx";
 import { convergeDigest, eachLimit, prepareHost, prepBundle, resetHost } from "./lib/bench-hosts.ts";
+import { containersCpuSeconds } from "./lib/bench-measure.ts";
 import { chart, type Row, rowOf, type RunKind, summarize, table } from "./lib/bench-report.ts";
 import { AnsibleEnv, CONVERGE_TASKS, runLago, type Tool, type ToolRun, TOOLS } from "./lib/bench-tools.ts";
 import { down, type Testbed, up } from "./lib/testbed-lib.ts";
@@ -37,6 +38,8 @@ const { values: args } = parseArgs({
     "ansible-gather": { type: "string", default: "min" },
     out: { type: "string", default: join(repoRoot, "bench", "results") },
     keep: { type: "boolean", default: false },
+    replot: { type: "string" },
+    "lago-args": { type: "string", default: "" },
     help: { type: "boolean", short: "h", default: false },
   },
 });
@@ -47,7 +50,26 @@ if (args.help) {
   --forks           hosts in parallel for both tools (default: N, every host at once)
   --ansible-gather  min: only the fact subsets the templates use (fair, default); all: Ansible's default
   --keep            leave the bench testbed running afterwards (default: remove its containers)
+  --replot FILE     print the table and redraw the chart of an earlier bench-*.json, run nothing
+  --lago-args ARGS  extra arguments for lago-provision apply, e.g. "--no-lock" (space separated)
 `);
+  process.exit(0);
+}
+
+const stampOf = (date: Date) => date.toISOString().slice(0, 16).replace(/[T:]/g, "-");
+const titleOf = (env: { cpus: number; date: string }, tasks: number) =>
+  `lago-provision vs ansible-core 2.14 (pipelining, ControlPersist, forks = N), ${tasks} tasks, ` +
+  `${env.cpus} cores, ${stampOf(new Date(env.date))}`;
+
+if (args.replot) {
+  const data = JSON.parse(readFileSync(args.replot, "utf8"));
+  process.stdout.write(`${table(data.summaries, data.ratios, data.tasks)}\n`);
+  await chart(
+    data.summaries,
+    data.ratios,
+    args.replot.replace(/\.json$/, ".png"),
+    titleOf(data.environment, data.tasks),
+  );
   process.exit(0);
 }
 
@@ -81,7 +103,7 @@ async function ensureInotify(hosts: number): Promise<void> {
   const path = "/proc/sys/fs/inotify/max_user_instances";
   const now = Number(readFileSync(path, "utf8"));
   const want = 1024;
-  if (hosts <= 10 || now >= want) return;
+  if (now >= want) return;
   log(`fs.inotify.max_user_instances is ${now}; raising it to ${want} for ${hosts} systemd hosts`);
   const r = await $`sysctl -w fs.inotify.max_user_instances=${want}`.quiet().nothrow();
   if (r.exitCode !== 0) log(`warning: could not raise it (${r.stderr.trim()}); hosts may fail to boot`);
@@ -92,8 +114,24 @@ async function version(cmd: string[]): Promise<string> {
   return (r.stdout || r.stderr).split("\n")[0].trim();
 }
 
-async function runTool(tool: Tool, tb: Testbed, forks: number, ansible: AnsibleEnv): Promise<ToolRun> {
-  return tool === "lago" ? await runLago({ testbed: tb, forks, ansibleGather: gather }) : await ansible.run();
+async function runTool(
+  tool: Tool,
+  tb: Testbed,
+  forks: number,
+  ansible: AnsibleEnv,
+  containers: string[],
+): Promise<ToolRun> {
+  const before = containersCpuSeconds(containers);
+  const r = tool === "lago"
+    ? await runLago({
+      testbed: tb,
+      forks,
+      ansibleGather: gather,
+      lagoArgs: args["lago-args"].split(" ").filter(Boolean),
+    })
+    : await ansible.run();
+  const after = containersCpuSeconds(containers);
+  return { ...r, hostsCpuS: before === undefined || after === undefined ? undefined : after - before };
 }
 
 const rows: Row[] = [];
@@ -112,6 +150,7 @@ const environment = {
   ansible: await version(["ansible-playbook", "--version"]),
   lagoCommit: (await $`git -C ${repoRoot} rev-parse --short HEAD`.quiet().nothrow()).stdout.trim(),
   ansibleGather: gather,
+  lagoArgs: args["lago-args"],
   tools,
 };
 log(`load before: ${loadBefore}; ${environment.ansible}; lago ${environment.lagoCommit}`);
@@ -128,6 +167,8 @@ for (const n of hostCounts) {
   log(`N=${n}: hosts up in ${((performance.now() - t0) / 1000).toFixed(1)} s; preparing`);
   await eachLimit(tb.hosts, 10, async (h) => void await prepareHost(h, bundles.get(h.codename)!));
   const ansible = new AnsibleEnv({ testbed: tb, forks, ansibleGather: gather });
+  const containers = (await $`docker inspect -f {{.Id}} ${tb.hosts.map((h) => h.name)}`.quiet()).stdout
+    .trim().split("\n");
   try {
     for (let rep = 1; rep <= repeats; rep++) {
       // Alternate which tool goes first, so neither always meets a warmer machine.
@@ -135,12 +176,15 @@ for (const n of hostCounts) {
       for (const tool of order) {
         await eachLimit(tb.hosts, 10, resetHost);
         for (const run of ["first", "noop"] as RunKind[]) {
-          const r = await runTool(tool, tb, forks, ansible);
+          const r = await runTool(tool, tb, forks, ansible, containers);
           const row = rowOf(r, n, run, rep, CONVERGE_TASKS);
           rows.push(row);
           log(
             `N=${n} ${tool} ${run} #${rep}: ${row.wallS.toFixed(2)} s wall, ${row.cpuS.toFixed(2)} s CPU, ` +
-              `${row.peakTreeMB.toFixed(0)} MB, ${row.rtPerHost} round trips/host, changed ${row.changed}, ` +
+              `${row.peakTreeMB.toFixed(0)} MB, ${row.rtPerHost} round trips/host, hosts CPU ${
+                row.hostsCpuS ?? "?"
+              } s, ` +
+              `changed ${row.changed}, ` +
               `failed ${row.failed}, exit ${row.exitCode}`,
           );
           if (row.failed > 0 || row.exitCode !== 0) {
@@ -178,7 +222,7 @@ process.stdout.write(`\n${text}\n\nload average before: ${loadBefore}; after: ${
 for (const note of notes) process.stdout.write(`note: ${note}\n`);
 
 mkdirSync(args.out, { recursive: true });
-const stamp = started.toISOString().slice(0, 16).replace(/[T:]/g, "-");
+const stamp = stampOf(started);
 const base = join(args.out, `bench-${stamp}`);
 writeFileSync(
   `${base}.json`,
@@ -196,12 +240,7 @@ writeFileSync(
     2,
   ) + "\n",
 );
-await chart(
-  summaries,
-  `${base}.png`,
-  `lago-provision vs ansible-core 2.14 (pipelining, ControlPersist, forks = N), ${CONVERGE_TASKS} tasks, ` +
-    `${environment.cpus} cores, ${stamp}`,
-);
+await chart(summaries, ratios, `${base}.png`, titleOf(environment, CONVERGE_TASKS));
 process.stdout.write(`wrote ${base}.json and ${base}.png\n`);
 
 if (!args.keep) {

@@ -106,12 +106,12 @@ export async function prepBundle(codename: Codename): Promise<PrepBundle> {
 export async function prepareHost(host: TestbedHost, bundle: PrepBundle): Promise<"prepared" | "ready"> {
   const mark = await execIn(host.name, ["cat", PREP_MARK], { allowFailure: true });
   if (mark.stdout.trim() === bundle.hash) return "ready";
-  await $`docker cp ${bundle.tar} ${`${host.name}:/tmp/lago-bench-bundle.tar`}`.quiet();
+  await $`docker cp ${bundle.tar} ${`${host.name}:/var/tmp/lago-bench-bundle.tar`}`.quiet();
   await execIn(
     host.name,
     `set -e
 rm -rf ${REPO_DIR} && mkdir -p ${REPO_DIR}
-tar -C ${REPO_DIR} -xf /tmp/lago-bench-bundle.tar && rm -f /tmp/lago-bench-bundle.tar
+tar -C ${REPO_DIR} -xf /var/tmp/lago-bench-bundle.tar && rm -f /var/tmp/lago-bench-bundle.tar
 DEBIAN_FRONTEND=noninteractive dpkg -i ${REPO_DIR}/prep/*.deb >/dev/null
 mkdir -p /etc/apt/lago-bench-orig
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*; do [ -e "$f" ] && mv "$f" /etc/apt/lago-bench-orig/ || true; done

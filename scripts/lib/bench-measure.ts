@@ -115,3 +115,19 @@ export async function measure(argv: string[], opts: MeasureOptions = {}): Promis
     stderr: Buffer.concat(err).toString("utf8"),
   };
 }
+
+/**
+ * CPU seconds used so far by the given containers (the hosts: sshd, shells, Python modules), from
+ * their cgroup v1 cpuacct counters; undefined where the counters cannot be read (cgroup v2).
+ */
+export function containersCpuSeconds(ids: string[]): number | undefined {
+  let total = 0;
+  for (const id of ids) {
+    try {
+      total += Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, "utf8")) / 1e9;
+    } catch {
+      return undefined;
+    }
+  }
+  return total;
+}

@@ -3,8 +3,8 @@
  * same converge (bench/converge/lago.yml and ansible.yml), output to a pipe (not a terminal).
  *
  * Round trips per host:
- * - lago-provision: its own counter of SSH exec channels per host (LAGO_PROVISION_STATS=1 puts it in
- *   the JSON recap).
+ * - lago-provision: its own count of SSH exec channels per host, over everything the process sends
+ *   (the playbook run, the fleet lock, ...): LAGO_PROVISION_STATS=FILE writes it at exit.
  * - ansible-core: every ssh, sftp and scp process Ansible starts goes through a logging wrapper
  *   (ssh_executable, sftp_executable, scp_executable); with ControlPersist each one is one session on
  *   the host's multiplexed connection, i.e. one command or one file transfer. The host is told apart
@@ -25,11 +25,15 @@ export interface ToolRun extends Measured {
   tool: Tool;
   /** Total SSH round trips per host (commands + transfers). */
   roundTrips: Record<string, number>;
+  /** SSH connections (handshakes) per host: lago's own, Ansible's ControlPersist masters. */
+  connections: Record<string, number>;
   /** Counts per host from the tool's own recap. */
   changed: Record<string, number>;
   failed: Record<string, number>;
   /** CPU of Ansible's ControlPersist masters, which leave the measured tree (included in userS+sysS). */
   masterCpuS?: number;
+  /** CPU used on the hosts during the run (all bench containers), when readable. */
+  hostsCpuS?: number;
 }
 
 export const CONVERGE_TASKS = 10;
@@ -41,21 +45,42 @@ export interface RunSetup {
   forks: number;
   /** Ansible's facts: "min" = only the subsets the templates need (the fair setting); "all" = its default. */
   ansibleGather: "min" | "all";
+  /** Extra arguments for lago-provision apply (e.g. --no-lock). */
+  lagoArgs?: string[];
 }
 
 export async function runLago(s: RunSetup): Promise<ToolRun> {
   const cli = join(repoRoot, "dist", "src", "cli.js");
+  const dir = mkdtempSync(join(tmpdir(), "lago-bench-stats-"));
+  const statsFile = join(dir, "stats.json");
   const m = await measure(
-    ["node", cli, "apply", s.testbed.inventoryPath, "-p", playbook("lago"), "-f", String(s.forks), "--json"],
-    { cwd: repoRoot, env: { LAGO_PROVISION_STATS: "1", NO_COLOR: "1" } },
+    [
+      "node",
+      cli,
+      "apply",
+      s.testbed.inventoryPath,
+      "-p",
+      playbook("lago"),
+      "-f",
+      String(s.forks),
+      "--json",
+      ...(s.lagoArgs ?? []),
+    ],
+    { cwd: repoRoot, env: { LAGO_PROVISION_STATS: statsFile, NO_COLOR: "1" } },
   );
   const recap = m.stdout.split("\n").filter((l) => l.includes('"recap"')).map((l) => JSON.parse(l)).pop();
   if (!recap) throw new Error(`lago-provision printed no recap (exit ${m.exitCode}):\n${tail(m)}`);
   const counts = recap.hosts as Record<string, { changed: number; failed: number; unreachable: number }>;
+  const stats = JSON.parse(readFileSync(statsFile, "utf8")).hosts as Record<
+    string,
+    { connections: number; roundTrips: number }
+  >;
+  rmSync(dir, { recursive: true, force: true });
   return {
     ...m,
     tool: "lago",
-    roundTrips: recap.roundTrips ?? {},
+    roundTrips: mapValues(stats, (h) => h.roundTrips),
+    connections: mapValues(stats, (h) => h.connections),
     changed: mapValues(counts, (c) => c.changed),
     failed: mapValues(counts, (c) => c.failed + c.unreachable),
   };
@@ -131,6 +156,7 @@ scp_executable = ${join(this.dir, "bin", "scp")}
     // The masters left the measured tree when they daemonized: add their CPU and memory now.
     const masters = await this.masters();
     const masterCpuS = masters.reduce((sum, pid) => sum + cpuSeconds(pid), 0);
+    const perHost = masters.length / Math.max(1, this.s.testbed.hosts.length);
     const masterMB = masters.reduce((sum, pid) => sum + pssKiB(pid), 0) / 1024;
     await this.stopMasters();
     const portToHost = new Map(this.s.testbed.hosts.map((h) => [String(h.port), h.name]));
@@ -154,6 +180,8 @@ scp_executable = ${join(this.dir, "bin", "scp")}
       peakTreeMB: m.peakTreeMB + masterMB,
       tool: "ansible",
       roundTrips,
+      // One master per host (a count per host is not worth finding out: they are all the same).
+      connections: Object.fromEntries(this.s.testbed.hosts.map((h) => [h.name, perHost])),
       changed: mapValues(recap, (c) => c.changed),
       failed: mapValues(recap, (c) => c.failed + c.unreachable),
       masterCpuS,
