@@ -24,13 +24,15 @@ const root = { become: false, becomeUser: "root" };
 class FakeConnection implements Connection {
   readonly name = "fake";
   scripts: string[] = [];
-  constructor(private answer: (script: string, stdin?: string) => Promise<ExecResult>) {}
+  constructor(private answer: (script: string, stdin?: string) => ExecResult | Promise<ExecResult>) {}
   get roundTrips() {
     return this.scripts.length;
   }
   exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.scripts.push(script);
-    return this.answer(script, options.stdin === undefined ? undefined : String(options.stdin));
+    return Promise.resolve(
+      this.answer(script, options.stdin === undefined ? undefined : String(options.stdin)),
+    );
   }
   close() {
     return Promise.resolve();
@@ -120,7 +122,7 @@ describe("Remote.prefetch", () => {
 
   it("a wait step polls the host, never the read-ahead answer", async () => {
     let calls = 0;
-    const conn = new FakeConnection(async (script) => {
+    const conn = new FakeConnection((script) => {
       if (script === "sh -s") {
         return { exitCode: 0, stdout: "lago:probe:0:0:bm8K:\nlago:probe:1:0:bm8K:\n", stderr: "" };
       }
@@ -136,7 +138,7 @@ describe("Remote.prefetch", () => {
   });
 
   it("a failed batch leaves nothing behind", async () => {
-    const conn = new FakeConnection(async (script) =>
+    const conn = new FakeConnection((script) =>
       script === "sh -s"
         ? { exitCode: 1, stdout: "", stderr: "mktemp: failed" }
         : { exitCode: 0, stdout: "yes\n", stderr: "" }
