@@ -55,6 +55,20 @@ fi`;
   await execIn(name, ["sh", "-c", script]);
 }
 
+/**
+ * Inventory variables for playbooks/site.yml on testbed hosts: Debian's Docker (Docker's repository is not
+ * reachable there), images from the local registry (plain HTTP), nginx with a self-signed certificate.
+ */
+export function testbedLagoVars(knownHostsPath: string, registryPullAddr: string): Record<string, unknown> {
+  return {
+    known_hosts_file: knownHostsPath,
+    docker_source: "distro",
+    docker_insecure_registries: [registryPullAddr],
+    lago_image_registry: `${registryPullAddr}/`,
+    tls_mode: "selfsigned",
+  };
+}
+
 /** A TCP forwarder (Python's asyncio) in the stack's python image: 127.0.0.1:PORT -> host:443. */
 const FORWARD = `import asyncio, sys
 host = sys.argv[1]
@@ -143,13 +157,7 @@ async function demoUp(): Promise<number> {
           // What the browser sees: the forwarder's port on this machine.
           lago_public_url: `https://${domain}:${port}`,
         }])),
-        vars: {
-          known_hosts_file: tb.knownHostsPath,
-          docker_source: "distro",
-          docker_insecure_registries: [stack.registry.pullAddr],
-          lago_image_registry: `${stack.registry.pullAddr}/`,
-          tls_mode: "selfsigned",
-        },
+        vars: testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr),
       },
     }),
   );
