@@ -39,9 +39,9 @@ export interface RunOptions {
   /** Redact secrets from a diff for this host (engine applies it to everything it reports). */
   redactDiff(host: HostRun, diff: Diff): Diff;
   redactText(host: HostRun, text: string): string;
-  /** Injectable for tests; defaults to ssh2 / local. */
   /** The inventory file: tasks see `inventory_file` and `inventory_dir` (lago_secrets keeps its store there). */
   inventoryFile?: string;
+  /** Injectable for tests; defaults to ssh2 / local. */
   connect?(settings: ConnectionSettings): Promise<Connection>;
 }
 

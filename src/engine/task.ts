@@ -70,7 +70,14 @@ export async function runTask(
   env: TaskEnv,
   privilege: Privilege,
 ): Promise<TaskOutcome[]> {
-  const items = loopItems(task, env.vars);
+  let items: unknown[] | null;
+  try {
+    items = loopItems(task, env.vars);
+  } catch (e) {
+    const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
+    if (!dependsOn) throw e;
+    return [unknownOutcome(dependsOn, undefined)];
+  }
   if (items === null) return [await runOnce(task, host, env, privilege, env.vars, undefined)];
   const loopVar = task.keywords.loop_var ?? "item";
   const outcomes: TaskOutcome[] = [];
@@ -99,14 +106,40 @@ async function runOnce(
   vars: Record<string, unknown>,
   item: unknown,
 ): Promise<TaskOutcome> {
-  const where = whereOf(task);
-  if (env.check) {
-    const dependsOn = unknownRegisterUsed(task, host);
-    if (dependsOn) {
-      const unknown = `uses the result of '${dependsOn}', which is known only after it runs`;
-      return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
-    }
+  try {
+    return await runOnceKnown(task, host, env, privilege, vars, item);
+  } catch (e) {
+    const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
+    if (!dependsOn) throw e;
+    return unknownOutcome(dependsOn, item);
   }
+}
+
+function unknownOutcome(dependsOn: string, item: unknown): TaskOutcome {
+  const unknown = `uses the result of '${dependsOn}', which is known only after it runs`;
+  return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
+}
+
+/**
+ * Check mode: a task that needs a value an earlier would-change task registers, which only a real run
+ * produces (command output, generated secrets), fails on an undefined variable whose root is that
+ * register. That is "unknown until apply", not an error. Returns the earlier task's name.
+ */
+function missingFromCheckRun(e: unknown, host: HostRun): string | undefined {
+  if (!(e instanceof UserError)) return undefined;
+  const name = /undefined variable '([^']+)'/.exec(e.message)?.[1];
+  return name === undefined ? undefined : host.predicted.unknownRegisters.get(name.split(/[.[]/)[0]);
+}
+
+async function runOnceKnown(
+  task: Task,
+  host: HostRun,
+  env: TaskEnv,
+  privilege: Privilege,
+  vars: Record<string, unknown>,
+  item: unknown,
+): Promise<TaskOutcome> {
+  const where = whereOf(task);
   if (task.keywords.when !== undefined && !evaluateCondition(task.keywords.when, vars, `${where} when`)) {
     const result = { changed: false, skipped: true, skip_reason: "condition was false" };
     if (task.keywords.register && item === undefined) host.registered[task.keywords.register] = result;
@@ -139,7 +172,7 @@ async function runOnce(
   }
 
   if (env.check) {
-    const judged = judgeCheckPlan(task, host, plan, item, mod.resultFrom !== undefined);
+    const judged = judgeCheckPlan(task, host, plan, item);
     if (judged) return finish(task, host, { ...judged, fingerprint }, vars, where);
   }
   let result: Record<string, unknown> = { changed: plan.changed, ...plan.result };
@@ -191,7 +224,6 @@ function judgeCheckPlan(
   host: HostRun,
   plan: Plan,
   item: unknown,
-  outputOnlyAfterRun: boolean,
 ): TaskOutcome | null {
   const p = host.predicted;
   let outcome: TaskOutcome | null = null;
@@ -220,7 +252,9 @@ function judgeCheckPlan(
   if (plan.changed && !neverChanges) {
     if (!p.changedTasks.includes(task.name)) p.changedTasks.push(task.name);
     for (const path of plan.creates ?? []) p.creates.set(path, task.name);
-    if (outputOnlyAfterRun && task.keywords.register) {
+    // Its registered result holds only what the plan knows; a later task that needs more (command
+    // output, generated values) is unknown until apply (see missingFromCheckRun).
+    if (task.keywords.register) {
       p.unknownRegisters.set(task.keywords.register, task.name);
     }
   }
@@ -231,17 +265,6 @@ function judgeCheckPlan(
 function creatorOf(creates: Map<string, string>, path: string): string | undefined {
   for (const [created, name] of creates) {
     if (created === path || created.startsWith(path.endsWith("/") ? path : `${path}/`)) return name;
-  }
-  return undefined;
-}
-
-/** A registered name whose value only apply can know, used anywhere in this task. */
-function unknownRegisterUsed(task: Task, host: HostRun): string | undefined {
-  if (host.predicted.unknownRegisters.size === 0) return undefined;
-  const k = task.keywords;
-  const text = JSON.stringify([task.args, k.when, k.loop, k.changed_when, k.failed_when, k.vars]);
-  for (const [name, taskName] of host.predicted.unknownRegisters) {
-    if (new RegExp(`\\b${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\b`).test(text)) return taskName;
   }
   return undefined;
 }
@@ -263,7 +286,7 @@ function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string
  */
 export function probesFor(task: Task, host: HostRun, env: TaskEnv): Command[] {
   const mod = modules[task.module];
-  if (!mod || (env.check && unknownRegisterUsed(task, host))) return [];
+  if (!mod) return [];
   try {
     const items = loopItems(task, env.vars);
     const loopVar = task.keywords.loop_var ?? "item";
