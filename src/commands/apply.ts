@@ -145,7 +145,7 @@ const guarded = (
 export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
   if (isPlanFile(target)) {
     const saved = readPlanFile(target);
-    const o = { ...opts, limit: saved.limit, retryFailed: false };
+    const o = { ...opts, playbook: saved.playbook, limit: saved.limit, retryFailed: false };
     return await guarded(saved.inventory, `apply ${target}`, o, (_l, tap) => applyPlan(target, opts, tap));
   }
   if (!opts.check) {

@@ -4,7 +4,7 @@
  * ran the lago role, and the run journal.
  */
 import { randomBytes } from "node:crypto";
-import { loadInventory, selectHosts } from "../config/index.ts";
+import { loadConfig, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import type { RunHost } from "../engine/run.ts";
 import { UserError } from "../core/types.ts";
@@ -18,6 +18,8 @@ import { compareVersions } from "./releases.ts";
 import { fleetTopology } from "./topology.ts";
 
 export interface GuardOptions {
+  /** The playbook the run will use: validated with the inventory before the lock contacts any host. */
+  playbook: string;
   /** commander's `--no-lock` sets this to false. */
   lock?: boolean;
   lockWait?: number;
@@ -68,7 +70,8 @@ export async function withFleetGuard<T>(
     if (retry.limit === undefined) return undefined;
     limit = retry.limit;
   }
-  const inventory = loadInventory(inventoryPath);
+  // Everything validated before any host is contacted (the lock connects).
+  const { inventory } = loadConfig(inventoryPath, opts.playbook, { limit });
   const names = selectHosts(inventory, "all", limit);
   const fleet = new FleetHosts(
     opts.hostsOf(inventory).filter((h) => names.includes(h.name)),
