@@ -382,6 +382,13 @@ describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis"
 
   it("history: every deploy with who, from → to and the result per host", async () => {
     await sampler.stop();
+    const s = sampler.samples;
+    const one = s.filter((x) => Object.values(x.health).filter((c) => c === 200).length === 1).length;
+    const clocks = Math.max(...s.map((x) => Object.values(x.clocks).reduce((a, b) => a + b, 0)));
+    console.log(
+      `fleet: ${s.length} samples over ${((s.at(-1)!.at - s[0].at) / 1000).toFixed(0)} s: ` +
+        `${one} with one web host answering 200 (the other restarting), none with none; at most ${clocks} clock`,
+    );
     const r = await cli(["history", inventory, "--json"]);
     const rows = JSON.parse(r.stdout).rows as {
       command: string;

@@ -350,3 +350,13 @@ describe("rolling upgrade sequencing", () => {
     expect(g.log.filter((l) => l.startsWith("deploy"))).toEqual(["deploy web1 v1.50.0"]);
   });
 });
+
+describe("--serial", () => {
+  it("numbers, percentages and ramps; anything else is refused", async () => {
+    const { parseSerial } = await import("../../../src/commands/upgrade.ts");
+    expect(parseSerial("1")).toEqual([1]);
+    expect(parseSerial("25%")).toEqual(["25%"]);
+    expect(parseSerial("1, 2,50%")).toEqual([1, 2, "50%"]);
+    for (const bad of ["0", "x", "-1", "0%"]) expect(() => parseSerial(bad)).toThrow("--serial:");
+  });
+});
