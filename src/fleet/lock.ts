@@ -66,7 +66,9 @@ export function lockScript(op: LockOp, expect = "none", force = false, dir = STA
   return [
     `OP=${quote(op)}; EXPECT=${quote(expect)}; FORCE=${force ? 1 : 0}`,
     `d=${quote(dir)}; f="$d/lock"; rec=""; [ "$OP" = acquire ] && rec=$(cat)`,
-    `mkdir -p "$d" 2>/dev/null && exec 9>>"$d/lock.mutex" || { echo "cannot write $d (need root: set ansible_become)" >&2; exit 90; }`,
+    // Test first: a failed redirection on `exec` ends sh at once, before any `||` could run.
+    `if ! { mkdir -p "$d" 2>/dev/null && [ -w "$d" ] && { [ ! -e "$d/lock.mutex" ] || [ -w "$d/lock.mutex" ]; }; }; then echo "cannot write $d (need root: set ansible_become)" >&2; exit 90; fi`,
+    `exec 9>>"$d/lock.mutex"`,
     `flock -w 10 9 || { echo "busy $(date +%s) 0"; exit 0; }`,
     `now=$(date +%s)`,
     `cur=""; [ -e "$f" ] && cur=$(sed -n 's/.*"token":"\\([0-9A-Za-z]*\\)".*/\\1/p' "$f" | head -n 1)`,
