@@ -39,7 +39,17 @@ export function parseYaml(text: string, file: string): YamlFile {
       : `YAML syntax error: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
     throw new ConfigError([{ file, line, col, path: "", message }]);
   }
-  const value = doc.toJS({ maxAliasCount: 1000 }) ?? null;
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 1000 }) ?? null;
+  } catch (e) {
+    // An alias to an anchor defined later (or nowhere) only fails here, not as a parse error.
+    const message = `YAML error: ${String((e as Error).message).split("\n")[0]}`;
+    const alias = /alias.*: (\S+)$/.exec(message)?.[1];
+    const at = alias ? Math.max(0, text.indexOf(`*${alias}`)) : 0;
+    const { line, col } = lineCounter.linePos(at);
+    throw new ConfigError([{ file, line, col, path: "", message }]);
+  }
 
   function locate(path: KeyPath, at: "key" | "value" = "value"): Position {
     let node: unknown = doc.contents;

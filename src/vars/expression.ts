@@ -14,6 +14,7 @@
  * ```
  */
 import { UserError } from "../core/types.ts";
+import { isTemplated, renderString } from "./template.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in";
 
@@ -337,6 +338,15 @@ export function evaluate(expr: Expr, vars: Record<string, unknown>): unknown {
   return defined(evalExpr(expr, vars));
 }
 
+/**
+ * A variable whose value is itself a template (a role default such as
+ * `lago_secret_key_base: "{{ lago_secret_values.secrets.SECRET_KEY_BASE }}"`) is compared by what it
+ * renders to, as in task arguments, not by its template text.
+ */
+function rendered(value: unknown, vars: Record<string, unknown>, name: string): unknown {
+  return typeof value === "string" && isTemplated(value) ? renderString(value, vars, name) : value;
+}
+
 function defined(v: unknown): unknown {
   if (v instanceof Undefined) {
     throw new UserError(
@@ -355,10 +365,14 @@ function evalExpr(e: Expr, vars: Record<string, unknown>): unknown {
       return e.items.map((i) => defined(evalExpr(i, vars)));
     case "var": {
       const found = lookup(vars, e.name);
-      return found ? found.value : new Undefined(e.name);
+      return found ? rendered(found.value, vars, e.name) : new Undefined(e.name);
     }
     case "get":
-      return getItem(evalExpr(e.object, vars), defined(evalExpr(e.key, vars)), e);
+      return rendered(
+        getItem(evalExpr(e.object, vars), defined(evalExpr(e.key, vars)), e),
+        vars,
+        describe(e),
+      );
     case "not":
       return !truthy(evalExpr(e.operand, vars));
     case "neg": {
