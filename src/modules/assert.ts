@@ -37,7 +37,10 @@ function variablesOf(ctx: ModuleContext): Record<string, unknown> {
           const text = ctx.renderTemplate(`{{ ${name} }}`, `assert ${name}`);
           found = { value: typed(ctx.renderTemplate(`{{json ${name}}}`, `assert ${name}`), text) };
         } catch (e) {
-          if (!(e instanceof UserError)) throw e;
+          // Only "this name is not defined" means undefined here; a value that is defined but refers
+          // to something missing (a secret a first --check has not made yet) must say what is missing.
+          const missing = /undefined variable '([^']+)'/.exec(String((e as Error)?.message))?.[1];
+          if (!(e instanceof UserError) || (missing !== undefined && missing !== name)) throw e;
         }
       }
       cache.set(name, found);

@@ -13,6 +13,12 @@ const vars = {
 
 export const planCases: ModuleCase[] = [
   {
+    name: "a defined variable that refers to something missing names what is missing",
+    args: { that: ["secret != ''"] },
+    vars: { secret: "{{ store.secrets.KEY }}", store: { changed: true } },
+    expect: { error: "undefined variable 'store.secrets.KEY'" },
+  },
+  {
     name: "every condition holds: no change",
     args: {
       that: [
