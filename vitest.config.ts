@@ -15,8 +15,9 @@ export default defineConfig({
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
-          testTimeout: 600_000,
-          hookTimeout: 900_000,
+          // Real hosts installing Docker and a Compose stack: minutes each on 2 shared cores.
+          testTimeout: 1_500_000,
+          hookTimeout: 1_500_000,
           fileParallelism: false,
         },
       },
