@@ -45,8 +45,10 @@ let redisContainer: string;
 const cli = (args: string[], opts: { onEvent?: (e: Record<string, any>) => void } = {}) =>
   runCli(args, { env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE }, ...opts });
 
-/** Faster failing health waits in the role for the broken release; the rest as the role has it. */
-const FAST = ["-e", "lago_wait_timeout=45", "--health-timeout", "90"];
+/** Shorter health waits in the role for the broken release (the rollback's deploy waits as long). */
+const FAST = ["-e", "lago_wait_timeout=90", "--health-timeout", "180"];
+/** Per test: four hosts installing Docker on a 2-core machine shared with other runs can take long. */
+const LONG = 1_800_000;
 
 function writeInventory(version: string): void {
   const gateway = stack.registry.pullAddr.split(":")[0];
@@ -214,101 +216,117 @@ afterAll(async () => {
 });
 
 describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis", () => {
-  it("apply deploys v1.49.0: the clock on the clock host only, migrate on one web host, history recorded", async () => {
-    const started = Date.now();
-    const r = await cli(["apply", inventory, "--json"]);
-    console.log(`fleet: first apply in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
-    for (const h of all) expect(recapOf(r)[h]).toMatchObject({ failed: 0, unreachable: 0 });
-    expect(await versions()).toEqual(everywhere("v1.49.0"));
-    const clocks = await Promise.all(
-      all.map(async (h) =>
-        (await execIn(h, "docker ps -q --filter label=com.docker.compose.service=api-clock | wc -l")).stdout
-          .trim()
-      ),
-    );
-    expect(clocks).toEqual(["0", "0", "0", "1"]);
-    expect(await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs")).toBe("1");
-    const history = await cli(["history", inventory]);
-    expect(history.stdout).toMatch(/apply +v1\.49\.0 +ok: /);
-    sampler.start();
-  });
+  it(
+    "apply deploys v1.49.0: the clock on the clock host only, migrate on one web host, history recorded",
+    async () => {
+      const started = Date.now();
+      const r = await cli(["apply", inventory, "--json"]);
+      console.log(`fleet: first apply in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+      for (const h of all) expect(recapOf(r)[h]).toMatchObject({ failed: 0, unreachable: 0 });
+      expect(await versions()).toEqual(everywhere("v1.49.0"));
+      const clocks = await Promise.all(
+        all.map(async (h) =>
+          (await execIn(h, "docker ps -q --filter label=com.docker.compose.service=api-clock | wc -l")).stdout
+            .trim()
+        ),
+      );
+      expect(clocks).toEqual(["0", "0", "0", "1"]);
+      expect(await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs")).toBe("1");
+      const history = await cli(["history", inventory]);
+      expect(history.stdout).toMatch(/apply +v1\.49\.0 +ok: /);
+      sampler.start();
+    },
+    LONG,
+  );
 
-  it("upgrade v1.49.0 → v1.50.0: backup, migrate once, rolling, clock last, the API always answering", async () => {
-    const from = Date.now();
-    await sleep(3000); // a few samples before
-    const r = await cli(["upgrade", inventory, "--to", "v1.50.0", "--json"]);
-    await sleep(3000);
-    const lines = fleetLines(r);
-    expect(r.code, lines.join("\n") + r.stderr).toBe(0);
-    expect(outcomes(r)).toEqual(Object.fromEntries(all.map((h) => [h, ["v1.50.0", "ok"]])));
-    // Order: backup, pulls, one migrate, then web1, web2, worker, and the clock host last.
-    const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
-    expect(at(/^backup: /)).toBeGreaterThan(-1);
-    expect(at(/^backup: /)).toBeLessThan(at(/^pulled v1\.50\.0 on /));
-    expect(at(/^pulled v1\.50\.0/)).toBeLessThan(at(/^migrated with v1\.50\.0 on /));
-    expect(at(/^migrated with/)).toBeLessThan(at(/^batch 1\/4: /));
-    expect(lines.filter((l) => /^batch \d\/4: /.test(l))).toEqual([
-      `batch 1/4: ${web[0]} → v1.50.0`,
-      `batch 2/4: ${web[1]} → v1.50.0`,
-      `batch 3/4: ${worker} → v1.50.0`,
-      `batch 4/4: ${clock} → v1.50.0`,
-    ]);
-    expect(at(new RegExp(`^${clock}: old clock stopped`))).toBeGreaterThan(at(/^batch 4\/4/));
-    expect(await versions()).toEqual(everywhere("v1.50.0"));
-    // Exactly one migrate with the new image, fleet-wide; the new table is there.
-    expect(await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs WHERE version = 'v1.50.0'"))
-      .toBe("1");
-    expect(await psql("SELECT to_regclass('lago_fleet.wallets') IS NOT NULL")).toBe("t");
-    // The dump is on the migrate host, named after the version it was taken from.
-    const backup = reportOf(r).backups[0] as string;
-    expect(backup).toMatch(
-      new RegExp(`^${web[0]}:/var/backups/lago/\\d{8}T\\d{6}Z-v1\\.49\\.0\\.sql\\.gz \\(\\d+ KiB\\)$`),
-    );
-    const path = backup.split(":")[1].split(" ")[0];
-    const dump = await execIn(web[0], `stat -c %a ${path}; gzip -dc ${path} | grep -c 'CREATE TABLE'`);
-    expect(dump.stdout.split("\n")[0]).toBe("600");
-    expect(Number(dump.stdout.split("\n")[1])).toBeGreaterThanOrEqual(4);
-    expectServingWithOneClock(from);
-    // The inventory follows (apply refuses to change a fleet's version).
-    expect(lines.some((l) => l.startsWith("note: the inventory still says lago_version v1.49.0"))).toBe(true);
-    const refused = await cli(["apply", inventory]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain("a fleet changes version with upgrade or rollback");
-    writeInventory("v1.50.0");
-  });
+  it(
+    "upgrade v1.49.0 → v1.50.0: backup, migrate once, rolling, clock last, the API always answering",
+    async () => {
+      const from = Date.now();
+      await sleep(3000); // a few samples before
+      const r = await cli(["upgrade", inventory, "--to", "v1.50.0", "--json"]);
+      await sleep(3000);
+      const lines = fleetLines(r);
+      expect(r.code, lines.join("\n") + r.stderr).toBe(0);
+      expect(outcomes(r)).toEqual(Object.fromEntries(all.map((h) => [h, ["v1.50.0", "ok"]])));
+      // Order: backup, pulls, one migrate, then web1, web2, worker, and the clock host last.
+      const at = (re: RegExp) => lines.findIndex((l) => re.test(l));
+      expect(at(/^backup: /)).toBeGreaterThan(-1);
+      expect(at(/^backup: /)).toBeLessThan(at(/^pulled v1\.50\.0 on /));
+      expect(at(/^pulled v1\.50\.0/)).toBeLessThan(at(/^migrated with v1\.50\.0 on /));
+      expect(at(/^migrated with/)).toBeLessThan(at(/^batch 1\/4: /));
+      expect(lines.filter((l) => /^batch \d\/4: /.test(l))).toEqual([
+        `batch 1/4: ${web[0]} → v1.50.0`,
+        `batch 2/4: ${web[1]} → v1.50.0`,
+        `batch 3/4: ${worker} → v1.50.0`,
+        `batch 4/4: ${clock} → v1.50.0`,
+      ]);
+      expect(at(new RegExp(`^${clock}: old clock stopped`))).toBeGreaterThan(at(/^batch 4\/4/));
+      expect(await versions()).toEqual(everywhere("v1.50.0"));
+      // Exactly one migrate with the new image, fleet-wide; the new table is there.
+      expect(
+        await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs WHERE version = 'v1.50.0'"),
+      )
+        .toBe("1");
+      expect(await psql("SELECT to_regclass('lago_fleet.wallets') IS NOT NULL")).toBe("t");
+      // The dump is on the migrate host, named after the version it was taken from.
+      const backup = reportOf(r).backups[0] as string;
+      expect(backup).toMatch(
+        new RegExp(`^${web[0]}:/var/backups/lago/\\d{8}T\\d{6}Z-v1\\.49\\.0\\.sql\\.gz \\(\\d+ KiB\\)$`),
+      );
+      const path = backup.split(":")[1].split(" ")[0];
+      const dump = await execIn(web[0], `stat -c %a ${path}; gzip -dc ${path} | grep -c 'CREATE TABLE'`);
+      expect(dump.stdout.split("\n")[0]).toBe("600");
+      expect(Number(dump.stdout.split("\n")[1])).toBeGreaterThanOrEqual(4);
+      expectServingWithOneClock(from);
+      // The inventory follows (apply refuses to change a fleet's version).
+      expect(lines.some((l) => l.startsWith("note: the inventory still says lago_version v1.49.0"))).toBe(
+        true,
+      );
+      const refused = await cli(["apply", inventory]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain("a fleet changes version with upgrade or rollback");
+      writeInventory("v1.50.0");
+    },
+    LONG,
+  );
 
-  it("a broken release: the first batch is rolled back, the others never leave v1.50.0, exit 1 with a report", async () => {
-    const from = Date.now();
-    const r = await cli(["upgrade", inventory, "--to", "v1.50.1-broken", ...FAST, "--json"]);
-    expect(r.code).toBe(1);
-    expect(outcomes(r)).toEqual({
-      [web[0]]: ["v1.50.0", "failed"],
-      [web[1]]: ["v1.50.0", "untouched"],
-      [worker]: ["v1.50.0", "untouched"],
-      [clock]: ["v1.50.0", "untouched"],
-    });
-    const report = reportOf(r);
-    expect(report.error).toBe(
-      `batch 1/4 failed its health gate (${web[0]}); it was rolled back and the upgrade stopped`,
-    );
-    expect(report.hosts[web[0]].note).toMatch(/rolled back to v1\.50\.0$/);
-    expect(await versions()).toEqual(everywhere("v1.50.0"));
-    // Other hosts never ran the broken release: nothing of it was even started there.
-    for (const h of [web[1], worker, clock]) {
-      const seen = await execIn(h, "docker ps -a --format '{{.Image}}' | grep -c broken || true");
-      expect(seen.stdout.trim()).toBe("0");
-    }
-    // The text report says it too.
-    const text = await cli(["history", inventory]);
-    expect(text.stdout).toMatch(/upgrade +v1\.50\.0 → v1\.50\.1-broken +failed: /);
-    expectServingWithOneClock(from);
+  it(
+    "a broken release: the first batch is rolled back, the others never leave v1.50.0, exit 1 with a report",
+    async () => {
+      const from = Date.now();
+      const r = await cli(["upgrade", inventory, "--to", "v1.50.1-broken", ...FAST, "--json"]);
+      expect(r.code).toBe(1);
+      expect(outcomes(r)).toEqual({
+        [web[0]]: ["v1.50.0", "failed"],
+        [web[1]]: ["v1.50.0", "untouched"],
+        [worker]: ["v1.50.0", "untouched"],
+        [clock]: ["v1.50.0", "untouched"],
+      });
+      const report = reportOf(r);
+      expect(report.error).toBe(
+        `batch 1/4 failed its health gate (${web[0]}); it was rolled back and the upgrade stopped`,
+      );
+      expect(report.hosts[web[0]].note).toMatch(/rolled back to v1\.50\.0$/);
+      expect(await versions()).toEqual(everywhere("v1.50.0"));
+      // Other hosts never ran the broken release: nothing of it was even started there.
+      for (const h of [web[1], worker, clock]) {
+        const seen = await execIn(h, "docker ps -a --format '{{.Image}}' | grep -c broken || true");
+        expect(seen.stdout.trim()).toBe("0");
+      }
+      // The text report says it too.
+      const text = await cli(["history", inventory]);
+      expect(text.stdout).toMatch(/upgrade +v1\.50\.0 → v1\.50\.1-broken +failed: /);
+      expectServingWithOneClock(from);
 
-    // The journal remembers the failed host: --retry-failed re-runs only it.
-    const retry = await cli(["apply", inventory, "--retry-failed", "--json"]);
-    expect(retry.code, retry.stderr).toBe(0);
-    expect(Object.keys(recapOf(retry))).toEqual([web[0]]);
-  });
+      // The journal remembers the failed host: --retry-failed re-runs only it.
+      const retry = await cli(["apply", inventory, "--retry-failed", "--json"]);
+      expect(retry.code, retry.stderr).toBe(0);
+      expect(Object.keys(recapOf(retry))).toEqual([web[0]]);
+    },
+    LONG,
+  );
 
   it("rollback is refused while the database keeps v1.50.0's schema, unless --keep-schema", async () => {
     const r = await cli(["rollback", inventory]);
@@ -321,64 +339,70 @@ describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis"
     );
   });
 
-  it("concurrent runs: one fails naming the holder, one waits; killed mid-way, a re-run makes the fleet whole", async () => {
-    const from = Date.now();
-    let started!: () => void;
-    const holding = new Promise<void>((r) => (started = r));
-    const rollback = cli(["rollback", inventory, "--keep-schema", "--json"], {
-      onEvent: (e) => {
-        if (e.type === "fleet" && /^rolling back/.test(e.msg)) started();
-      },
-    });
-    await holding;
-    // A second upgrade, not willing to wait: refused, naming who holds the lock and what it runs.
-    const refused = await cli(["upgrade", inventory, "--to", "v1.50.0"]);
-    expect(refused.code).toBe(1);
-    expect(refused.stderr).toMatch(
-      new RegExp(
-        `^error: the fleet is locked: \\S+@\\S+ \\(pid \\d+\\) holds the fleet lock on .*'rollback ${inventory}', started \\d+s ago`,
-      ),
-    );
-    // A third one waits for the lock, then upgrades; it is killed after its first batch.
-    let killed = false;
-    const waiting = cli(["upgrade", inventory, "--to", "v1.50.0", "--lock-wait", "900", "--json"], {
-      onEvent: (e) => {
-        if (killed || e.type !== "fleet" || !/^batch 2\/4: /.test(e.msg)) return;
-        killed = true;
-        // The pid the lock records is the controller process this test started.
-        const lock = JSON.parse($.sync`docker exec ${web[0]} cat /var/lib/lago-provision/lock`.stdout);
-        process.kill(lock.pid, "SIGKILL");
-      },
-    });
-    const done = await rollback;
-    expect(done.code, fleetLines(done).join("\n")).toBe(0);
-    expect(outcomes(done)).toEqual(Object.fromEntries(all.map((h) => [h, ["v1.49.0", "ok"]])));
-    const interrupted = await waiting;
-    expect(killed).toBe(true);
-    expect(interrupted.code).not.toBe(0);
-    expect(fleetLines(interrupted)[0]).toMatch(/^waiting for the fleet lock: /);
+  it(
+    "concurrent runs: one fails naming the holder, one waits; killed mid-way, a re-run makes the fleet whole",
+    async () => {
+      const from = Date.now();
+      let started!: () => void;
+      const holding = new Promise<void>((r) => (started = r));
+      const rollback = cli(["rollback", inventory, "--keep-schema", "--json"], {
+        onEvent: (e) => {
+          if (e.type === "fleet" && /^rolling back/.test(e.msg)) started();
+        },
+      });
+      await holding;
+      // A second upgrade, not willing to wait: refused, naming who holds the lock and what it runs.
+      const refused = await cli(["upgrade", inventory, "--to", "v1.50.0"]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(
+        new RegExp(
+          `^error: the fleet is locked: \\S+@\\S+ \\(pid \\d+\\) holds the fleet lock on .*'rollback ${inventory}', started \\d+s ago`,
+        ),
+      );
+      // A third one waits for the lock, then upgrades; it is killed after its first batch.
+      let killed = false;
+      const waiting = cli(["upgrade", inventory, "--to", "v1.50.0", "--lock-wait", "900", "--json"], {
+        onEvent: (e) => {
+          if (killed || e.type !== "fleet" || !/^batch 2\/4: /.test(e.msg)) return;
+          killed = true;
+          // The pid the lock records is the controller process this test started.
+          const lock = JSON.parse($.sync`docker exec ${web[0]} cat /var/lib/lago-provision/lock`.stdout);
+          process.kill(lock.pid, "SIGKILL");
+        },
+      });
+      const done = await rollback;
+      expect(done.code, fleetLines(done).join("\n")).toBe(0);
+      expect(outcomes(done)).toEqual(Object.fromEntries(all.map((h) => [h, ["v1.49.0", "ok"]])));
+      const interrupted = await waiting;
+      expect(killed).toBe(true);
+      expect(interrupted.code).not.toBe(0);
+      expect(fleetLines(interrupted)[0]).toMatch(/^waiting for the fleet lock: /);
 
-    // The dead run's lock is stale (its pid is gone on this controller); a re-run takes it over.
-    const status = await cli(["lock", "status", inventory]);
-    expect(status.stdout).toMatch(/STALE \(its process \d+ on \S+ is gone\)/);
-    const rerun = await cli(["upgrade", inventory, "--to", "v1.50.0", "--json"]);
-    expect(rerun.code, fleetLines(rerun).join("\n") + rerun.stderr).toBe(0);
-    expect(
-      fleetLines(rerun).some((l) => /taking over a stale lock of .*: its process \d+ on \S+ is gone/.test(l)),
-    )
-      .toBe(true);
-    expect(await versions()).toEqual(everywhere("v1.50.0"));
-    for (const h of web) {
-      const health = await execIn(h, "curl -s --max-time 3 http://127.0.0.1:3000/health");
-      expect(JSON.parse(health.stdout)).toMatchObject({ version: "v1.50.0", message: "Success" });
-    }
-    expect(
-      (await cli(["lock", "status", inventory])).stdout.trim().split("\n").every((l) => / free$/.test(l)),
-    )
-      .toBe(true);
-    await sleep(3000);
-    expectServingWithOneClock(from);
-  });
+      // The dead run's lock is stale (its pid is gone on this controller); a re-run takes it over.
+      const status = await cli(["lock", "status", inventory]);
+      expect(status.stdout).toMatch(/STALE \(its process \d+ on \S+ is gone\)/);
+      const rerun = await cli(["upgrade", inventory, "--to", "v1.50.0", "--json"]);
+      expect(rerun.code, fleetLines(rerun).join("\n") + rerun.stderr).toBe(0);
+      expect(
+        fleetLines(rerun).some((l) =>
+          /taking over a stale lock of .*: its process \d+ on \S+ is gone/.test(l)
+        ),
+      )
+        .toBe(true);
+      expect(await versions()).toEqual(everywhere("v1.50.0"));
+      for (const h of web) {
+        const health = await execIn(h, "curl -s --max-time 3 http://127.0.0.1:3000/health");
+        expect(JSON.parse(health.stdout)).toMatchObject({ version: "v1.50.0", message: "Success" });
+      }
+      expect(
+        (await cli(["lock", "status", inventory])).stdout.trim().split("\n").every((l) => / free$/.test(l)),
+      )
+        .toBe(true);
+      await sleep(3000);
+      expectServingWithOneClock(from);
+    },
+    LONG,
+  );
 
   it("history: every deploy with who, from → to and the result per host", async () => {
     await sampler.stop();
