@@ -51,7 +51,7 @@ if (args.help) {
   --ansible-gather  min: only the fact subsets the templates use (fair, default); all: Ansible's default
   --keep            leave the bench testbed running afterwards (default: remove its containers)
   --replot FILE     print the table and redraw the chart of an earlier bench-*.json, run nothing
-  --lago-args ARGS  extra arguments for lago-provision apply, e.g. "--no-lock" (space separated)
+  --lago-args=ARGS  extra arguments for lago-provision apply, e.g. --lago-args=--no-lock (space separated)
 `);
   process.exit(0);
 }
