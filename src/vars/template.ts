@@ -74,7 +74,7 @@ function renderOnce(text: string, vars: Record<string, unknown>, where: string):
     return fn(vars);
   } catch (e) {
     const m = /"([^"]+)" not defined in/.exec(String((e as Error).message));
-    if (m) throw undefinedVariable(m[1], where);
+    if (m) throw undefinedVariable(fullPath(text, m[1]), where);
     throw new UserError(`${where}: template error: ${firstLine(e)}`);
   }
 }
@@ -105,6 +105,17 @@ export function lookupPath(vars: Record<string, unknown>, path: string, where: s
     cur = (cur as Record<string, unknown>)[part];
   }
   return cur;
+}
+
+/**
+ * Handlebars names only the last segment it could not find (`SECRET_KEY_BASE`); give the whole path
+ * as written in the template (`lago_secret_values.secrets.SECRET_KEY_BASE`), so the message and the
+ * check-mode "unknown until apply" judgement see which variable it hangs from.
+ */
+function fullPath(text: string, segment: string): string {
+  const escaped = segment.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const m = new RegExp(`\\{\\{[^}]*?([A-Za-z_][\\w-]*(?:\\.[\\w-]+)*\\.${escaped})\\b`).exec(text);
+  return m ? m[1] : segment;
 }
 
 function undefinedVariable(name: string, where: string): UserError {
