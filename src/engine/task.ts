@@ -74,9 +74,7 @@ export async function runTask(
   try {
     items = loopItems(task, env.vars);
   } catch (e) {
-    const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
-    if (!dependsOn) throw e;
-    return [unknownOutcome(dependsOn, undefined)];
+    return [unknownOrThrow(e, env, host, undefined)];
   }
   if (items === null) return [await runOnce(task, host, env, privilege, env.vars, undefined)];
   const loopVar = task.keywords.loop_var ?? "item";
@@ -109,13 +107,14 @@ async function runOnce(
   try {
     return await runOnceKnown(task, host, env, privilege, vars, item);
   } catch (e) {
-    const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
-    if (!dependsOn) throw e;
-    return unknownOutcome(dependsOn, item);
+    return unknownOrThrow(e, env, host, item);
   }
 }
 
-function unknownOutcome(dependsOn: string, item: unknown): TaskOutcome {
+/** Check mode: an error that only means "needs a result apply will make" becomes unknown; others rethrow. */
+function unknownOrThrow(e: unknown, env: TaskEnv, host: HostRun, item: unknown): TaskOutcome {
+  const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
+  if (!dependsOn) throw e;
   const unknown = `uses the result of '${dependsOn}', which is known only after it runs`;
   return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
 }
