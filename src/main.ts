@@ -1,57 +1,27 @@
-/** Command-line interface: parses arguments (commander) and dispatches to one command module each. */
+/**
+ * Command-line interface: every command with its arguments and options (commander). A command's
+ * implementation is imported only when it runs, so `lint` never loads SSH, and `--help` loads nothing.
+ */
 import { Command, CommanderError, Option } from "commander";
-import { applyCommand, planCommand } from "./commands/apply.ts";
-import { lintCommand } from "./commands/lint.ts";
-import { registerSecretsCommands } from "./commands/secrets.ts";
-import { registerHistoryCommand } from "./commands/history.ts";
-import { registerLockCommands } from "./commands/lock.ts";
-import { registerRollbackCommand } from "./commands/rollback.ts";
-import { lockOptions, registerUpgradeCommand } from "./commands/upgrade.ts";
-import { UserError } from "./core/types.ts";
+import { collect, fleetOptions, lockOptions, readOptions, runOptions } from "./commands/options.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
+import { DEFAULT_DEST, UPSTREAM_ENV } from "./secrets/host-files.ts";
 
 const VERSION = "0.1.0";
 
-const collect = (value: string, previous: string[]) => [...previous, value];
-
 export async function main(args: string[]): Promise<number> {
   let exitCode = 0;
+  /** An action that sets the exit code to what the lazily imported command returns. */
+  const run =
+    <A extends unknown[]>(command: (...args: A) => Promise<number> | number) => async (...args: A) => {
+      exitCode = await command(...args);
+    };
   const program = new Command("lago-provision")
     .description("Install and run Lago on one host or a fleet, over SSH. Safe to run again and again.")
     .version(`${VERSION} (${runtimeName})`, "-V, --version")
     .configureOutput({ writeOut: writeStdout, writeErr: writeStderr })
     .exitOverride()
     .showSuggestionAfterError(true);
-
-  const runOptions = (cmd: Command) =>
-    cmd
-      .option("-p, --playbook <file>", "playbook to run", "playbooks/site.yml")
-      .option("-D, --diff", "show what changes in files, packages and services (secrets redacted)", false)
-      .option("-l, --limit <pattern>", "only hosts matching this pattern (e.g. web, 'lago-*', 'all:!db')")
-      .option(
-        "-e, --extra-vars <key=value|@file>",
-        "extra variables (highest precedence); repeatable",
-        collect,
-        [],
-      )
-      .option("-f, --forks <n>", "hosts in parallel", (v) => parsePositive(v, "--forks"), 20)
-      .option("-t, --tags <tags>", "only tasks with these tags (comma separated)")
-      .option("--skip-tags <tags>", "skip tasks with these tags (comma separated)")
-      .option(
-        "--accept-new-host-keys",
-        "record unknown SSH host keys in known_hosts (changed keys are still refused)",
-        false,
-      )
-      .option(
-        "--detailed-exitcode",
-        "with --check or plan: exit 0 when nothing would change, 2 when changes are pending",
-        false,
-      )
-      .option("--json", "one JSON event per line instead of text", false)
-      .addOption(
-        new Option("-v, --verbose", "more detail (repeatable)").argParser((_v, prev: number) => prev + 1)
-          .default(0),
-      );
 
   lockOptions(runOptions(
     program
@@ -68,9 +38,9 @@ export async function main(args: string[]): Promise<number> {
       "only the hosts that failed or were unreachable in the last run (run journal)",
       false,
     )
-    .action(async (target: string, opts) => {
-      exitCode = await applyCommand(target, opts);
-    });
+    .action(
+      run(async (target: string, opts) => (await import("./commands/apply.ts")).applyCommand(target, opts)),
+    );
 
   runOptions(
     program
@@ -80,9 +50,11 @@ export async function main(args: string[]): Promise<number> {
       )
       .argument("<inventory>", "inventory file")
       .requiredOption("-o, --out <plan.json>", "where to save the plan"),
-  ).action(async (inventory: string, opts) => {
-    exitCode = await planCommand(inventory, opts);
-  });
+  ).action(
+    run(async (inventory: string, opts) =>
+      (await import("./commands/apply.ts")).planCommand(inventory, opts)
+    ),
+  );
 
   program
     .command("lint")
@@ -98,15 +70,14 @@ export async function main(args: string[]): Promise<number> {
     .option("-c, --config <file>", "config file (default: .lago-provision-lint.yml in the working directory)")
     .option("--explain <rule>", "explain a rule and exit")
     .option("--list-rules", "list every rule and exit", false)
-    .action(async (paths: string[], opts) => {
-      exitCode = await lintCommand(paths, { ...opts, version: VERSION });
-    });
+    .action(
+      run(async (paths: string[], opts) =>
+        (await import("./commands/lint.ts")).lintCommand(paths, { ...opts, version: VERSION })
+      ),
+    );
 
-  registerSecretsCommands(program, (code) => (exitCode = code));
-  registerUpgradeCommand(program, collect, (code) => (exitCode = code));
-  registerRollbackCommand(program, collect, (code) => (exitCode = code));
-  registerLockCommands(program, (code) => (exitCode = code));
-  registerHistoryCommand(program, (code) => (exitCode = code));
+  defineSecrets(program, run);
+  defineFleet(program, run);
 
   try {
     await program.parseAsync(args, { from: "user" });
@@ -120,10 +91,105 @@ export async function main(args: string[]): Promise<number> {
   return exitCode;
 }
 
-function parsePositive(value: string, flag: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new UserError(`${flag} must be a positive whole number, got '${value}'`);
-  }
-  return n;
+type Run = <A extends unknown[]>(
+  command: (...args: A) => Promise<number> | number,
+) => (...args: A) => Promise<void>;
+
+function defineSecrets(program: Command, run: Run): void {
+  const secrets = () => import("./commands/secrets.ts");
+  const group = program
+    .command("secrets")
+    .description(
+      "The installation's Lago secrets: one encrypted store beside the inventory, the same values on every host.",
+    );
+  const names = (cmd: Command) =>
+    cmd.option("--names <A,B>", "secrets besides Lago's five (e.g. POSTGRES_PASSWORD,REDIS_PASSWORD)");
+  const common = (cmd: Command) =>
+    names(cmd)
+      .option(
+        "--file <path>",
+        `env file on the host to read (repeatable; default ${DEFAULT_DEST} and ${UPSTREAM_ENV})`,
+        collect,
+        [],
+      )
+      .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false);
+
+  names(
+    group.command("init")
+      .description("Create the store with new secrets if it does not exist (no host is contacted).")
+      .argument(
+        "<inventory>",
+        "inventory file; the store is its lago_secrets_file, or lago-secrets.enc beside it",
+      ),
+  ).action(run(async (inventory: string, opts) => (await secrets()).initSecrets(inventory, opts)));
+
+  common(
+    group.command("import")
+      .description("Adopt the secrets a host already has into the store (never replacing a stored value).")
+      .argument("<inventory>", "inventory file")
+      .requiredOption("--from <host>", "inventory name of the host to read them from"),
+  ).action(run(async (inventory: string, opts) => (await secrets()).importSecrets(inventory, opts)));
+
+  common(
+    group.command("status")
+      .description("Which secrets every host has and whether they match the store (by hash, never values).")
+      .argument("<inventory>", "inventory file")
+      .option("--json", "one JSON document instead of text", false),
+  ).action(run(async (inventory: string, opts) => (await secrets()).secretsStatus(inventory, opts)));
+}
+
+function defineFleet(program: Command, run: Run): void {
+  fleetOptions(
+    program
+      .command("upgrade")
+      .description(
+        "Rolling upgrade of a Lago fleet: backup, pull everywhere, migrate once, batches health-gated, " +
+          "failed batch rolled back.",
+      )
+      .argument("<inventory>", "inventory file")
+      .requiredOption("--to <version>", "the Lago release to go to, e.g. v1.50.0")
+      .option("--via", "go through the bridge releases on the way, one hop each", false),
+  ).action(
+    run(async (inventory: string, opts) =>
+      (await import("./commands/upgrade.ts")).upgradeCommand(inventory, opts)
+    ),
+  );
+
+  fleetOptions(
+    program
+      .command("rollback")
+      .description("Go back to the previous recorded version (re-deploys its images; the schema stays).")
+      .argument("<inventory>", "inventory file")
+      .option("--keep-schema", "roll back even though the database keeps the newer version's schema", false),
+  ).action(
+    run(async (inventory: string, opts) =>
+      (await import("./commands/rollback.ts")).rollbackCommand(inventory, opts)
+    ),
+  );
+
+  const lock = () => import("./commands/lock.ts");
+  const group = program.command("lock").description(
+    "The fleet lock every apply, upgrade and rollback takes: see who holds it, release a stale one.",
+  );
+  readOptions(group.command("status").description("Who holds the lock on each host, since when, until when."))
+    .action(run(async (inventory: string, opts) => (await lock()).lockStatusCommand(inventory, opts)));
+  readOptions(
+    group.command("release").description(
+      "Remove stale locks (expired, or of a killed run on this machine); --force: any lock.",
+    ),
+  )
+    .option("--force", "also remove a lock a live run holds (that run will stop at its next step)", false)
+    .action(run(async (inventory: string, opts) => (await lock()).lockReleaseCommand(inventory, opts)));
+
+  readOptions(
+    program.command("history").description(
+      "The deploys recorded on each host: who, when, from → to, result.",
+    ),
+  )
+    .option("-n, --last <n>", "only the last n deploys", (v) => Math.max(1, Number(v) || 20), 20)
+    .action(
+      run(async (inventory: string, opts) =>
+        (await import("./commands/history.ts")).historyCommand(inventory, opts)
+      ),
+    );
 }

@@ -2,13 +2,12 @@
  * `history INVENTORY`: the deploys recorded on the hosts (who, when, which command, from → to, result
  * per host), one line per command run, oldest first.
  */
-import type { Command } from "commander";
 import { fleetHistory, formatHistory } from "../fleet/history.ts";
 import { openSession, readHistories } from "../fleet/session.ts";
 import { writeStdout } from "../runtime.ts";
 import { inventoryHosts } from "./apply.ts";
 
-interface HistoryOptions {
+export interface HistoryOptions {
   limit?: string;
   last: number;
   acceptNewHostKeys: boolean;
@@ -29,18 +28,4 @@ export async function historyCommand(inventoryPath: string, opts: HistoryOptions
   } finally {
     await s.close();
   }
-}
-
-export function registerHistoryCommand(program: Command, setExit: (code: number) => void): void {
-  program
-    .command("history")
-    .description("The deploys recorded on each host: who, when, from → to, result.")
-    .argument("<inventory>", "inventory file")
-    .option("-l, --limit <pattern>", "only these hosts")
-    .option("-n, --last <n>", "only the last n deploys", (v) => Math.max(1, Number(v) || 20), 20)
-    .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false)
-    .option("--json", "one JSON object", false)
-    .action(async (inventory: string, opts: HistoryOptions) => {
-      setExit(await historyCommand(inventory, opts));
-    });
 }

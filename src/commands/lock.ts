@@ -3,13 +3,12 @@
  * with the host's clock. `lock release INVENTORY [--force]`: removes stale locks (expired, or left by
  * a killed run on this controller); a live holder's lock only with --force.
  */
-import type { Command } from "commander";
 import { describeHeld, lockStatus, releaseLocks } from "../fleet/lock.ts";
 import { openSession } from "../fleet/session.ts";
 import { writeStdout } from "../runtime.ts";
 import { inventoryHosts } from "./apply.ts";
 
-interface LockCommandOptions {
+export interface LockCommandOptions {
   limit?: string;
   acceptNewHostKeys: boolean;
   json: boolean;
@@ -74,29 +73,4 @@ export async function lockReleaseCommand(inventoryPath: string, opts: LockComman
   } finally {
     await s.close();
   }
-}
-
-export function registerLockCommands(program: Command, setExit: (code: number) => void): void {
-  const lock = program.command("lock").description(
-    "The fleet lock every apply, upgrade and rollback takes: see who holds it, release a stale one.",
-  );
-  const common = (cmd: Command) =>
-    cmd
-      .argument("<inventory>", "inventory file")
-      .option("-l, --limit <pattern>", "only these hosts")
-      .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false)
-      .option("--json", "one JSON object", false);
-  common(lock.command("status").description("Who holds the lock on each host, since when, until when."))
-    .action(async (inventory: string, opts: LockCommandOptions) => {
-      setExit(await lockStatusCommand(inventory, opts));
-    });
-  common(
-    lock.command("release").description(
-      "Remove stale locks (expired, or of a killed run on this machine); --force: any lock.",
-    ),
-  )
-    .option("--force", "also remove a lock a live run holds (that run will stop at its next step)", false)
-    .action(async (inventory: string, opts: LockCommandOptions) => {
-      setExit(await lockReleaseCommand(inventory, opts));
-    });
 }

@@ -7,7 +7,6 @@
  * guaranteed): the rollback is refused unless --keep-schema says to go ahead; the other way back is
  * restoring the dump taken before that upgrade.
  */
-import type { Command } from "commander";
 import { UserError } from "../core/types.ts";
 import { rollbackPlan } from "../fleet/history.ts";
 import { openSession, readHistories } from "../fleet/session.ts";
@@ -15,7 +14,6 @@ import { runUpgrade } from "../fleet/upgrade.ts";
 import {
   finish,
   type FleetCommandOptions,
-  fleetOptions,
   fleetSay,
   inventoryNote,
   opsFor,
@@ -70,21 +68,4 @@ export async function rollbackCommand(inventoryPath: string, opts: RollbackOptio
   } finally {
     await s.close();
   }
-}
-
-export function registerRollbackCommand(
-  program: Command,
-  collect: (v: string, p: string[]) => string[],
-  setExit: (code: number) => void,
-): void {
-  fleetOptions(
-    program
-      .command("rollback")
-      .description("Go back to the previous recorded version (re-deploys its images; the schema stays).")
-      .argument("<inventory>", "inventory file")
-      .option("--keep-schema", "roll back even though the database keeps the newer version's schema", false),
-    collect,
-  ).action(async (inventory: string, opts: RollbackOptions) => {
-    setExit(await rollbackCommand(inventory, opts));
-  });
 }

@@ -7,7 +7,6 @@
  *   flags hosts that disagree. Exit 1 when a host conflicts, needs an import or cannot be reached.
  * No value is ever printed: names, paths and short sha256 prefixes only.
  */
-import type { Command } from "commander";
 import { loadInventory, resolveConnection } from "../config/index.ts";
 import type { Inventory, InventoryHost } from "../config/model.ts";
 import { suggest } from "../config/suggest.ts";
@@ -42,60 +41,12 @@ import { addSecrets, ensureSecrets, readStore, type StoreContents } from "../sec
 import { writeStdout } from "../runtime.ts";
 
 /** What lago_secrets reads by default: its dest, and upstream Lago's .env. */
-const DEFAULT_FILES = [DEFAULT_DEST, UPSTREAM_ENV];
+export const DEFAULT_FILES = [DEFAULT_DEST, UPSTREAM_ENV];
 
-interface CommonOptions {
+export interface CommonOptions {
   file: string[];
   names?: string;
   acceptNewHostKeys: boolean;
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** The `secrets` command group; `done` receives the exit code. */
-export function registerSecretsCommands(program: Command, done: (code: number) => void): void {
-  const group = program
-    .command("secrets")
-    .description(
-      "The installation's Lago secrets: one encrypted store beside the inventory, the same values on every host.",
-    );
-  const common = (cmd: Command) =>
-    cmd
-      .option("--names <A,B>", "secrets besides Lago's five (e.g. POSTGRES_PASSWORD,REDIS_PASSWORD)")
-      .option(
-        "--file <path>",
-        `env file on the host to read (repeatable; default ${DEFAULT_FILES.join(" and ")})`,
-        collect,
-        [],
-      )
-      .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false);
-
-  group.command("init")
-    .description("Create the store with new secrets if it does not exist (no host is contacted).")
-    .argument(
-      "<inventory>",
-      "inventory file; the store is its lago_secrets_file, or lago-secrets.enc beside it",
-    )
-    .option("--names <A,B>", "secrets besides Lago's five (e.g. POSTGRES_PASSWORD,REDIS_PASSWORD)")
-    .action((inventory: string, opts: { names?: string }) => done(initSecrets(inventory, opts)));
-
-  common(
-    group.command("import")
-      .description("Adopt the secrets a host already has into the store (never replacing a stored value).")
-      .argument("<inventory>", "inventory file")
-      .requiredOption("--from <host>", "inventory name of the host to read them from"),
-  ).action(async (inventory: string, opts: CommonOptions & { from: string }) =>
-    done(await importSecrets(inventory, opts))
-  );
-
-  common(
-    group.command("status")
-      .description("Which secrets every host has and whether they match the store (by hash, never values).")
-      .argument("<inventory>", "inventory file")
-      .option("--json", "one JSON document instead of text", false),
-  ).action(async (inventory: string, opts: CommonOptions & { json: boolean }) =>
-    done(await secretsStatus(inventory, opts))
-  );
 }
 
 function parseNames(names: string | undefined): string[] {
@@ -120,7 +71,7 @@ function storesOf(inventory: Inventory): Map<string, InventoryHost[]> {
   return stores;
 }
 
-function initSecrets(inventoryPath: string, opts: { names?: string }): number {
+export function initSecrets(inventoryPath: string, opts: { names?: string }): number {
   const inventory = loadInventory(inventoryPath);
   const names = unique([...CORE_SECRETS, ...parseNames(opts.names)]);
   for (const store of storesOf(inventory).keys()) {
@@ -173,7 +124,10 @@ function hostNamed(inventory: Inventory, name: string): InventoryHost {
   );
 }
 
-async function importSecrets(inventoryPath: string, opts: CommonOptions & { from: string }): Promise<number> {
+export async function importSecrets(
+  inventoryPath: string,
+  opts: CommonOptions & { from: string },
+): Promise<number> {
   const inventory = loadInventory(inventoryPath);
   const host = hostNamed(inventory, opts.from);
   const store = storePathOfHost(host.vars, inventory.file, host.name);
@@ -320,7 +274,7 @@ function disagreements(statuses: Record<string, HostStatus>): string[] {
   );
 }
 
-async function secretsStatus(
+export async function secretsStatus(
   inventoryPath: string,
   opts: CommonOptions & { json: boolean },
 ): Promise<number> {

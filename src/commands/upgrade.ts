@@ -4,11 +4,8 @@
  * the target healthily, 1 otherwise (the report says which host runs what).
  */
 import { randomBytes } from "node:crypto";
-import type { Command } from "commander";
-import { Option } from "commander";
 import { UserError } from "../core/types.ts";
 import { writeJournal } from "../fleet/journal.ts";
-import { DEFAULT_LOCK_TTL } from "../fleet/lock.ts";
 import { failureCollector, RealUpgradeOps } from "../fleet/ops.ts";
 import {
   compareVersions,
@@ -231,90 +228,4 @@ export function finish(
   if (opts.json) writeStdout(JSON.stringify({ type: "upgrade_report", command, ...report }) + "\n");
   else writeStdout(formatReport(report, to));
   return report.ok ? 0 : 1;
-}
-
-const int = (flag: string, min: number) => (v: string) => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UserError(`${flag} must be a whole number ≥ ${min}, got '${v}'`);
-  }
-  return n;
-};
-
-/** Lock options shared by apply, upgrade and rollback. */
-export function lockOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      "--lock-wait <seconds>",
-      "wait this long for the fleet lock held by another run",
-      int("--lock-wait", 0),
-      0,
-    )
-    .option(
-      "--lock-ttl <seconds>",
-      "the lock expires when this run stops renewing it for this long (killed controller)",
-      int("--lock-ttl", 10),
-      DEFAULT_LOCK_TTL,
-    );
-}
-
-/** Options of upgrade and rollback. */
-export function fleetOptions(cmd: Command, collect: (v: string, p: string[]) => string[]): Command {
-  return lockOptions(
-    cmd
-      .option("-p, --playbook <file>", "playbook that deploys Lago (run per batch)", "playbooks/site.yml")
-      .option(
-        "-e, --extra-vars <key=value|@file>",
-        "extra variables for the playbook; repeatable",
-        collect,
-        [],
-      )
-      .option("-f, --forks <n>", "hosts in parallel within a batch", int("--forks", 1), 20)
-      .option("-t, --tags <tags>", "only tasks with these tags (comma separated)")
-      .option("--skip-tags <tags>", "skip tasks with these tags (comma separated)")
-      .option("-l, --limit <pattern>", "single hosts only: which of them (a fleet moves as a whole)")
-      .option("--serial <n|n%>", "hosts per batch (the clock host always moves last, alone)", "1")
-      .option(
-        "--max-fail-percentage <pct>",
-        "failed hosts tolerated (rolled back) before the whole rollout stops",
-        int("--max-fail-percentage", 0),
-        0,
-      )
-      .option(
-        "--health-timeout <seconds>",
-        "how long a batch may take to become healthy",
-        int("--health-timeout", 1),
-        180,
-      )
-      .option("--skip-backup", "do not pg_dump first (not recommended)", false)
-      .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false)
-      .option("--json", "JSON lines: progress, then the report", false)
-      .addOption(
-        new Option("-v, --verbose", "show the playbook runs (repeatable)").argParser((_v, prev: number) =>
-          prev + 1
-        )
-          .default(0),
-      ),
-  );
-}
-
-export function registerUpgradeCommand(
-  program: Command,
-  collect: (v: string, p: string[]) => string[],
-  setExit: (code: number) => void,
-): void {
-  fleetOptions(
-    program
-      .command("upgrade")
-      .description(
-        "Rolling upgrade of a Lago fleet: backup, pull everywhere, migrate once, batches health-gated, " +
-          "failed batch rolled back.",
-      )
-      .argument("<inventory>", "inventory file")
-      .requiredOption("--to <version>", "the Lago release to go to, e.g. v1.50.0")
-      .option("--via", "go through the bridge releases on the way, one hop each", false),
-    collect,
-  ).action(async (inventory: string, opts: UpgradeOptions) => {
-    setExit(await upgradeCommand(inventory, opts));
-  });
 }

@@ -17,6 +17,7 @@ import {
   type ModuleRegistry,
 } from "./json-schema.ts";
 import { modules as defaultRegistry } from "../modules/index.ts";
+import { fingerprint, loadPrecompiled } from "./precompiled.ts";
 import { ConfigError, type Problem } from "./problems.ts";
 import { didYouMean, editDistance, suggest } from "./suggest.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
@@ -40,7 +41,7 @@ const compiled = new WeakMap<ModuleRegistry, Map<FileKind, ValidateFunction>>();
 // inlined: a playbook refers to the task schema from pre_tasks, tasks and post_tasks, and inlining
 // compiled it three times (4x the code, 3x the compile time). Errors inside `$defs/task` then come
 // with paths relative to it; `taskPaths` puts the prefix back, which tells task errors apart.
-const ajvOptions = {
+export const ajvOptions = {
   allErrors: true,
   verbose: true,
   strict: true,
@@ -70,14 +71,26 @@ function taskPaths(errors: AjvError[], kind: FileKind): AjvError[] {
   });
 }
 
+/** Keywords in our schemas that carry messages, not rules. */
+export const MESSAGE_KEYWORDS = ["errorMessage", "patternErrorMessage"];
+
+/** The default registry's validators from the build, when they match its schemas (precompiled.ts). */
+let precompiled: Partial<Record<FileKind, ValidateFunction>> | undefined;
+
 function validator(kind: FileKind, registry: ModuleRegistry): ValidateFunction {
   let byKind = compiled.get(registry);
   if (!byKind) compiled.set(registry, byKind = new Map());
   let fn = byKind.get(kind);
   if (!fn) {
-    const ajv = new Ajv2020(ajvOptions);
-    ajv.addVocabulary(["errorMessage", "patternErrorMessage"]); // messages carried over from zod
-    fn = ajv.compile(generateSchemas(registry).files[kind]);
+    if (registry === defaultRegistry) {
+      precompiled ??= loadPrecompiled(() => fingerprint(generateSchemas(registry).files, ajvOptions)) ?? {};
+      fn = precompiled[kind];
+    }
+    if (!fn) {
+      const ajv = new Ajv2020(ajvOptions);
+      ajv.addVocabulary(MESSAGE_KEYWORDS);
+      fn = ajv.compile(generateSchemas(registry).files[kind]);
+    }
     byKind.set(kind, fn);
   }
   return fn;

@@ -11,20 +11,12 @@
 import { existsSync } from "node:fs";
 import type { ModuleRegistry } from "../config/json-schema.ts";
 import { UserError } from "../core/types.ts";
-import { env } from "../runtime.ts";
 import { modules as defaultModules } from "../modules/index.ts";
 import { emptyConfig, excluder, type LintConfig, ruleSettings } from "./config.ts";
 import { checkIdempotence } from "./idempotence.ts";
 import { checkLago } from "./lago.ts";
 import { loadProject } from "./project.ts";
-import {
-  type SchemaWorker,
-  spareCore,
-  startSchemaWorker,
-  WORKER_KINDS,
-  WORKER_THRESHOLD,
-} from "./parallel.ts";
-import { checkSchema, schemaKindOf } from "./schema.ts";
+import { checkSchema } from "./schema.ts";
 import { checkStyle } from "./style.ts";
 import { suppressor } from "./suppress.ts";
 import { checkTopology } from "./topology.ts";
@@ -64,17 +56,12 @@ export interface LintResult {
 }
 
 /** Lint every file under `paths`. A path that does not exist is a UserError. */
-export async function lint(paths: string[], options: LintOptions = {}): Promise<LintResult> {
+export function lint(paths: string[], options: LintOptions = {}): LintResult {
   const config = options.config ?? emptyConfig();
   const settings = ruleSettings(config);
-  let worker: SchemaWorker | undefined;
   const project = loadProject(paths, {
     modules: options.modules ?? defaultModules,
     exclude: excluder(config.exclude),
-    onFound: (count) => {
-      const allowed = !options.modules && env().LAGO_PROVISION_LINT_WORKER !== "0";
-      if (allowed && count >= WORKER_THRESHOLD && spareCore()) worker = startSchemaWorker();
-    },
   });
   const findings: Finding[] = [];
   const report: Report = (rule, file, at, message) => {
@@ -82,19 +69,12 @@ export async function lint(paths: string[], options: LintOptions = {}): Promise<
     if (severity === undefined) throw new Error(`lint rule '${rule}' is not registered`);
     if (severity !== "off") findings.push({ rule, severity, file, line: at.line, col: at.col, message });
   };
-  try {
-    const jobs = worker ? project.files.filter((f) => f.doc && WORKER_KINDS.has(schemaKindOf(f)!)) : [];
-    const answers = worker?.validate(jobs.map((f) => ({ abs: f.abs, file: f.file, kind: schemaKindOf(f)! })));
-    checkVariables(project, report, { extraVars: config.vars });
-    checkLago(project, report);
-    checkTopology(project, report);
-    checkIdempotence(project, report);
-    checkStyle(project, report);
-    const problems = answers && (await answers);
-    checkSchema(project, report, problems && new Map(jobs.map((f, i) => [f.abs, problems[i]])));
-  } finally {
-    worker?.stop();
-  }
+  checkSchema(project, report);
+  checkVariables(project, report, { extraVars: config.vars });
+  checkLago(project, report);
+  checkTopology(project, report);
+  checkIdempotence(project, report);
+  checkStyle(project, report);
   const suppressed = suppressor(project.files);
   const kept = findings.filter((f) => !suppressed(f));
   const unique = [...new Map(kept.map((f) => [JSON.stringify(f), f])).values()];

@@ -75,8 +75,6 @@ export interface LoadOptions {
   modules: ModuleRegistry;
   /** Display paths matching this are left out. */
   exclude?: (file: string) => boolean;
-  /** Told how many files were found, before any is read (to start work that can run alongside). */
-  onFound?: (count: number) => void;
 }
 
 /** Find, read, parse and classify every file under `paths`. A path that does not exist is a UserError. */
@@ -91,7 +89,6 @@ export function loadProject(paths: string[], options: LoadOptions): Project {
     const kind = kindByLocation(abs);
     return options.exclude?.(file) || kind === null ? [] : [{ abs, file, kind }];
   });
-  options.onFound?.(selected.length);
   const files: SourceFile[] = [];
   for (const { abs, file, kind } of selected) {
     const text = readFileSync(abs, "utf8");

@@ -8,7 +8,6 @@ import { dirname, join, resolve } from "node:path";
 import { checkPattern } from "../config/inventory.ts";
 import type { FileKind as SchemaKind } from "../config/json-schema.ts";
 import type { Inventory } from "../config/model.ts";
-import type { Problem } from "../config/problems.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { validateDocument } from "../config/validate.ts";
 import type { KeyPath } from "../config/yaml.ts";
@@ -140,14 +139,8 @@ export function schemaRuleOf(message: string): string {
   return "invalid-value";
 }
 
-/** The schema a file is validated against, if any. */
-export const schemaKindOf = (f: SourceFile): SchemaKind | undefined => SCHEMA_KIND[f.kind];
-
-/**
- * Validate every file as apply does (`validated`: problems already found by the schema worker, by
- * absolute path), then the checks across files.
- */
-export function checkSchema(project: Project, report: Report, validated?: Map<string, Problem[]>): void {
+/** Validate every file as apply does, then the checks across files. */
+export function checkSchema(project: Project, report: Report): void {
   for (const f of project.files) {
     if (f.parseError) {
       report("yaml-syntax", f.file, f.parseError, f.parseError.message);
@@ -155,7 +148,7 @@ export function checkSchema(project: Project, report: Report, validated?: Map<st
     }
     const kind = SCHEMA_KIND[f.kind];
     if (!kind || !f.doc) continue;
-    const problems = validated?.get(f.abs) ?? validateDocument(f.doc, kind, { modules: project.modules });
+    const problems = validateDocument(f.doc, kind, { modules: project.modules });
     for (const p of problems) {
       report(schemaRuleOf(p.message), f.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
     }

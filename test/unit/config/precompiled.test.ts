@@ -1,0 +1,89 @@
+/**
+ * The validators the build compiles ahead of time (src/config/precompiled.ts) behave exactly like the
+ * ones ajv compiles at run time: same verdict, same errors, for every YAML file of the repository
+ * (lint corpus, fixtures, playbooks, roles, inventory) against every schema. And a file generated from
+ * other schemas is never used.
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Ajv2020Module from "ajv/dist/2020.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { type FileKind, generateSchemas } from "../../../src/config/json-schema.ts";
+import { standaloneValidators } from "../../../src/config/precompile.ts";
+import { fingerprint, loadPrecompiled } from "../../../src/config/precompiled.ts";
+import { ajvOptions, MESSAGE_KEYWORDS } from "../../../src/config/validate.ts";
+import { parseYaml } from "../../../src/config/yaml.ts";
+
+const Ajv2020 = Ajv2020Module.default;
+
+function yamlFiles(dir: string, out: string[] = []): string[] {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) yamlFiles(path, out);
+    else if (/\.ya?ml$/.test(name)) out.push(path);
+  }
+  return out;
+}
+
+function documents(): [string, unknown][] {
+  const files = ["test/lint/corpus", "test/fixtures", "playbooks", "roles", "inventory"].flatMap((d) =>
+    yamlFiles(d)
+  );
+  return files.flatMap((file): [string, unknown][] => {
+    try {
+      return [[file, parseYaml(readFileSync(file, "utf8"), file).value]];
+    } catch {
+      return []; // malformed on purpose (yaml-syntax cases)
+    }
+  });
+}
+
+describe("precompiled validators", () => {
+  const { files } = generateSchemas();
+  const dir = mkdtempSync(join(tmpdir(), "lago-precompiled-"));
+  const path = join(dir, "validators.generated.js");
+  writeFileSync(path, standaloneValidators(files, ajvOptions, MESSAGE_KEYWORDS));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const current = () => fingerprint(files, ajvOptions);
+
+  const precompiled = loadPrecompiled(current, path)!;
+  const ajv = new Ajv2020(ajvOptions);
+  ajv.addVocabulary(MESSAGE_KEYWORDS);
+  const kinds = Object.keys(files) as FileKind[];
+  const compiled = Object.fromEntries(kinds.map((k) => [k, ajv.compile(files[k])]));
+  const docs = documents();
+
+  it("loads one validator per file kind", () => {
+    expect(Object.keys(precompiled ?? {}).sort()).toEqual([...kinds].sort());
+    expect(docs.length).toBeGreaterThan(60);
+  });
+
+  for (const kind of kinds) {
+    it(`${kind}: same verdict and errors as run-time compilation on every file`, () => {
+      const differ: string[] = [];
+      let invalid = 0;
+      for (const [file, value] of docs) {
+        const a = precompiled[kind](value);
+        const b = compiled[kind](value);
+        if (!b) invalid++;
+        const same = a === b &&
+          JSON.stringify(precompiled[kind].errors) === JSON.stringify(compiled[kind].errors);
+        if (!same) differ.push(file);
+      }
+      expect(differ).toEqual([]);
+      expect(invalid).toBeGreaterThan(0); // the comparison saw errors, not only valid files
+    });
+  }
+
+  it("is not used when generated from other schemas or options", () => {
+    expect(loadPrecompiled(() => fingerprint(files, { ...ajvOptions, allErrors: false }), path))
+      .toBeUndefined();
+    const other = { ...files, vars: { ...files.vars, description: "changed" } };
+    expect(loadPrecompiled(() => fingerprint(other, ajvOptions), path)).toBeUndefined();
+  });
+
+  it("is not there: run-time compilation", () => {
+    expect(loadPrecompiled(current, join(dir, "missing.js"))).toBeUndefined();
+  });
+});
