@@ -7,8 +7,9 @@
  * anyOf/oneOf noise is collapsed to the branch the value was meant for (the one it got deepest into,
  * or the one whose type it has); unknown keys and modules get a "did you mean".
  */
+import { createRequire } from "node:module";
 import type { ErrorObject, ValidateFunction } from "ajv";
-import Ajv2020Module from "ajv/dist/2020.js";
+import type Ajv2020Module from "ajv/dist/2020.js";
 import {
   type FileKind,
   generateSchemas,
@@ -22,7 +23,8 @@ import { ConfigError, type Problem } from "./problems.ts";
 import { didYouMean, editDistance, suggest } from "./suggest.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
-const Ajv2020 = Ajv2020Module.default;
+/** ajv's compiler, loaded only when a validator is not precompiled (it is a third of a lint's start). */
+const loadAjv = () => createRequire(import.meta.url)("ajv/dist/2020.js").default as typeof Ajv2020Module.default;
 type AjvError = ErrorObject & { schema?: unknown; parentSchema?: JsonSchema; data?: unknown };
 
 /** One problem before it is located in the file. */
@@ -87,7 +89,7 @@ function validator(kind: FileKind, registry: ModuleRegistry): ValidateFunction {
       fn = precompiled[kind];
     }
     if (!fn) {
-      const ajv = new Ajv2020(ajvOptions);
+      const ajv = new (loadAjv())(ajvOptions);
       ajv.addVocabulary(MESSAGE_KEYWORDS);
       fn = ajv.compile(generateSchemas(registry).files[kind]);
     }
