@@ -20,7 +20,9 @@ export function standaloneValidators(
   const ajv = new Ajv2020({ ...options, code: { ...options.code, source: true, optimize: true } });
   ajv.addVocabulary(vocabulary);
   const kinds = Object.keys(files) as FileKind[];
-  for (const kind of kinds) ajv.addSchema(files[kind], kind);
+  const { shared, byKind } = shareDefinitions(files);
+  ajv.addSchema(shared, SHARED);
+  for (const kind of kinds) ajv.addSchema(byKind[kind], kind);
   const code = standaloneCode(ajv, Object.fromEntries(kinds.map((k) => [k, k])));
   for (const [, name] of code.matchAll(/require\("([^"]+)"\)/g)) {
     if (!RUNTIME_NAMES.has(name)) {
@@ -28,4 +30,46 @@ export function standaloneValidators(
     }
   }
   return header(fingerprint(files, options)) + code + "\n";
+}
+
+const SHARED = "lago-provision-definitions";
+
+/**
+ * The task and handler definitions appear in the playbook schema and again in the tasks and handlers
+ * schemas; compiled in each, they would be half of the code. Definitions that are the same in every
+ * kind move to one shared schema the kinds refer to. Errors inside a definition carry paths relative
+ * to it either way (validate.ts, `taskPaths`).
+ */
+function shareDefinitions(files: Record<FileKind, JsonSchema>) {
+  const seen = new Map<string, string>();
+  const differ = new Set<string>();
+  for (const schema of Object.values(files)) {
+    for (const [name, def] of Object.entries(schema.$defs ?? {})) {
+      const text = JSON.stringify(def);
+      if (seen.has(name) && seen.get(name) !== text) differ.add(name);
+      seen.set(name, text);
+    }
+  }
+  const names = [...seen.keys()].filter((n) => !differ.has(n));
+  const local = (ref: string) => names.find((n) => ref === `#/$defs/${n}`);
+  const rewrite = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(rewrite);
+    if (typeof node !== "object" || node === null) return node;
+    return Object.fromEntries(
+      Object.entries(node).flatMap(([key, value]) => {
+        if (key === "$defs") {
+          const kept = Object.entries(value as JsonSchema).filter(([n]) => !names.includes(n));
+          return kept.length ? [[key, rewrite(Object.fromEntries(kept))]] : [];
+        }
+        if (key === "$ref" && typeof value === "string" && local(value)) return [[key, `${SHARED}${value}`]];
+        return [[key, rewrite(value)]];
+      }),
+    );
+  };
+  const definitions = Object.fromEntries(names.map((n) => [n, rewrite(JSON.parse(seen.get(n)!))]));
+  const byKind = Object.fromEntries(Object.entries(files).map(([k, s]) => [k, rewrite(s)])) as Record<
+    FileKind,
+    JsonSchema
+  >;
+  return { shared: { $schema: files.playbook.$schema, $defs: definitions }, byKind };
 }

@@ -24,7 +24,8 @@ import { didYouMean, editDistance, suggest } from "./suggest.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
 /** ajv's compiler, loaded only when a validator is not precompiled (it is a third of a lint's start). */
-const loadAjv = () => createRequire(import.meta.url)("ajv/dist/2020.js").default as typeof Ajv2020Module.default;
+const loadAjv = () =>
+  createRequire(import.meta.url)("ajv/dist/2020.js").default as typeof Ajv2020Module.default;
 type AjvError = ErrorObject & { schema?: unknown; parentSchema?: JsonSchema; data?: unknown };
 
 /** One problem before it is located in the file. */
@@ -106,7 +107,16 @@ export interface ValidateOptions {
 /** Every problem in one parsed document, located and sorted by position. */
 export function validateDocument(doc: YamlFile, kind: FileKind, options: ValidateOptions = {}): Problem[] {
   const registry = options.modules ?? defaultRegistry;
-  const validate = validator(kind, registry);
+  return validateWith(validator(kind, registry), doc, kind, registry);
+}
+
+/** The problems `validate` finds in `doc`, explained (exported to compare validators in tests). */
+export function validateWith(
+  validate: ValidateFunction,
+  doc: YamlFile,
+  kind: FileKind,
+  registry: ModuleRegistry,
+): Problem[] {
   // An empty file is an empty list or mapping (a playbook needs plays).
   if (validate(doc.value) || (doc.value === null && kind !== "playbook")) return [];
   const errors = taskPaths(validate.errors as AjvError[], kind);
