@@ -21,7 +21,7 @@ export function standaloneValidators(
   ajv.addVocabulary(vocabulary);
   const kinds = Object.keys(files) as FileKind[];
   const { shared, byKind } = shareDefinitions(files);
-  ajv.addSchema(shared, SHARED);
+  for (const [name, schema] of Object.entries(shared)) ajv.addSchema(schema as JsonSchema, name);
   for (const kind of kinds) ajv.addSchema(byKind[kind], kind);
   const code = standaloneCode(ajv, Object.fromEntries(kinds.map((k) => [k, k])));
   for (const [, name] of code.matchAll(/require\("([^"]+)"\)/g)) {
@@ -32,12 +32,13 @@ export function standaloneValidators(
   return header(fingerprint(files, options)) + code + "\n";
 }
 
-const SHARED = "lago-provision-definitions";
+/** A shared definition's own schema id (a whole schema is compiled once; a fragment once per user). */
+const sharedId = (name: string) => `lago-provision-${name}`;
 
 /**
  * The task and handler definitions appear in the playbook schema and again in the tasks and handlers
  * schemas; compiled in each, they would be half of the code. Definitions that are the same in every
- * kind move to one shared schema the kinds refer to. Errors inside a definition carry paths relative
+ * kind become schemas of their own, which the kinds refer to. Errors inside a definition carry paths relative
  * to it either way (validate.ts, `taskPaths`).
  */
 function shareDefinitions(files: Record<FileKind, JsonSchema>) {
@@ -61,15 +62,17 @@ function shareDefinitions(files: Record<FileKind, JsonSchema>) {
           const kept = Object.entries(value as JsonSchema).filter(([n]) => !names.includes(n));
           return kept.length ? [[key, rewrite(Object.fromEntries(kept))]] : [];
         }
-        if (key === "$ref" && typeof value === "string" && local(value)) return [[key, `${SHARED}${value}`]];
+        if (key === "$ref" && typeof value === "string" && local(value)) {
+          return [[key, sharedId(local(value)!)]];
+        }
         return [[key, rewrite(value)]];
       }),
     );
   };
-  const definitions = Object.fromEntries(names.map((n) => [n, rewrite(JSON.parse(seen.get(n)!))]));
+  const shared = Object.fromEntries(names.map((n) => [sharedId(n), rewrite(JSON.parse(seen.get(n)!))]));
   const byKind = Object.fromEntries(Object.entries(files).map(([k, s]) => [k, rewrite(s)])) as Record<
     FileKind,
     JsonSchema
   >;
-  return { shared: { $schema: files.playbook.$schema, $defs: definitions }, byKind };
+  return { shared, byKind };
 }

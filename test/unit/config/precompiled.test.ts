@@ -47,7 +47,11 @@ const errorsJson = (errors: unknown) =>
   JSON.stringify(
     errors,
     (key, value) =>
-      key === "$defs" ? undefined : key === "$ref" ? String(value).replace(/^[^#]*/, "") : value,
+      key === "$defs"
+        ? undefined
+        : key === "$ref"
+        ? String(value).replace(/^(#\/\$defs\/|lago-provision-)/, "")
+        : value,
   );
 
 describe("precompiled validators", () => {
