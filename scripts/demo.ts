@@ -22,6 +22,7 @@ import { registryAnswers } from "./lib/registry.ts";
 import { ensureStack, stopRegistry } from "./lib/stack-lib.ts";
 import { down, execIn, up } from "./lib/testbed-lib.ts";
 import { repoRoot } from "./lib/testbed-paths.ts";
+import { runMain } from "./lib/run-main.ts";
 
 const PREFIX = "lago-demo-";
 const HOSTS = 2;
@@ -230,10 +231,5 @@ async function main(args: string[]): Promise<number> {
 }
 
 if (/[\\/]demo\.[jt]s$/.test(process.argv[1] ?? "")) {
-  try {
-    process.exitCode = await main(process.argv.slice(2));
-  } catch (e) {
-    console.error(`demo: ${e instanceof Error ? e.message : String(e)}`);
-    process.exitCode = 1;
-  }
+  await runMain("demo", main);
 }

@@ -3,8 +3,8 @@
  * (stops the registry; images and pushed data stay), `stack status`. See docs/testbed.md.
  * Node: `npm run stack -- up` (built to dist/); Deno: `npx deno run -A scripts/stack.ts up`.
  */
-import process from "node:process";
 import { ensureStack, stackStatus, stopRegistry } from "./lib/stack-lib.ts";
+import { runMain } from "./lib/run-main.ts";
 
 const USAGE = "usage: stack up [--rebuild] | down | status";
 
@@ -42,9 +42,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  console.error(`stack: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-}
+await runMain("stack", main);

@@ -2,8 +2,8 @@
  * Real test hosts: `testbed up [N]`, `testbed down`, `testbed status`. See docs/testbed.md.
  * Node: `npm run testbed -- up 3` (built to dist/); Deno: `npx deno run -A scripts/testbed.ts up 3`.
  */
-import process from "node:process";
 import { down, status, up } from "./lib/testbed-lib.ts";
+import { runMain } from "./lib/run-main.ts";
 
 const USAGE = "usage: testbed up [N] [--fresh] | down | status";
 
@@ -40,9 +40,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main(process.argv.slice(2));
-} catch (e) {
-  console.error(`testbed: ${e instanceof Error ? e.message : String(e)}`);
-  process.exitCode = 1;
-}
+await runMain("testbed", main);
