@@ -6,6 +6,7 @@
  * unreachable, 2 (with --detailed-exitcode) changes pending.
  */
 import { writeFileSync } from "node:fs";
+import type { Connect } from "../connection/connect.ts";
 import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/types.ts";
@@ -84,6 +85,7 @@ export async function converge(
   inventoryPath: string,
   opts: ApplyOptions,
   reporter: Reporter,
+  connect?: Connect,
 ): Promise<RunSummary> {
   const extraVars = parseExtraVars(opts.extraVars);
   const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
@@ -121,6 +123,7 @@ export async function converge(
     inventoryFile: inventory.file,
     redactDiff: (h, d) => redactorFor(h).redactDiff(d),
     redactText: (h, t) => redactorFor(h).redactText(t),
+    connect,
   });
   reporter.close();
   return summary;
@@ -133,28 +136,33 @@ const guarded = (
   inventory: string,
   command: string,
   opts: ApplyOptions,
-  run: (limit: string | undefined, tap: Reporter) => Promise<number>,
+  run: (limit: string | undefined, tap: Reporter, connect: Connect) => Promise<number>,
 ) =>
   withFleetGuard(inventory, command, {
     ...opts,
     extraVars: parseExtraVars(opts.extraVars),
     hostsOf: (inv) => inventoryHosts(inv, opts.acceptNewHostKeys),
     say: (m) => (opts.json ? undefined : writeStdout(m)),
-  }, ({ limit, tap }) => run(limit, tap)).then((code) => code ?? 0);
+  }, ({ limit, tap, connect }) => run(limit, tap, connect)).then((code) => code ?? 0);
 
 export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
   if (isPlanFile(target)) {
     const saved = readPlanFile(target);
     const o = { ...opts, playbook: saved.playbook, limit: saved.limit, retryFailed: false };
-    return await guarded(saved.inventory, `apply ${target}`, o, (_l, tap) => applyPlan(target, opts, tap));
+    return await guarded(
+      saved.inventory,
+      `apply ${target}`,
+      o,
+      (_l, tap, connect) => applyPlan(target, opts, tap, connect),
+    );
   }
   if (!opts.check) {
     return await guarded(
       target,
       `apply ${target}`,
       opts,
-      async (limit, tap) =>
-        (await converge(target, { ...opts, limit }, tee(reporterFor(opts), tap))).ok ? 0 : 1,
+      async (limit, tap, connect) =>
+        (await converge(target, { ...opts, limit }, tee(reporterFor(opts), tap), connect)).ok ? 0 : 1,
     );
   }
   const collector = new PlanCollector();
@@ -201,7 +209,12 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
 }
 
 /** Re-plan quietly, refuse on any difference from the saved plan, then apply. */
-async function applyPlan(planPath: string, opts: ApplyOptions, tap?: Reporter): Promise<number> {
+async function applyPlan(
+  planPath: string,
+  opts: ApplyOptions,
+  tap?: Reporter,
+  connect?: Connect,
+): Promise<number> {
   const saved = readPlanFile(planPath);
   const fromPlan: ApplyOptions = {
     ...opts,
@@ -221,7 +234,7 @@ async function applyPlan(planPath: string, opts: ApplyOptions, tap?: Reporter): 
   if (!opts.json) writeStdout(`Checking that the hosts are as ${planPath} found them (${saved.created})…\n`);
   const collector = new PlanCollector();
   const quiet: Reporter = { emit: (e) => collector.add(e), close() {} };
-  await converge(saved.inventory, { ...fromPlan, check: true }, quiet);
+  await converge(saved.inventory, { ...fromPlan, check: true }, quiet, connect);
   const drift = findDrift(saved.hosts, collector.hosts);
   if (drift.length > 0) {
     throw new UserError(
@@ -230,5 +243,5 @@ async function applyPlan(planPath: string, opts: ApplyOptions, tap?: Reporter): 
     );
   }
   const reporter = tap ? tee(reporterFor(fromPlan), tap) : reporterFor(fromPlan);
-  return (await converge(saved.inventory, { ...fromPlan, check: false }, reporter)).ok ? 0 : 1;
+  return (await converge(saved.inventory, { ...fromPlan, check: false }, reporter, connect)).ok ? 0 : 1;
 }

@@ -10,10 +10,8 @@
 import { loadInventory, resolveConnection } from "../config/index.ts";
 import type { Inventory, InventoryHost } from "../config/model.ts";
 import { suggest } from "../config/suggest.ts";
-import { LocalConnection } from "../connection/local.ts";
+import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
-import { connectSsh } from "../connection/ssh.ts";
-import type { Connection } from "../core/types.ts";
 import { UserError } from "../core/types.ts";
 import { mapLimit } from "../engine/pool.ts";
 import { Remote } from "../engine/remote.ts";
@@ -99,9 +97,7 @@ async function readHost(
 ): Promise<HostSecretFiles> {
   const settings: ConnectionSettings = resolveConnection(host.name, host.vars, { inventory });
   if (acceptNew) settings.hostKeyChecking = "accept-new";
-  const conn: Connection = settings.connection === "local"
-    ? new LocalConnection(settings.name)
-    : await connectSsh(settings);
+  const conn = await connectTo(settings);
   try {
     const r = await new Remote(conn, settings.user).run(readSecretsCommand(files, names, mode), {
       become: true,

@@ -173,7 +173,7 @@ export function opsFor(
       json: opts.json,
       verbose: opts.verbose,
     };
-    const summary = await converge(inventoryPath, applyOpts, reporter);
+    const summary = await converge(inventoryPath, applyOpts, reporter, s.fleet.connector());
     const failed = new Map<string, string>();
     for (const h of hosts) {
       const run = summary.hosts[h];

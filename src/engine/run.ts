@@ -6,9 +6,9 @@
 import { dirname, resolve } from "node:path";
 import type { Connection } from "../core/types.ts";
 import { UserError } from "../core/types.ts";
-import { LocalConnection } from "../connection/local.ts";
+import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
-import { connectSsh, UnreachableError } from "../connection/ssh.ts";
+import { UnreachableError } from "../connection/ssh.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
@@ -49,9 +49,6 @@ export interface RunSummary {
   hosts: Record<string, HostRun>;
   ok: boolean;
 }
-
-const defaultConnect = (s: ConnectionSettings): Promise<Connection> =>
-  s.connection === "local" ? Promise.resolve(new LocalConnection(s.name)) : connectSsh(s);
 
 export async function runPlays(
   source: string,
@@ -142,7 +139,7 @@ export async function runPlays(
 async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOptions): Promise<void> {
   try {
     if (!h.remote) {
-      const conn = await (opts.connect ?? defaultConnect)(inv.settings);
+      const conn = await (opts.connect ?? connectTo)(inv.settings);
       h.remote = new Remote(conn, inv.settings.user);
     }
     const privilege = { become: play.become ?? h.become, becomeUser: play.becomeUser ?? h.becomeUser };

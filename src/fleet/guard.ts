@@ -9,6 +9,7 @@ import type { Inventory } from "../config/model.ts";
 import type { RunHost } from "../engine/run.ts";
 import { UserError } from "../core/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
+import type { Connect } from "../connection/connect.ts";
 import { FleetHosts } from "./hosts.ts";
 import type { HistoryEntry } from "./history.ts";
 import { type HostOutcome, retryLimit, writeJournal } from "./journal.ts";
@@ -61,7 +62,7 @@ export async function withFleetGuard<T>(
   inventoryPath: string,
   command: string,
   opts: GuardOptions,
-  run: (g: { limit?: string; tap: Reporter }) => Promise<T>,
+  run: (g: { limit?: string; tap: Reporter; connect: Connect }) => Promise<T>,
 ): Promise<T | undefined> {
   let limit = opts.limit;
   if (opts.retryFailed) {
@@ -90,7 +91,8 @@ export async function withFleetGuard<T>(
   try {
     await lock?.acquire();
     await refuseVersionChange(inventory, fleet, names, opts);
-    const result = await run({ limit, tap });
+    // The run logs into each host through the lock's connection rather than a second one.
+    const result = await run({ limit, tap, connect: fleet.connector() });
     writeJournal(inventoryPath, {
       version: 1,
       command,

@@ -2,25 +2,18 @@
  * Connections for fleet operations outside a playbook (lock, survey, backup, pull, migrate, health,
  * history): one per host, opened on first use, commands run with the host's `become` settings.
  */
-import { LocalConnection } from "../connection/local.ts";
-import type { ConnectionSettings } from "../connection/settings.ts";
-import { connectSsh } from "../connection/ssh.ts";
+import { type Connect, connectTo } from "../connection/connect.ts";
 import type { Connection, ExecResult } from "../core/types.ts";
 import type { RunHost } from "../engine/run.ts";
 import { mapLimit } from "../engine/pool.ts";
 import { Remote } from "../engine/remote.ts";
 import type { LockHost } from "./lock.ts";
 
-export type Connect = (s: ConnectionSettings) => Promise<Connection>;
-
-const defaultConnect: Connect = (s) =>
-  s.connection === "local" ? Promise.resolve(new LocalConnection(s.name)) : connectSsh(s);
-
 export class FleetHosts {
   private remotes = new Map<string, Promise<Remote>>();
   private byName: Map<string, RunHost>;
 
-  constructor(hosts: RunHost[], readonly forks = 20, private connect: Connect = defaultConnect) {
+  constructor(hosts: RunHost[], readonly forks = 20, private connect: Connect = connectTo) {
     this.byName = new Map(hosts.map((h) => [h.name, h]));
   }
 
@@ -59,6 +52,27 @@ export class FleetHosts {
       }
     });
     return new Map(names.map((n, i) => [n, results[i]]));
+  }
+
+  /**
+   * A host's connection for someone else to use (a playbook run under the fleet lock), so a host is
+   * logged into once. Closing it does nothing: it stays open for the lock and history until close().
+   */
+  async lend(name: string): Promise<Connection> {
+    const connection = (await this.remote(name)).connection;
+    return {
+      name: connection.name,
+      exec: (script, options) => connection.exec(script, options),
+      close: () => Promise.resolve(),
+      get roundTrips() {
+        return connection.roundTrips;
+      },
+    };
+  }
+
+  /** Connects a playbook run through this fleet's connections (its own for hosts not in the fleet). */
+  connector(): Connect {
+    return (s) => this.byName.has(s.name) ? this.lend(s.name) : this.connect(s);
   }
 
   lockHosts(names: string[]): LockHost[] {
