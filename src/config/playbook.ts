@@ -155,6 +155,7 @@ const PLAIN_KEYWORDS = [
   "become_user",
   "vars",
   "no_log",
+  "check_mode",
 ] as const;
 const LIST_KEYWORDS = ["notify", "tags", "listen"] as const;
 

@@ -51,6 +51,10 @@ export const taskKeywords = z.object({
   become_user: z.string().min(1).describe("User to become (default root)."),
   vars: varsMap.describe("Variables for this task only."),
   no_log: z.boolean().describe("Hide the task's arguments, output and diff (for tasks that handle secrets)."),
+  check_mode: z.boolean().describe(
+    "false: run for real even under --check (for read-only commands whose output later tasks use); " +
+      "true: only report what would change, even in apply.",
+  ),
 }).partial().strict();
 
 /** A handler: a task that runs at the end of the play when notified. */

@@ -28,8 +28,14 @@ export interface CheckPrediction {
   changedTasks: string[];
   /** Paths earlier tasks would create -> the task's name. */
   creates: Map<string, string>;
-  /** Registered results only known after apply (command output) -> the task's name. */
-  unknownRegisters: Map<string, string>;
+  /** Registered results only known after apply (command output) -> the task that registers it. */
+  unknownRegisters: Map<string, UnknownRegister>;
+}
+
+export interface UnknownRegister {
+  task: string;
+  /** The task says it changes nothing (changed_when: false): it could run under --check. */
+  readOnly: boolean;
 }
 
 export const emptyPrediction = (): CheckPrediction => ({

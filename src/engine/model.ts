@@ -23,6 +23,8 @@ export interface TaskKeywords {
   become_user?: string;
   vars?: Record<string, unknown>;
   no_log?: boolean;
+  /** Overrides the run's mode for this task: false runs it under --check, true never applies it. */
+  check_mode?: boolean;
   /** Handlers only: extra names this handler answers to. */
   listen?: string[];
 }

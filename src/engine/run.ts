@@ -189,7 +189,7 @@ async function runPlayOnBatch(play: Play, tasks: Task[], batch: HostRun[], opts:
 async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOptions): Promise<void> {
   const probes = tasks.flatMap((task) => {
     const privilege = privilegeFor(task, h, play.become, play.becomeUser);
-    const env = { check: opts.check, vars: varsFor(play, task, h, opts), where: "" };
+    const env = { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" };
     return probesFor(task, h, env).map((command) => ({ command, privilege }));
   });
   try {
@@ -198,6 +198,9 @@ async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOp
     // A lost connection shows in the first task; the tasks probe for themselves.
   }
 }
+
+/** Whether this task only reports: the run's mode, unless the task's `check_mode` says otherwise. */
+const checkFor = (task: Task, opts: RunOptions): boolean => task.keywords.check_mode ?? opts.check;
 
 function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<string, unknown> {
   return mergeVars({
@@ -226,7 +229,7 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
     outcomes = await runTask(
       task,
       h,
-      { check: opts.check, vars: varsFor(play, task, h, opts), where: "" },
+      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" },
       privilegeFor(task, h, play.become, play.becomeUser),
     );
   } catch (e) {

@@ -10,7 +10,7 @@ import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
 import type { TaskStatus } from "../output/events.ts";
 import { evaluateCondition } from "../vars/expression.ts";
 import { renderDeep, renderText } from "../vars/template.ts";
-import type { HostRun } from "./host-run.ts";
+import type { HostRun, UnknownRegister } from "./host-run.ts";
 import type { Task } from "./model.ts";
 import { type Privilege, StepFailed } from "./remote.ts";
 import { UnreachableError } from "../connection/ssh.ts";
@@ -115,16 +115,17 @@ async function runOnce(
 function unknownOrThrow(e: unknown, env: TaskEnv, host: HostRun, item: unknown): TaskOutcome {
   const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
   if (!dependsOn) throw e;
-  const unknown = `uses the result of '${dependsOn}', which is known only after it runs`;
+  const unknown = `uses the result of '${dependsOn.task}', which is known only after it runs` +
+    (dependsOn.readOnly ? " (give that read-only task `check_mode: false` to run it under --check)" : "");
   return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
 }
 
 /**
  * Check mode: a task that needs a value an earlier would-change task registers, which only a real run
  * produces (command output, generated secrets), fails on an undefined variable whose root is that
- * register. That is "unknown until apply", not an error. Returns the earlier task's name.
+ * register. That is "unknown until apply", not an error. Returns the earlier task.
  */
-function missingFromCheckRun(e: unknown, host: HostRun): string | undefined {
+function missingFromCheckRun(e: unknown, host: HostRun): UnknownRegister | undefined {
   if (!(e instanceof UserError)) return undefined;
   const name = /undefined variable '([^']+)'/.exec(e.message)?.[1];
   return name === undefined ? undefined : host.predicted.unknownRegisters.get(name.split(/[.[]/)[0]);
@@ -248,14 +249,15 @@ function judgeCheckPlan(
     }
   }
   const neverChanges = task.keywords.changed_when === false || task.keywords.changed_when === "false";
+  // Steps skipped: its registered result holds only what the plan knows; a later task that needs
+  // more (command output, generated values) is unknown until apply (see missingFromCheckRun). Also
+  // for a read-only command (changed_when: false), which `check_mode: false` would run instead.
+  if (plan.changed && task.keywords.register) {
+    p.unknownRegisters.set(task.keywords.register, { task: task.name, readOnly: neverChanges });
+  }
   if (plan.changed && !neverChanges) {
     if (!p.changedTasks.includes(task.name)) p.changedTasks.push(task.name);
     for (const path of plan.creates ?? []) p.creates.set(path, task.name);
-    // Its registered result holds only what the plan knows; a later task that needs more (command
-    // output, generated values) is unknown until apply (see missingFromCheckRun).
-    if (task.keywords.register) {
-      p.unknownRegisters.set(task.keywords.register, task.name);
-    }
   }
   return outcome;
 }

@@ -4,17 +4,14 @@
  * through main() on a `connection: local` host: a no-op re-run is two round trips (facts and the
  * batch), and a task after a change sees the change.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { LocalConnection } from "../../../src/connection/local.ts";
-import { connectionStats } from "../../../src/connection/stats.ts";
 import { raw } from "../../../src/core/command.ts";
 import type { Connection, ExecOptions, ExecResult } from "../../../src/core/types.ts";
 import { batchScript, parseBatch, Remote } from "../../../src/engine/remote.ts";
-import { main } from "../../../src/main.ts";
+import { localPlay } from "./local-play.ts";
 
 vi.mock("node:tty", () => ({ isatty: () => false }));
 
@@ -151,36 +148,12 @@ describe("Remote.prefetch", () => {
 });
 
 describe("a play on a local host", () => {
-  let dir: string;
-  let printed: string;
-
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "lago-prefetch-"));
-    writeFileSync(join(dir, "inventory.yml"), "all:\n  hosts:\n    here:\n      ansible_connection: local\n");
-    printed = "";
-    vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
-      printed += String(chunk);
-      return true;
-    });
-  });
-  afterEach(() => {
-    vi.restoreAllMocks();
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const apply = async (playbook: string) => {
-    const path = join(dir, "play.yml");
-    writeFileSync(path, playbook);
-    printed = "";
-    const before = connectionStats().here?.roundTrips ?? 0;
-    const code = await main(["apply", join(dir, "inventory.yml"), "-p", path, "--json", "--no-lock"]);
-    const events = printed.trim().split("\n").map((l) => JSON.parse(l));
-    const results = events.filter((e) => e.type === "task_result");
-    return { code, results, roundTrips: connectionStats().here.roundTrips - before };
-  };
+  const play = localPlay();
+  const apply = (playbook: string) => play.run(playbook);
 
   it("a re-run that changes nothing takes two round trips: facts and one batch", async () => {
-    const play = `- hosts: all
+    const dir = play.dir();
+    const playbook = `- hosts: all
   tasks:
     - name: dir
       file: { path: ${dir}/app, state: directory, mode: "0750" }
@@ -192,10 +165,10 @@ describe("a play on a local host", () => {
       file: { path: "${dir}/app/{{ item }}", state: directory }
       loop: [a, b]
 `;
-    const first = await apply(play);
+    const first = await apply(playbook);
     expect(first.code).toBe(0);
     expect(first.results.map((r) => r.status)).toEqual(Array(5).fill("changed"));
-    const again = await apply(play);
+    const again = await apply(playbook);
     expect(again.code).toBe(0);
     expect(again.results.map((r) => r.status)).toEqual(Array(5).fill("ok"));
     expect(again.roundTrips).toBe(2);
@@ -203,7 +176,8 @@ describe("a play on a local host", () => {
 
   it("a task after a change sees the change, not the answer read before it", async () => {
     // The batch read `made` as missing; the command makes it; the file task must see it.
-    const play = `- hosts: all
+    const dir = play.dir();
+    const playbook = `- hosts: all
   tasks:
     - name: dir is there
       file: { path: ${dir}, state: directory }
@@ -212,7 +186,7 @@ describe("a play on a local host", () => {
     - name: tighten it
       file: { path: ${dir}/made, mode: "0600" }
 `;
-    const r = await apply(play);
+    const r = await apply(playbook);
     expect(r.code).toBe(0);
     expect(r.results.map((x) => x.status)).toEqual(["ok", "changed", "changed"]);
     expect(statSync(join(dir, "made")).mode & 0o777).toBe(0o600);
