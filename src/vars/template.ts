@@ -13,6 +13,16 @@ hb.registerHelper(
   (value: unknown, fallback: unknown) =>
     value === undefined || value === null || value === "" ? fallback : value,
 );
+// The first value that is set: not undefined, null, "" or an empty list (`{{#each (coalesce a b)}}`).
+hb.registerHelper(
+  "coalesce",
+  (...args: unknown[]) =>
+    args.slice(0, -1).find((v) =>
+      v !== undefined && v !== null && v !== "" && !(Array.isArray(v) && v.length === 0)
+    ),
+);
+// Whether a list holds a value (`{{#if (includes lago_services "api")}}`).
+hb.registerHelper("includes", (list: unknown, value: unknown) => Array.isArray(list) && list.includes(value));
 hb.registerHelper("eq", (a: unknown, b: unknown) => a === b);
 hb.registerHelper("ne", (a: unknown, b: unknown) => a !== b);
 hb.registerHelper("not", (a: unknown) => !a);

@@ -232,6 +232,16 @@ describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis"
         ),
       );
       expect(clocks).toEqual(["0", "0", "0", "1"]);
+      // Each host runs what its group says (lago_services), nothing else.
+      const running = await Promise.all(
+        all.map(async (h) =>
+          (await execIn(
+            h,
+            "docker ps --filter label=com.docker.compose.project=lago --format '{{.Label \"com.docker.compose.service\"}}' | sort | tr '\\n' ' '",
+          )).stdout.trim()
+        ),
+      );
+      expect(running).toEqual(["api front", "api front", "api-worker pdf", "api-clock"]);
       expect(await psql("SELECT count(*) FROM lago_fleet.lago_standin_migrate_runs")).toBe("1");
       const history = await cli(["history", inventory]);
       expect(history.stdout).toMatch(/apply +v1\.49\.0 +ok: /);
