@@ -54,7 +54,11 @@ export function loadPrecompiled(
     if (!RUNTIME_NAMES.has(name)) throw new Error(`${path} needs ${name}; regenerate it`);
     return { default: RUNTIME[name] };
   };
-  // The code is ajv's own output for our schemas (what ajv.compile would evaluate the same way).
-  new Function("module", "exports", "require", code)(module, module.exports, require);
+  try {
+    // The code is ajv's own output for our schemas (what ajv.compile would evaluate the same way).
+    new Function("module", "exports", "require", code)(module, module.exports, require);
+  } catch {
+    return undefined; // cut short (an interrupted build): compiled at run time instead
+  }
   return module.exports;
 }

@@ -100,6 +100,12 @@ describe("precompiled validators", () => {
     expect(loadPrecompiled(() => fingerprint(other, ajvOptions), path)).toBeUndefined();
   });
 
+  it("is cut short (an interrupted build): run-time compilation", () => {
+    const cut = join(dir, "cut.js");
+    writeFileSync(cut, readFileSync(path, "utf8").slice(0, 50_000));
+    expect(loadPrecompiled(current, cut)).toBeUndefined();
+  });
+
   it("is not there: run-time compilation", () => {
     expect(loadPrecompiled(current, join(dir, "missing.js"))).toBeUndefined();
   });
