@@ -9,6 +9,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { cwd } from "../runtime.ts";
+import { IMPORT_KEYWORDS } from "../modules/import_tasks.ts";
 import { isTemplated } from "../vars/template.ts";
 import { checkPattern } from "./inventory.ts";
 import type { FileKind, ModuleRegistry } from "./json-schema.ts";
@@ -88,6 +89,7 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
   });
   problems.throwIfAny();
 
+  const imports: Imports = { files: new Map(), reported: new Set(), problems };
   const plays = raws.map((raw, i) => {
     const notifies: Notify[] = [];
     const play = normalisePlay(raw, i, {
@@ -96,6 +98,7 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
       notifies,
       roles,
       varsFiles: listOf(raw.vars_files).map((f) => varsFiles.get(resolve(base, f))!),
+      imports,
     });
     checkNotify(play, notifies, problems);
     return play;
@@ -110,6 +113,15 @@ interface PlayContext {
   notifies: Notify[];
   roles: Map<string, LoadedRole>;
   varsFiles: Vars[];
+  imports: Imports;
+}
+
+/** Files read by import_tasks (shared by all plays: a role in two plays reads its imports once). */
+interface Imports {
+  files: Map<string, YamlFile | undefined>;
+  /** Problems already reported, so a role used twice does not report them twice. */
+  reported: Set<string>;
+  problems: Problems;
 }
 
 function normalisePlay(raw: RawPlay, i: number, ctx: PlayContext): Play {
@@ -159,17 +171,21 @@ const PLAIN_KEYWORDS = [
 ] as const;
 const LIST_KEYWORDS = ["notify", "tags", "listen"] as const;
 
+type RoleUse = { role: LoadedRole; entry: RoleEntry };
+
 function normaliseTasks(
   doc: YamlFile,
   kind: FileKind,
   path: KeyPath,
   raws: RawTask[] | null | undefined,
   ctx: PlayContext,
-  from?: { role: LoadedRole; entry: RoleEntry },
+  from?: RoleUse,
+  importing: string[] = [],
 ): Task[] {
-  return (raws ?? []).map((raw, i) => {
+  return (raws ?? []).flatMap((raw, i) => {
     const taskPath = [...path, i];
     const module = Object.keys(raw).find((k) => k in ctx.registry)!;
+    if (module === "import_tasks") return importTasks(doc, kind, taskPath, raw, ctx, from, importing);
     const value = raw[module];
     const freeForm = ctx.registry[module].freeForm;
     const args = typeof value === "string" && freeForm ? { [freeForm]: value } : (value ?? {}) as Vars;
@@ -189,8 +205,84 @@ function normaliseTasks(
       source: { file: doc.file, line, col },
     };
     if (from) applyRole(task, from.role, from.entry);
-    return task;
+    return [task];
   });
+}
+
+/**
+ * The tasks of an `import_tasks` file, in its place, each with the import's keywords (its `when`
+ * before theirs, tags added, vars beneath theirs, the rest where a task has none). The file is read
+ * and validated here, relative to the importing file; a missing file, a loop of imports or a file
+ * name with variables is a problem located at the import.
+ */
+function importTasks(
+  doc: YamlFile,
+  kind: FileKind,
+  taskPath: KeyPath,
+  raw: RawTask,
+  ctx: PlayContext,
+  from: RoleUse | undefined,
+  importing: string[],
+): Task[] {
+  const { imports } = ctx;
+  const problem = (message: string, key = "import_tasks"): Task[] => {
+    const p = problemAt(doc, kind, [...taskPath, key], message);
+    const id = JSON.stringify(p);
+    if (!imports.reported.has(id)) imports.reported.add(id), imports.problems.add(p);
+    return [];
+  };
+  const value = raw.import_tasks as unknown;
+  const file = typeof value === "string"
+    ? value
+    : isObject(value)
+    ? (value as { file?: unknown }).file
+    : undefined;
+  if (typeof file !== "string") return []; // the schema said why
+  const other = Object.keys(raw).find((k) =>
+    k !== "import_tasks" && !(IMPORT_KEYWORDS as readonly string[]).includes(k)
+  );
+  if (other) {
+    return problem(`'${other}' cannot go on import_tasks: put it on the imported tasks themselves`, other);
+  }
+  if (isTemplated(file)) {
+    return problem("import_tasks is read when the playbook is loaded: its file name cannot use variables");
+  }
+  const self = resolve(doc.file);
+  const full = resolve(dirname(self), file);
+  const chain = importing.length ? importing : [self];
+  if (chain.includes(full)) {
+    return problem(`imports itself: ${[...chain, full].map(displayPath).join(" → ")}`);
+  }
+  if (!existsSync(full)) return problem(`file not found: ${displayPath(full)}`);
+  const listKind = kind === "handlers" || taskPath.includes("handlers") ? "handlers" : "tasks";
+  if (!imports.files.has(full)) {
+    imports.files.set(full, imports.problems.try(() => readValid(full, listKind, { modules: ctx.registry })));
+  }
+  const imported = imports.files.get(full);
+  if (!imported) return [];
+  const tasks = normaliseTasks(
+    imported,
+    listKind,
+    [],
+    imported.value as RawTask[] | null,
+    ctx,
+    from,
+    [...chain, full],
+  );
+  for (const t of tasks) inheritImport(t.keywords, raw);
+  return tasks;
+}
+
+function inheritImport(k: TaskKeywords, raw: RawTask): void {
+  if (raw.when !== undefined) k.when = [...listOf(raw.when), ...listOf(k.when)];
+  if (raw.tags !== undefined) k.tags = [...new Set([...listOf(raw.tags), ...(k.tags ?? [])])];
+  if (raw.vars !== undefined) k.vars = { ...raw.vars, ...k.vars };
+  k.become ??= raw.become;
+  k.become_user ??= raw.become_user;
+  k.check_mode ??= raw.check_mode;
+  k.no_log ??= raw.no_log;
+  k.ignore_errors ??= raw.ignore_errors;
+  for (const key of Object.keys(k) as (keyof TaskKeywords)[]) if (k[key] === undefined) delete k[key];
 }
 
 /** A role's tasks carry the role (for templates/ and files/), its variables, and the entry's when/tags. */

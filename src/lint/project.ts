@@ -105,10 +105,11 @@ export function loadProject(paths: string[], options: LoadOptions): Project {
       if (!(e instanceof ConfigError)) throw e;
       source.parseError = e.problems[0];
     }
-    if (kind === undefined) source.kind = kindByContent(source);
+    if (kind === undefined) source.kind = kindByContent(source, options.modules);
     files.push(source);
   }
   markVarsFiles(files);
+  markImportedFiles(files, options.modules);
   return { files, modules: options.modules };
 }
 
@@ -161,10 +162,13 @@ function roleOf(abs: string): string | undefined {
 
 const GROUP_KEYS = new Set(["hosts", "children", "vars"]);
 
-/** A list is a playbook; a mapping of groups (or anything under inventory/) an inventory; else vars. */
-function kindByContent(f: SourceFile): FileKind {
+/**
+ * A list of tasks (items with a module, none with `hosts`) is a tasks file, another list a playbook; a
+ * mapping of groups (or anything under inventory/) an inventory; else vars.
+ */
+function kindByContent(f: SourceFile, modules: ModuleRegistry): FileKind {
   const value = f.doc?.value;
-  if (Array.isArray(value)) return "playbook";
+  if (Array.isArray(value)) return looksLikeTasks(value, modules) ? "tasks" : "playbook";
   const dirs = f.abs.split(sep);
   if (dirs.includes("inventory") || dirs.includes("inventories")) return "inventory";
   if (isMap(value)) {
@@ -175,6 +179,39 @@ function kindByContent(f: SourceFile): FileKind {
   }
   if (f.parseError && /(^|\/)playbooks\//.test(f.file)) return "playbook";
   return "vars";
+}
+
+/**
+ * Files an `import_tasks` names are tasks files (handlers files when a handlers list imports them),
+ * wherever they are, as apply reads them; followed through imports of imports.
+ */
+function looksLikeTasks(items: unknown[], modules: ModuleRegistry): boolean {
+  return items.length > 0 &&
+    items.every((item) => isMap(item) && !("hosts" in item) && Object.keys(item).some((k) => k in modules));
+}
+
+function markImportedFiles(files: SourceFile[], modules: ModuleRegistry): void {
+  const byAbs = new Map(files.map((f) => [f.abs, f]));
+  const queue = files.filter((f) => f.kind === "playbook" || f.kind === "tasks" || f.kind === "handlers");
+  while (queue.length) {
+    const f = queue.shift()!;
+    for (const t of tasksOf(f, modules)) {
+      const target = importTarget(t);
+      const imported = target && byAbs.get(target);
+      if (!imported || imported === f) continue;
+      const kind = t.path.includes("handlers") || f.kind === "handlers" ? "handlers" : "tasks";
+      // Read again as what it is now: its own imports show only once it is read as tasks.
+      if (imported.kind !== kind) imported.kind = kind, queue.push(imported);
+    }
+  }
+}
+
+/** The absolute path an `import_tasks` task names (undefined for other tasks or a templated name). */
+export function importTarget(t: TaskSite): string | undefined {
+  if (t.module !== "import_tasks") return undefined;
+  const file = (t.args as { file?: unknown })?.file;
+  if (typeof file !== "string" || file.includes("{{")) return undefined;
+  return resolve(dirname(t.file.abs), file);
 }
 
 /** Files named in a playbook's vars_files are vars files, whatever their location suggested. */

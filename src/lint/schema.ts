@@ -12,9 +12,12 @@ import { didYouMean } from "../config/suggest.ts";
 import { validateDocument } from "../config/validate.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { cwd } from "../runtime.ts";
+import { displayPath } from "../config/problems.ts";
+import { IMPORT_KEYWORDS } from "../modules/import_tasks.ts";
 import {
   atPath,
   type FileKind,
+  importTarget,
   inventoryOf,
   listOf,
   playsOf,
@@ -98,6 +101,14 @@ export const schemaRules: Rule[] = [
       "the nearest role) or run lint from the project root.",
   ),
   schema(
+    "missing-import",
+    "An import_tasks names a file that cannot be found",
+    "`import_tasks:` reads its file when the playbook is loaded, relative to the file that imports it (a " +
+      "role's tasks/ folder, the playbook's folder), so apply stops before any host is contacted when it is " +
+      "not there. Its name cannot use variables, and loop, register, notify and the like go on the imported " +
+      "tasks themselves, not on the import.",
+  ),
+  schema(
     "unknown-handler",
     "A task notifies a handler that does not exist",
     "`notify:` names a handler (or a `listen:` topic) of the same play or of the role. A name that no " +
@@ -154,6 +165,7 @@ export function checkSchema(project: Project, report: Report): void {
     }
   }
   checkRoles(project, report);
+  checkImports(project, report);
   checkHandlers(project, report);
   checkInventories(project, report);
 }
@@ -206,6 +218,43 @@ function checkRoles(project: Project, report: Report): void {
     }
   }
 }
+
+/** What the loader checks of every `import_tasks`: a literal file name, one that exists, only its keywords. */
+function checkImports(project: Project, report: Report): void {
+  for (const f of project.files) {
+    if (f.kind !== "playbook" && f.kind !== "tasks" && f.kind !== "handlers") continue;
+    for (const t of tasksOf(f, project.modules)) {
+      if (t.module !== "import_tasks") continue;
+      const at = (key: string, rule: string, message: string) => {
+        const path = [...t.path, key];
+        report(
+          rule,
+          f.file,
+          f.doc!.locate(path, key === "import_tasks" ? "value" : "key"),
+          atPath(f, path, message),
+        );
+      };
+      const other = Object.keys(t.raw).find((k) => k !== "import_tasks" && !IMPORT_KEYWORDS_SET.has(k));
+      if (other) {
+        at(other, "unknown-key", `'${other}' cannot go on import_tasks: put it on the imported tasks`);
+      }
+      const file = (t.args as { file?: unknown })?.file;
+      if (typeof file === "string" && file.includes("{{")) {
+        at(
+          "import_tasks",
+          "invalid-value",
+          "import_tasks is read when the playbook is loaded: no variables in its file name",
+        );
+      }
+      const target = importTarget(t);
+      if (target && !existsSync(target)) {
+        at("import_tasks", "missing-import", `file not found: ${displayPath(target)}`);
+      }
+    }
+  }
+}
+
+const IMPORT_KEYWORDS_SET: ReadonlySet<string> = new Set(IMPORT_KEYWORDS);
 
 /** Names handlers answer to: their names and their `listen` topics. */
 const handlerNames = (handlers: TaskSite[]): string[] =>

@@ -6,6 +6,7 @@ import { debugModule } from "./debug.ts";
 import { dockerComposeModule } from "./docker_compose.ts";
 import { fileModule } from "./file.ts";
 import { gitModule } from "./git.ts";
+import { importTasksModule } from "./import_tasks.ts";
 import { lagoSecretsModule } from "./lago_secrets.ts";
 import { packageModule } from "./package.ts";
 import { serviceModule } from "./service.ts";
@@ -31,6 +32,7 @@ export const modules: Record<string, ModuleDefinition> = {
   docker_compose: dockerComposeModule,
   stat: statModule,
   lago_secrets: lagoSecretsModule,
+  import_tasks: importTasksModule,
 };
 
 export const moduleNames = (): string[] => Object.keys(modules).sort();

@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { commandModule, shellModule } from "../../../src/modules/command.ts";
+import { importTasksModule } from "../../../src/modules/import_tasks.ts";
 import { defineModule, type ModuleDefinition, unchanged } from "../../../src/modules/types.ts";
 
 const stub = (name: string, description: string, args: z.ZodType): ModuleDefinition =>
@@ -19,6 +20,7 @@ const path = z.string().min(1);
 export const testModules: Record<string, ModuleDefinition> = {
   command: commandModule,
   shell: shellModule,
+  import_tasks: importTasksModule,
   copy: stub(
     "copy",
     "Put a file on the host.",

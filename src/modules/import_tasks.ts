@@ -1,0 +1,39 @@
+/**
+ * import_tasks: the tasks of another file, in place, as in Ansible. Static: the loader
+ * (src/config/playbook.ts) replaces the task with the file's tasks when the playbook is loaded, so
+ * they are validated with everything else and the engine never runs this module.
+ */
+import { z } from "zod";
+import { defineModule, type ModuleDefinition } from "./types.ts";
+
+const importArgs = z.object({
+  file: z.string().min(1).describe(
+    "The tasks file, relative to the file that imports it (a role's tasks/ folder, the playbook's folder). " +
+      "No variables: it is read when the playbook is loaded.",
+  ),
+}).strict();
+
+/** Keywords an import passes on to every task it brings in (as Ansible does). */
+export const IMPORT_KEYWORDS = [
+  "name",
+  "when",
+  "tags",
+  "vars",
+  "become",
+  "become_user",
+  "check_mode",
+  "no_log",
+  "ignore_errors",
+] as const;
+
+export const importTasksModule: ModuleDefinition<z.infer<typeof importArgs>, undefined> = defineModule({
+  name: "import_tasks",
+  description:
+    "Run the tasks of another file here (read when the playbook is loaded; when, tags and vars apply to each).",
+  args: importArgs,
+  freeForm: "file",
+  probe: () => null,
+  plan() {
+    throw new Error("import_tasks is expanded when the playbook is loaded; it never runs");
+  },
+});
