@@ -148,7 +148,7 @@ export async function convergeDigest(host: TestbedHost): Promise<string> {
     host.name,
     `cd / && sha256sum opt/bench/index.html opt/bench/conf/app.conf etc/systemd/system/bench.service
 stat -c '%n %F %a %U %G' /opt/bench /opt/bench/conf /opt/bench/index.html /opt/bench/conf/app.conf /opt/bench/key.pem /etc/systemd/system/bench.service
-grep -q 'BEGIN PRIVATE KEY' /opt/bench/key.pem && echo 'key.pem is PEM'
+openssl pkey -in /opt/bench/key.pem -noout 2>/dev/null && echo 'key.pem is a private key'
 echo "active=$(systemctl is-active bench) enabled=$(systemctl is-enabled bench)"
 dpkg-query -W -f '\${Package} \${db:Status-Abbrev}\\n' jq openssl curl`,
     { allowFailure: true },
