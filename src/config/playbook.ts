@@ -168,6 +168,7 @@ const PLAIN_KEYWORDS = [
   "vars",
   "no_log",
   "check_mode",
+  "run_once",
 ] as const;
 const LIST_KEYWORDS = ["notify", "tags", "listen"] as const;
 

@@ -55,6 +55,9 @@ export const taskKeywords = z.object({
     "false: run for real even under --check (for read-only commands whose output later tasks use); " +
       "true: only report what would change, even in apply.",
   ),
+  run_once: z.boolean().describe(
+    "Run on the first host of the batch only; its result (registered, changed, failed) stands for every host.",
+  ),
 }).partial().strict();
 
 /** A handler: a task that runs at the end of the play when notified. */

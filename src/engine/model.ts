@@ -25,6 +25,8 @@ export interface TaskKeywords {
   no_log?: boolean;
   /** Overrides the run's mode for this task: false runs it under --check, true never applies it. */
   check_mode?: boolean;
+  /** Run on the first host of the batch only; its result stands for every host of the batch. */
+  run_once?: boolean;
   /** Handlers only: extra names this handler answers to. */
   listen?: string[];
 }

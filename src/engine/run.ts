@@ -175,9 +175,33 @@ async function runPlayOnBatch(play: Play, tasks: Task[], batch: HostRun[], opts:
     const active = batch.filter(isActive);
     if (active.length === 0) return;
     opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
-    await mapLimit(active, opts.forks, (h) => runTaskOnHost(play, task, h, opts));
+    if (task.keywords.run_once) await runOnceForBatch(play, task, active, opts);
+    else await mapLimit(active, opts.forks, (h) => runTaskOnHost(play, task, h, opts));
   }
   await runHandlers(play, batch, opts);
+}
+
+/**
+ * `run_once`, as in Ansible: the task runs on the first host of the batch that can be reached, and its
+ * result stands for every host of the batch (registered, reported, counted, notified; a failure fails
+ * them all).
+ */
+async function runOnceForBatch(play: Play, task: Task, active: HostRun[], opts: RunOptions): Promise<void> {
+  for (const [i, h] of active.entries()) {
+    const outcomes = await runTaskOnHost(play, task, h, opts);
+    if (!outcomes) continue; // unreachable: the next host runs it
+    const others = active.slice(i + 1).filter(isActive);
+    const register = task.keywords.register;
+    for (const other of others) {
+      if (register && register in h.registered) other.registered[register] = h.registered[register];
+      const shared = outcomes.map((o) => ({
+        ...o,
+        reason: `${o.reason ?? o.status} (ran once on ${h.name})`,
+      }));
+      await recordOutcomes(task, other, shared, 0, opts);
+    }
+    return;
+  }
 }
 
 /**
@@ -222,7 +246,13 @@ function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<s
   });
 }
 
-async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOptions): Promise<void> {
+/** Runs the task on one host and records what happened; the outcomes, or undefined when unreachable. */
+async function runTaskOnHost(
+  play: Play,
+  task: Task,
+  h: HostRun,
+  opts: RunOptions,
+): Promise<TaskOutcome[] | undefined> {
   const started = Date.now();
   let outcomes: TaskOutcome[];
   try {
@@ -233,12 +263,26 @@ async function runTaskOnHost(play: Play, task: Task, h: HostRun, opts: RunOption
       privilegeFor(task, h, play.become, play.becomeUser),
     );
   } catch (e) {
-    if (e instanceof UnreachableError) return markUnreachable(h, e, task.name, opts);
+    if (e instanceof UnreachableError) {
+      markUnreachable(h, e, task.name, opts);
+      return undefined;
+    }
     if (e instanceof UserError) {
       outcomes = [{ status: "failed", msg: e.message + (e.hint ? `\n  hint: ${e.hint}` : ""), result: {} }];
     } else throw e;
   }
-  const durationMs = Date.now() - started;
+  await recordOutcomes(task, h, outcomes, Date.now() - started, opts);
+  return outcomes;
+}
+
+/** Report a task's outcomes on a host, count them, fail the host or notify its handlers. */
+async function recordOutcomes(
+  task: Task,
+  h: HostRun,
+  outcomes: TaskOutcome[],
+  durationMs: number,
+  opts: RunOptions,
+): Promise<void> {
   for (const o of outcomes) learnSecrets(h, o.result);
   for (const o of outcomes) {
     opts.reporter.emit({

@@ -23,13 +23,17 @@ export interface LocalPlay {
   }>;
 }
 
-/** Call at the top of a describe(): a temp dir and stdout capture around each test. */
-export function localPlay(): LocalPlay {
+/**
+ * Call at the top of a describe(): a temp dir and stdout capture around each test. `hosts` are the
+ * inventory's host names, all local.
+ */
+export function localPlay(hosts: string[] = ["here"]): LocalPlay {
   let dir = "";
   let printed = "";
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), "lago-local-play-"));
-    writeFileSync(join(dir, "inventory.yml"), "all:\n  hosts:\n    here:\n      ansible_connection: local\n");
+    const entries = hosts.map((h) => `    ${h}:\n      ansible_connection: local\n`).join("");
+    writeFileSync(join(dir, "inventory.yml"), `all:\n  hosts:\n${entries}`);
     vi.spyOn(process.stdout, "write").mockImplementation((chunk) => {
       printed += String(chunk);
       return true;
@@ -45,7 +49,8 @@ export function localPlay(): LocalPlay {
       const path = join(dir, "play.yml");
       writeFileSync(path, playbook);
       printed = "";
-      const before = connectionStats().here?.roundTrips ?? 0;
+      const roundTrips = () => hosts.reduce((n, h) => n + (connectionStats()[h]?.roundTrips ?? 0), 0);
+      const before = roundTrips();
       const code = await main([
         "apply",
         join(dir, "inventory.yml"),
@@ -57,7 +62,7 @@ export function localPlay(): LocalPlay {
       ]);
       const events = printed.trim().split("\n").map((l) => JSON.parse(l));
       const results = events.filter((e) => e.type === "task_result");
-      return { code, results, roundTrips: connectionStats().here.roundTrips - before };
+      return { code, results, roundTrips: roundTrips() - before };
     },
   };
 }
