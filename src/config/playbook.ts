@@ -283,6 +283,7 @@ function inheritImport(k: TaskKeywords, raw: RawTask): void {
   k.check_mode ??= raw.check_mode;
   k.no_log ??= raw.no_log;
   k.ignore_errors ??= raw.ignore_errors;
+  k.run_once ??= raw.run_once;
   for (const key of Object.keys(k) as (keyof TaskKeywords)[]) if (k[key] === undefined) delete k[key];
 }
 

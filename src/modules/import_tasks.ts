@@ -24,6 +24,7 @@ export const IMPORT_KEYWORDS = [
   "check_mode",
   "no_log",
   "ignore_errors",
+  "run_once",
 ] as const;
 
 export const importTasksModule: ModuleDefinition<z.infer<typeof importArgs>, undefined> = defineModule({

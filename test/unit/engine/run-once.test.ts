@@ -2,7 +2,7 @@
  * `run_once` on three local hosts: the task runs on the first host only, and its result stands for
  * every host of the batch (registered, reported, counted); when it fails, every host fails.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import { localPlay } from "./local-play.ts";
@@ -31,6 +31,18 @@ describe("run_once", () => {
     expect(once.slice(1).every((x) => /\(ran once on a\)$/.test(x.reason))).toBe(true);
     const seen = r.results.filter((x) => x.task === "everyone sees it").map((x) => [x.host, x.reason]);
     expect(seen).toEqual([["a", "from-a"], ["b", "from-a"], ["c", "from-a"]]);
+  });
+
+  it("an import's run_once applies to each imported task", async () => {
+    const dir = play.dir();
+    writeFileSync(join(dir, "once.yml"), `- shell: echo ran >> ${dir}/runs\n`);
+    const r = await play.run(`- hosts: all
+  tasks:
+    - import_tasks: once.yml
+      run_once: true
+`);
+    expect(r.code).toBe(0);
+    expect(readFileSync(join(dir, "runs"), "utf8")).toBe("ran\n");
   });
 
   it("a failure fails every host of the batch", async () => {
