@@ -9,7 +9,7 @@ import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import type { z } from "zod";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { cwd } from "../runtime.ts";
-import { IMPORT_KEYWORDS } from "../modules/import_tasks.ts";
+import { importedFile, importMistake } from "../modules/import_tasks.ts";
 import { isTemplated } from "../vars/template.ts";
 import { checkPattern } from "./inventory.ts";
 import type { FileKind, ModuleRegistry } from "./json-schema.ts";
@@ -232,22 +232,10 @@ function importTasks(
     if (!imports.reported.has(id)) imports.reported.add(id), imports.problems.add(p);
     return [];
   };
-  const value = raw.import_tasks as unknown;
-  const file = typeof value === "string"
-    ? value
-    : isObject(value)
-    ? (value as { file?: unknown }).file
-    : undefined;
-  if (typeof file !== "string") return []; // the schema said why
-  const other = Object.keys(raw).find((k) =>
-    k !== "import_tasks" && !(IMPORT_KEYWORDS as readonly string[]).includes(k)
-  );
-  if (other) {
-    return problem(`'${other}' cannot go on import_tasks: put it on the imported tasks themselves`, other);
-  }
-  if (isTemplated(file)) {
-    return problem("import_tasks is read when the playbook is loaded: its file name cannot use variables");
-  }
+  const file = importedFile(raw.import_tasks);
+  if (file === undefined) return []; // the schema said why
+  const mistake = importMistake(raw);
+  if (mistake) return problem(mistake.message, mistake.key);
   const self = resolve(doc.file);
   const full = resolve(dirname(self), file);
   const chain = importing.length ? importing : [self];
@@ -278,13 +266,10 @@ function inheritImport(k: TaskKeywords, raw: RawTask): void {
   if (raw.when !== undefined) k.when = [...listOf(raw.when), ...listOf(k.when)];
   if (raw.tags !== undefined) k.tags = [...new Set([...listOf(raw.tags), ...(k.tags ?? [])])];
   if (raw.vars !== undefined) k.vars = { ...raw.vars, ...k.vars };
-  k.become ??= raw.become;
-  k.become_user ??= raw.become_user;
-  k.check_mode ??= raw.check_mode;
-  k.no_log ??= raw.no_log;
-  k.ignore_errors ??= raw.ignore_errors;
-  k.run_once ??= raw.run_once;
-  for (const key of Object.keys(k) as (keyof TaskKeywords)[]) if (k[key] === undefined) delete k[key];
+  // The rest only where the task says nothing itself.
+  for (const key of ["become", "become_user", "check_mode", "no_log", "ignore_errors", "run_once"] as const) {
+    if (k[key] === undefined && raw[key] !== undefined) (k as Vars)[key] = raw[key];
+  }
 }
 
 /** A role's tasks carry the role (for templates/ and files/), its variables, and the entry's when/tags. */

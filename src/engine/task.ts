@@ -76,12 +76,14 @@ export async function runTask(
   } catch (e) {
     return [unknownOrThrow(e, env, host, undefined)];
   }
-  if (items === null) return [await runOnce(task, host, env, privilege, env.vars, undefined)];
+  // Check mode: an item that needs a result only apply makes is unknown, not failed (unknownOrThrow).
+  const run = (vars: Record<string, unknown>, item: unknown) =>
+    runItem(task, host, env, privilege, vars, item).catch((e) => unknownOrThrow(e, env, host, item));
+  if (items === null) return [await run(env.vars, undefined)];
   const loopVar = task.keywords.loop_var ?? "item";
   const outcomes: TaskOutcome[] = [];
   for (const item of items) {
-    const vars = { ...env.vars, [loopVar]: item };
-    const outcome = await runOnce(task, host, env, privilege, vars, item);
+    const outcome = await run({ ...env.vars, [loopVar]: item }, item);
     outcomes.push(outcome);
     if (outcome.status === "failed" && !outcome.ignored) break;
   }
@@ -94,21 +96,6 @@ export async function runTask(
     };
   }
   return outcomes;
-}
-
-async function runOnce(
-  task: Task,
-  host: HostRun,
-  env: TaskEnv,
-  privilege: Privilege,
-  vars: Record<string, unknown>,
-  item: unknown,
-): Promise<TaskOutcome> {
-  try {
-    return await runOnceKnown(task, host, env, privilege, vars, item);
-  } catch (e) {
-    return unknownOrThrow(e, env, host, item);
-  }
 }
 
 /** Check mode: an error that only means "needs a result apply will make" becomes unknown; others rethrow. */
@@ -131,7 +118,8 @@ function missingFromCheckRun(e: unknown, host: HostRun): UnknownRegister | undef
   return name === undefined ? undefined : host.predicted.unknownRegisters.get(name.split(/[.[]/)[0]);
 }
 
-async function runOnceKnown(
+/** One run of the task (one loop item): when → render → validate → probe → plan → apply. */
+async function runItem(
   task: Task,
   host: HostRun,
   env: TaskEnv,
@@ -281,7 +269,7 @@ function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string
 
 /**
  * The probes this task would send if it ran now, for the host's read-ahead batch (Remote.prefetch):
- * the same when → loop → render → validate → probe path as runOnce, running nothing. Whatever cannot
+ * the same when → loop → render → validate → probe path as runItem, running nothing. Whatever cannot
  * be decided yet (a variable an earlier task registers, a template error) gives no probe: the task
  * then probes for itself and reports the error as usual.
  */

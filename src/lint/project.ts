@@ -12,6 +12,8 @@ import type { Inventory } from "../config/model.ts";
 import { ConfigError, displayPath, type Problem } from "../config/problems.ts";
 import { type KeyPath, parseYaml, type YamlFile } from "../config/yaml.ts";
 import { UserError } from "../core/types.ts";
+import { importedFile } from "../modules/import_tasks.ts";
+import { isTemplated } from "../vars/template.ts";
 import type { Position } from "./types.ts";
 
 export type FileKind =
@@ -208,10 +210,8 @@ function markImportedFiles(files: SourceFile[], modules: ModuleRegistry): void {
 
 /** The absolute path an `import_tasks` task names (undefined for other tasks or a templated name). */
 export function importTarget(t: TaskSite): string | undefined {
-  if (t.module !== "import_tasks") return undefined;
-  const file = (t.args as { file?: unknown })?.file;
-  if (typeof file !== "string" || file.includes("{{")) return undefined;
-  return resolve(dirname(t.file.abs), file);
+  const file = t.module === "import_tasks" ? importedFile(t.args) : undefined;
+  return file === undefined || isTemplated(file) ? undefined : resolve(dirname(t.file.abs), file);
 }
 
 /** Files named in a playbook's vars_files are vars files, whatever their location suggested. */
@@ -248,6 +248,17 @@ export function playsOf(f: SourceFile): PlaySite[] {
 
 /** Every task and handler of a playbook or a role's tasks/handlers file. */
 export function tasksOf(f: SourceFile, modules: ModuleRegistry): TaskSite[] {
+  // Every rule family walks the tasks: found once per file (again only if its kind was revised).
+  const cached = taskCache.get(f);
+  if (cached && cached.kind === f.kind && cached.modules === modules) return cached.sites;
+  const sites = findTasks(f, modules);
+  taskCache.set(f, { kind: f.kind, modules, sites });
+  return sites;
+}
+
+const taskCache = new WeakMap<SourceFile, { kind: FileKind; modules: ModuleRegistry; sites: TaskSite[] }>();
+
+function findTasks(f: SourceFile, modules: ModuleRegistry): TaskSite[] {
   const site = (raw: unknown, path: KeyPath, play?: PlaySite): TaskSite[] => {
     if (!isMap(raw)) return [];
     const module = Object.keys(raw).find((k) => k in modules);

@@ -13,7 +13,7 @@ import { validateDocument } from "../config/validate.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { cwd } from "../runtime.ts";
 import { displayPath } from "../config/problems.ts";
-import { IMPORT_KEYWORDS } from "../modules/import_tasks.ts";
+import { importMistake } from "../modules/import_tasks.ts";
 import {
   atPath,
   type FileKind,
@@ -159,8 +159,7 @@ export function checkSchema(project: Project, report: Report): void {
     }
     const kind = SCHEMA_KIND[f.kind];
     if (!kind || !f.doc) continue;
-    const problems = validateDocument(f.doc, kind, { modules: project.modules });
-    for (const p of problems) {
+    for (const p of validateDocument(f.doc, kind, { modules: project.modules })) {
       report(schemaRuleOf(p.message), f.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
     }
   }
@@ -219,7 +218,7 @@ function checkRoles(project: Project, report: Report): void {
   }
 }
 
-/** What the loader checks of every `import_tasks`: a literal file name, one that exists, only its keywords. */
+/** What the loader checks of every `import_tasks` (importMistake, and that its file exists). */
 function checkImports(project: Project, report: Report): void {
   for (const f of project.files) {
     if (f.kind !== "playbook" && f.kind !== "tasks" && f.kind !== "handlers") continue;
@@ -234,17 +233,9 @@ function checkImports(project: Project, report: Report): void {
           atPath(f, path, message),
         );
       };
-      const other = Object.keys(t.raw).find((k) => k !== "import_tasks" && !IMPORT_KEYWORDS_SET.has(k));
-      if (other) {
-        at(other, "unknown-key", `'${other}' cannot go on import_tasks: put it on the imported tasks`);
-      }
-      const file = (t.args as { file?: unknown })?.file;
-      if (typeof file === "string" && file.includes("{{")) {
-        at(
-          "import_tasks",
-          "invalid-value",
-          "import_tasks is read when the playbook is loaded: no variables in its file name",
-        );
+      const mistake = importMistake(t.raw);
+      if (mistake) {
+        at(mistake.key, mistake.key === "import_tasks" ? "invalid-value" : "unknown-key", mistake.message);
       }
       const target = importTarget(t);
       if (target && !existsSync(target)) {
@@ -253,8 +244,6 @@ function checkImports(project: Project, report: Report): void {
     }
   }
 }
-
-const IMPORT_KEYWORDS_SET: ReadonlySet<string> = new Set(IMPORT_KEYWORDS);
 
 /** Names handlers answer to: their names and their `listen` topics. */
 const handlerNames = (handlers: TaskSite[]): string[] =>

@@ -56,6 +56,9 @@ const CLOCK_VAR = /^lago_(?:run_)?clock(?:_enabled)?$/;
 const STORAGE_SWITCH = /^(?:lago_)?use_(?:aws_s3|gcs)$/i;
 const STORAGE_CHOICE = /^lago_storage(?:_backend)?$/i;
 
+/** The flags the lago role sets for its `lago_sidekiq_queues` list: SIDEKIQ_<QUEUE>. */
+const queueFlags = (queues: unknown[]) => queues.map((q) => `SIDEKIQ_${String(q).toUpperCase()}`);
+
 const truthy = (v: unknown) =>
   v === true || v === 1 ||
   (typeof v === "string" && (/^(true|yes|1|on)$/i.test(v.trim()) || v.includes("{{")));
@@ -150,7 +153,7 @@ function checkSidekiq(f: SourceFile, inventory: Inventory, related: SourceFile[]
     walkValues(h.vars, (v, _path, key) => {
       // The lago role's fleet-wide list of queues: each one is SIDEKIQ_<QUEUE>=true.
       if (key === "lago_sidekiq_queues" && Array.isArray(v)) {
-        for (const q of v) set(h.name, `SIDEKIQ_${String(q).toUpperCase()}`, true);
+        for (const flag of queueFlags(v)) set(h.name, flag, true);
         return;
       }
       const flag = typeof key === "string" ? sidekiqFlag(key) : undefined;
@@ -183,9 +186,7 @@ function definitionSite(files: SourceFile[], flag: string): { file: string; at: 
   for (const f of files) {
     let path: KeyPath | undefined;
     walkValues(f.doc?.value, (v, p, key) => {
-      const queues = key === "lago_sidekiq_queues" && Array.isArray(v)
-        ? v.map((q) => `SIDEKIQ_${q}`.toUpperCase())
-        : [];
+      const queues = key === "lago_sidekiq_queues" && Array.isArray(v) ? queueFlags(v) : [];
       if (!path && typeof key === "string" && (sidekiqFlag(key) === flag || queues.includes(flag))) path = p;
     });
     if (path) return { file: f.file, at: f.doc!.locate(path, "key") };

@@ -157,16 +157,14 @@ class VariableChecker {
           registeredIn(tasksOf(f, modules)).forEach((k) => role.defined.add(k));
         }
       }
-    }
-    for (const f of files) {
-      for (const play of playsOf(f)) for (const r of play.roles) this.role(r.name).users.push(play);
-    }
-    // An import's `vars:` reach the tasks of the file it imports.
-    for (const f of files) {
+      // An import's `vars:` reach the tasks of the file it imports.
       for (const t of tasksOf(f, modules)) {
         if (t.module !== "import_tasks") continue;
         keysOf(t.raw.vars).forEach((k) => (f.role ? this.role(f.role).defined : this.everything).add(k));
       }
+    }
+    for (const f of files) {
+      for (const play of playsOf(f)) for (const r of play.roles) this.role(r.name).users.push(play);
     }
     for (const name of this.inventory) this.everything.add(name);
     for (const role of this.roles.values()) role.defined.forEach((k) => this.everything.add(k));

@@ -4,6 +4,7 @@
  * they are validated with everything else and the engine never runs this module.
  */
 import { z } from "zod";
+import { isTemplated } from "../vars/template.ts";
 import { defineModule, type ModuleDefinition } from "./types.ts";
 
 const importArgs = z.object({
@@ -26,6 +27,32 @@ export const IMPORT_KEYWORDS = [
   "ignore_errors",
   "run_once",
 ] as const;
+
+/** The file an import names (`import_tasks: FILE` or `{ file: FILE }`), or undefined. */
+export function importedFile(value: unknown): string | undefined {
+  const file = typeof value === "object" && value !== null ? (value as { file?: unknown }).file : value;
+  return typeof file === "string" ? file : undefined;
+}
+
+/**
+ * What is wrong with an import task itself, as the loader and lint both say it: a key that does not
+ * pass on to the imported tasks, or a file name with variables (it is read before anything runs).
+ */
+export function importMistake(raw: Record<string, unknown>): { key: string; message: string } | undefined {
+  const other = Object.keys(raw).find((k) => k !== "import_tasks" && !KEYWORDS.has(k));
+  if (other) {
+    return { key: other, message: `'${other}' cannot go on import_tasks: put it on the imported tasks` };
+  }
+  if (isTemplated(importedFile(raw.import_tasks) ?? "")) {
+    return {
+      key: "import_tasks",
+      message: "import_tasks is read when the playbook is loaded: its file name cannot use variables",
+    };
+  }
+  return undefined;
+}
+
+const KEYWORDS: ReadonlySet<string> = new Set(IMPORT_KEYWORDS);
 
 export const importTasksModule: ModuleDefinition<z.infer<typeof importArgs>, undefined> = defineModule({
   name: "import_tasks",
