@@ -20,9 +20,11 @@ import { stringify } from "yaml";
 import { $ } from "zx";
 import { registryAnswers } from "./lib/registry.ts";
 import { ensureStack, stopRegistry } from "./lib/stack-lib.ts";
-import { down, execIn, up } from "./lib/testbed-lib.ts";
+import { down, up } from "./lib/testbed-lib.ts";
 import { repoRoot } from "./lib/testbed-paths.ts";
 import { runMain } from "./lib/run-main.ts";
+import { connectionVars } from "./lib/testbed-inventory.ts";
+import { prepareTestbedHost, testbedLagoVars } from "./lib/testbed-lago.ts";
 
 const PREFIX = "lago-demo-";
 const HOSTS = 2;
@@ -37,38 +39,6 @@ interface DemoState {
 }
 
 const log = (msg: string) => console.log(`[demo] ${msg}`);
-
-/**
- * Testbed hosts are unprivileged containers: there, Docker 26 (Debian 13) cannot turn IPv6 off on a
- * container's interface and fails to start containers on user-defined networks unless told to go on.
- * Harmless before Docker is installed and on Debian 12. Used by the demo and test/e2e/lago.test.ts.
- */
-export async function prepareTestbedHost(name: string): Promise<void> {
-  const script = `set -e
-d=/etc/systemd/system/docker.service.d
-want='[Service]
-Environment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1'
-if [ "$(cat $d/testbed-ipv6.conf 2>/dev/null)" != "$want" ]; then
-  mkdir -p $d && printf '%s\\n' "$want" > $d/testbed-ipv6.conf
-  systemctl daemon-reload
-  if systemctl cat docker.service >/dev/null 2>&1; then systemctl try-restart docker; fi
-fi`;
-  await execIn(name, ["sh", "-c", script]);
-}
-
-/**
- * Inventory variables for playbooks/site.yml on testbed hosts: Debian's Docker (Docker's repository is not
- * reachable there), images from the local registry (plain HTTP), nginx with a self-signed certificate.
- */
-export function testbedLagoVars(knownHostsPath: string, registryPullAddr: string): Record<string, unknown> {
-  return {
-    known_hosts_file: knownHostsPath,
-    docker_source: "distro",
-    docker_insecure_registries: [registryPullAddr],
-    lago_image_registry: `${registryPullAddr}/`,
-    tls_mode: "selfsigned",
-  };
-}
 
 /** A TCP forwarder (Python's asyncio) in the stack's python image: 127.0.0.1:PORT -> host:443. */
 const FORWARD = `import asyncio, sys
@@ -150,10 +120,7 @@ async function demoUp(): Promise<number> {
     "# Written by `npm run demo` (scripts/demo.ts); removed by `npm run demo -- down`.\n" + stringify({
       all: {
         hosts: Object.fromEntries(urls.map(({ host, port, domain }) => [host.name, {
-          ansible_host: "127.0.0.1",
-          ansible_port: host.port,
-          ansible_user: "root",
-          ansible_ssh_private_key_file: tb.keyPath,
+          ...connectionVars(host, tb.keyPath),
           lago_domain: domain,
           // What the browser sees: the forwarder's port on this machine.
           lago_public_url: `https://${domain}:${port}`,
@@ -230,6 +197,4 @@ async function main(args: string[]): Promise<number> {
   }
 }
 
-if (/[\\/]demo\.[jt]s$/.test(process.argv[1] ?? "")) {
-  await runMain("demo", main);
-}
+await runMain("demo", main);

@@ -8,13 +8,18 @@ import { stringify } from "yaml";
 import { hostKeys, type TestbedHost } from "./testbed-hosts.ts";
 import { CODENAMES, repoRoot, testbedPaths } from "./testbed-paths.ts";
 
-export function inventoryText(hosts: TestbedHost[], keyPath: string, knownHostsPath: string): string {
-  const hostVars = Object.fromEntries(hosts.map((h) => [h.name, {
+/** How an inventory reaches a testbed host: its published SSH port on this machine, as root. */
+export function connectionVars(h: { port: number }, keyPath: string): Record<string, unknown> {
+  return {
     ansible_host: "127.0.0.1",
     ansible_port: h.port,
     ansible_user: "root",
     ansible_ssh_private_key_file: keyPath,
-  }]));
+  };
+}
+
+export function inventoryText(hosts: TestbedHost[], keyPath: string, knownHostsPath: string): string {
+  const hostVars = Object.fromEntries(hosts.map((h) => [h.name, connectionVars(h, keyPath)]));
   const children = Object.fromEntries(CODENAMES.map((c) => [c, {
     hosts: Object.fromEntries(hosts.filter((h) => h.codename === c).map((h) => [h.name, {}])),
   }]));

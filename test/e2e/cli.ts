@@ -62,3 +62,8 @@ export const recapOf = (r: CliResult) =>
 
 export const resultsOf = (r: CliResult, host?: string) =>
   r.events.filter((e) => e.type === "task_result" && (host === undefined || e.host === host));
+
+/** The failed task results of a run (or its stderr), for assertion messages. */
+export const failuresOf = (r: CliResult): string =>
+  resultsOf(r).filter((e) => e.status === "failed").map((e) => `${e.host} ${e.task}: ${e.msg}`).join("\n") ||
+  r.stderr;

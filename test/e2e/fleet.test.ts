@@ -21,7 +21,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { $ } from "zx";
-import { prepareTestbedHost } from "../../scripts/demo.ts";
+import { prepareTestbedHost, testbedLagoVars } from "../../scripts/lib/testbed-lago.ts";
 import { type CliResult, recapOf, repoRoot, runCli } from "./cli.ts";
 import { ensureStack, type Stack, waitFor } from "./stack.ts";
 import { execIn, type Testbed, useTestbed } from "./testbed.ts";
@@ -62,11 +62,8 @@ function writeInventory(version: string): void {
         ansible_host: "127.0.0.1",
         ansible_user: "root",
         ansible_ssh_private_key_file: tb.keyPath,
-        known_hosts_file: tb.knownHostsPath,
-        docker_source: "distro",
-        docker_insecure_registries: [stack.registry.pullAddr],
+        ...testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr),
         tls_mode: "none",
-        lago_image_registry: `${stack.registry.pullAddr}/`,
         lago_version: version,
         lago_db_external: true,
         lago_postgres_host: gateway,

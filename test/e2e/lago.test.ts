@@ -11,10 +11,11 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { $ } from "zx";
-import { type CliResult, recapOf, resultsOf, runCli } from "./cli.ts";
-import { prepareTestbedHost, testbedLagoVars } from "../../scripts/demo.ts";
+import { type CliResult, failuresOf, recapOf, resultsOf, runCli } from "./cli.ts";
+import { connectionVars } from "../../scripts/lib/testbed-inventory.ts";
+import { prepareTestbedHost, testbedLagoVars } from "../../scripts/lib/testbed-lago.ts";
 import { ensureStack, type Stack } from "./stack.ts";
-import { execIn, type Testbed, type TestbedHost, useTestbed } from "./testbed.ts";
+import { curlIn, execIn, type Testbed, type TestbedHost, useTestbed } from "./testbed.ts";
 
 let tb: Testbed;
 let stack: Stack;
@@ -41,27 +42,16 @@ const apply = (playbook: string, ...extra: string[]) =>
     env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE },
   });
 
-const failures = (r: CliResult) =>
-  resultsOf(r).filter((e) => e.status === "failed").map((e) => `${e.host} ${e.task}: ${e.msg}`).join("\n") ||
-  r.stderr;
-
 async function timed(what: string, playbook: string, ...extra: string[]): Promise<CliResult> {
   const started = Date.now();
   const r = await apply(playbook, ...extra);
   console.log(`lago e2e: ${what} in ${seconds(started)}`);
-  expect(r.code, failures(r)).toBe(0);
+  expect(r.code, failuresOf(r)).toBe(0);
   return r;
 }
 
-/** curl inside the host: "STATUS\nBODY" of a URL, the domain resolved to 127.0.0.1. */
-async function curlIn(h: TestbedHost, url: string): Promise<{ status: number; body: string }> {
-  const r = await execIn(h.name, [
-    "curl",
-    ...["-sk", "--max-time", "10", "--resolve", `${h.name}:443:127.0.0.1`, "-w", "\n%{http_code}", url],
-  ], { allowFailure: true });
-  const lines = r.stdout.split("\n");
-  return { status: Number(lines.pop()), body: lines.join("\n") };
-}
+/** curl inside the host, its name resolved to 127.0.0.1 (nginx with the demo's self-signed certificate). */
+const curlLago = (h: TestbedHost, url: string) => curlIn(h.name, h.name, url);
 
 /** service -> container ID of the lago project on a host. */
 async function containerIds(h: TestbedHost): Promise<Record<string, string>> {
@@ -99,12 +89,7 @@ beforeAll(async () => {
   await Promise.all(tb.hosts.map((h) => prepareTestbedHost(h.name)));
   dir = mkdtempSync(join(tmpdir(), "lago-e2e-"));
   inventory = join(dir, "inventory.yml");
-  const host = (h: TestbedHost) => ({
-    ansible_host: "127.0.0.1",
-    ansible_port: h.port,
-    ansible_user: "root",
-    ansible_ssh_private_key_file: tb.keyPath,
-  });
+  const host = (h: TestbedHost) => connectionVars(h, tb.keyPath);
   writeFileSync(
     inventory,
     stringify({
@@ -138,10 +123,10 @@ describe("playbooks/site.yml on bare hosts", () => {
       expect(composeResult(r, h).reason).toMatch(
         /^project lago: create api, api-clock, api-worker, db, front/,
       );
-      const health = await curlIn(h, `https://${h.name}/api/health`);
+      const health = await curlLago(h, `https://${h.name}/api/health`);
       expect(health.status, health.body).toBe(200);
       expect(JSON.parse(health.body)).toMatchObject({ message: "Success", version: "v1.50.0" });
-      const env = await curlIn(h, `https://${h.name}/env-config.js`);
+      const env = await curlLago(h, `https://${h.name}/env-config.js`);
       expect(env.body).toContain(`window.API_URL = "https://${h.name}/api"`);
       // The api allows CORS from the front's origin (LAGO_FRONT_URL), through nginx.
       const cors = await execIn(h.name, [
@@ -238,7 +223,7 @@ describe("playbooks/site.yml on bare hosts", () => {
     for (const [i, h] of lago.entries()) {
       expect(recapOf(r)[h.name].changed).toBe(2); // lago.env, then the front
       expect(changedIds(before[i], await containerIds(h))).toEqual(["front"]);
-      const env = await curlIn(h, `https://${h.name}/env-config.js`);
+      const env = await curlLago(h, `https://${h.name}/env-config.js`);
       expect(env.body).toContain('window.SENTRY_DSN = "https://key@sentry.example.com/7"');
     }
   });
@@ -299,7 +284,7 @@ describe("external PostgreSQL", () => {
       `@${extra}`,
     );
     expect(composeResult(r, h).reason).toMatch(/remove orphan db/);
-    const health = await curlIn(h, `https://${h.name}/api/health`);
+    const health = await curlLago(h, `https://${h.name}/api/health`);
     expect(health.status, health.body).toBe(200);
     expect((await apiEnv(h)).env.DATABASE_URL).toContain(`@${address}:5432/billing?search_path=lago_app`);
 

@@ -11,9 +11,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { $ } from "zx";
 import { containerAddress, ensurePebble, type Pebble, pebbleRoot, setARecord } from "./acme.ts";
-import { type CliResult, recapOf, repoRoot, runCli } from "./cli.ts";
+import { failuresOf, recapOf, repoRoot, runCli } from "./cli.ts";
 import { ensureStack, type Stack, waitFor } from "./stack.ts";
-import { execIn, type Testbed, type TestbedHost, useTestbed } from "./testbed.ts";
+import { curlIn, execIn, type Testbed, type TestbedHost, useTestbed } from "./testbed.ts";
 
 let tb: Testbed;
 let stack: Stack;
@@ -28,11 +28,6 @@ const CA_ON_HOST = "/usr/local/share/e2e-acme-ca.pem";
 const EXTRA_SANS = ["lago.internal", "127.0.0.1"];
 const fixture = ["-p", "test/e2e/fixtures/base-roles.yml"];
 
-/** The failed task results of a run, for assertion messages. */
-const failures = (r: CliResult) =>
-  r.events.filter((e) => e.type === "task_result" && e.status === "failed").map((e) => JSON.stringify(e))
-    .join("\n") || r.stderr;
-
 /** The served certificate, read inside the host: `openssl x509` text of what 127.0.0.1:443 presents. */
 async function servedCert(h: TestbedHost, fields = "-subject -issuer -serial -ext subjectAltName") {
   const r = await execIn(
@@ -43,21 +38,8 @@ async function servedCert(h: TestbedHost, fields = "-subject -issuer -serial -ex
   return r.stdout;
 }
 
-/** curl inside the host, the domain resolved to 127.0.0.1: "STATUS LOCATION BODY". */
-async function curlIn(
-  h: TestbedHost,
-  url: string,
-): Promise<{ status: number; location: string; body: string }> {
-  const r = await execIn(h.name, [
-    "curl",
-    ...["-sk", "--max-time", "10", "--resolve", `${domainOf(h)}:80:127.0.0.1`],
-    ...["--resolve", `${domainOf(h)}:443:127.0.0.1`],
-    ...["-w", "\n%{http_code} %{redirect_url}", url],
-  ], { allowFailure: true });
-  const lines = r.stdout.split("\n");
-  const [status, location = ""] = lines.pop()!.split(" ");
-  return { status: Number(status), location, body: lines.join("\n") };
-}
+/** curl inside the host, its test domain resolved to 127.0.0.1. */
+const curlDomain = (h: TestbedHost, url: string) => curlIn(h.name, domainOf(h), url);
 
 beforeAll(async () => {
   const started = Date.now();
@@ -107,7 +89,7 @@ describe("docker, git and tls roles on bare hosts", () => {
     const started = Date.now();
     const r = await runCli(["apply", inventory, ...fixture, "--json"]);
     console.log(`roles-base: first apply in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    expect(r.code, failures(r)).toBe(0);
+    expect(r.code, failuresOf(r)).toBe(0);
     for (const h of tb.hosts) {
       expect(recapOf(r)[h.name]).toMatchObject({ failed: 0, unreachable: 0 });
       expect(recapOf(r)[h.name].changed).toBeGreaterThan(10);
@@ -156,12 +138,12 @@ describe("docker, git and tls roles on bare hosts", () => {
       expect((await execIn(h.name, ["stat", "-c", "%a %U", "/etc/lago-provision/tls/selfsigned.key"])).stdout)
         .toBe("600 root\n");
 
-      const http = await curlIn(h, `http://${domainOf(h)}/invoices?page=2`);
+      const http = await curlDomain(h, `http://${domainOf(h)}/invoices?page=2`);
       expect(http.status).toBe(301);
       expect(http.location).toBe(`https://${domainOf(h)}/invoices?page=2`);
 
       // Nothing listens upstream yet: nginx answers 502 for both routes.
-      expect((await curlIn(h, `https://${domainOf(h)}/api/health`)).status).toBe(502);
+      expect((await curlDomain(h, `https://${domainOf(h)}/api/health`)).status).toBe(502);
 
       // Throwaway upstreams on the lago role's loopback ports: the api sees /health (prefix stripped).
       await execIn(
@@ -175,12 +157,12 @@ describe("docker, git and tls roles on bare hosts", () => {
         // Both python servers take a moment to listen (longer on a loaded machine).
         const reach = (path: string) =>
           waitFor(`${path} through nginx`, async () => {
-            const reply = await curlIn(h, `https://${domainOf(h)}${path}`);
+            const reply = await curlDomain(h, `https://${domainOf(h)}${path}`);
             return reply.status !== 502 && reply;
           }, 30_000);
         expect(await reach("/api/health")).toMatchObject({ status: 200, body: "api-healthy\n" });
         expect(await reach("/")).toMatchObject({ status: 200, body: "front-index\n" });
-        expect((await curlIn(h, `https://${domainOf(h)}/health`)).status).toBe(404); // / is the front
+        expect((await curlDomain(h, `https://${domainOf(h)}/health`)).status).toBe(404); // / is the front
       } finally {
         await execIn(h.name, "systemctl stop e2e-api e2e-front; rm -rf /tmp/e2e-api /tmp/e2e-front", {
           allowFailure: true,
@@ -248,35 +230,37 @@ describe("docker, git and tls roles on bare hosts", () => {
     writeFileSync(vars, stringify({ tls_mode: "provided", tls_provided_cert: cert, tls_provided_key: key }));
 
     const provided = await runCli(["apply", inventory, ...fixture, "-l", h.name, "-e", `@${vars}`, "--json"]);
-    expect(provided.code, failures(provided)).toBe(0);
+    expect(provided.code, failuresOf(provided)).toBe(0);
     const want = await serialOf(readFileSync(cert, "utf8"));
-    expect(
-      await waitFor("nginx to serve the provided certificate", async () => {
-        return (await servedCert(h, "-serial")) === want;
-      }, 15_000),
-    ).toBe(true);
+    // waitFor throws when the served serial never becomes this one.
+    await waitFor(
+      "nginx to serve the provided certificate",
+      async () => (await servedCert(h, "-serial")) === want,
+      15_000,
+    );
     expect((await execIn(h.name, ["stat", "-c", "%a", "/etc/lago-provision/tls/provided.key"])).stdout).toBe(
       "600\n",
     );
 
     // The inventory's selfsigned again: the links go back to the certificate made before, kept as it was.
     const back = await runCli(["apply", inventory, ...fixture, "-l", h.name, "--json"]);
-    expect(back.code, failures(back)).toBe(0);
+    expect(back.code, failuresOf(back)).toBe(0);
     const selfSerial = await serialOf(
       (await execIn(h.name, ["cat", "/etc/lago-provision/tls/selfsigned.crt"])).stdout,
     );
-    expect(
-      await waitFor("nginx to serve the self-signed certificate again", async () => {
-        return (await servedCert(h, "-serial")) === selfSerial;
-      }, 15_000),
-    ).toBe(true);
+    // waitFor throws when the served serial never becomes this one.
+    await waitFor(
+      "nginx to serve the self-signed certificate again",
+      async () => (await servedCert(h, "-serial")) === selfSerial,
+      15_000,
+    );
   });
 
   it("a second apply changes nothing", async () => {
     const started = Date.now();
     const r = await runCli(["apply", inventory, ...fixture, "--json"]);
     console.log(`roles-base: re-run in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    expect(r.code, failures(r)).toBe(0);
+    expect(r.code, failuresOf(r)).toBe(0);
     for (const h of tb.hosts) {
       expect(recapOf(r)[h.name]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
     }

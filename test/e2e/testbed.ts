@@ -9,7 +9,7 @@ import {
   type UpOptions,
   writeKnownHosts,
 } from "../../scripts/lib/testbed-lib.ts";
-import { pauseHost, startHost, stopHost, unpauseHost } from "../../scripts/lib/testbed-lib.ts";
+import { execIn, pauseHost, startHost, stopHost, unpauseHost } from "../../scripts/lib/testbed-lib.ts";
 
 export * from "../../scripts/lib/testbed-lib.ts";
 
@@ -47,4 +47,31 @@ export async function withHostPaused<T>(name: string, fn: () => Promise<T>): Pro
 /** After a host-key test: record the hosts' current keys again so later tests can connect. */
 export async function restoreKnownHosts(tb: Testbed): Promise<void> {
   await writeKnownHosts(tb.hosts, tb.knownHostsPath);
+}
+
+/**
+ * curl inside a host, `domain` resolved to 127.0.0.1 on ports 80 and 443 (nginx there, TLS not
+ * verified): the status, the redirect target and the body.
+ */
+export async function curlIn(
+  host: string,
+  domain: string,
+  url: string,
+): Promise<{ status: number; location: string; body: string }> {
+  const r = await execIn(host, [
+    "curl",
+    ...[
+      "-sk",
+      "--max-time",
+      "10",
+      "--resolve",
+      `${domain}:80:127.0.0.1`,
+      "--resolve",
+      `${domain}:443:127.0.0.1`,
+    ],
+    ...["-w", "\n%{http_code} %{redirect_url}", url],
+  ], { allowFailure: true });
+  const lines = r.stdout.split("\n");
+  const [status, location = ""] = lines.pop()!.split(" ");
+  return { status: Number(status), location, body: lines.join("\n") };
 }

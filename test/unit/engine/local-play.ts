@@ -11,7 +11,7 @@ import { connectionStats } from "../../../src/connection/stats.ts";
 import { main } from "../../../src/main.ts";
 
 // deno-lint-ignore no-explicit-any
-export type RunEventJson = Record<string, any>;
+type RunEventJson = Record<string, any>;
 
 export interface LocalPlay {
   /** A fresh directory per test (the inventory lives there). */

@@ -2,7 +2,7 @@
  * `lago-provision secrets …` through main(), against a `connection: local` host whose env files are in a
  * temp dir: init, status, import, and their refusals. What they print never holds a value.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -38,6 +38,7 @@ beforeEach(() => {
 afterEach(() => {
   vi.restoreAllMocks();
   delete process.env.LAGO_SECRETS_PASSPHRASE;
+  rmSync(dir, { recursive: true, force: true });
 });
 
 const upstream: Record<string, string> = {

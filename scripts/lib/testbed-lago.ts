@@ -1,0 +1,34 @@
+/** What testbed hosts need to run Lago with playbooks/site.yml (the demo and the e2e tests). */
+import { execIn } from "./testbed-hosts.ts";
+
+/**
+ * Testbed hosts are unprivileged containers: there, Docker 26 (Debian 13) cannot turn IPv6 off on a
+ * container's interface and fails to start containers on user-defined networks unless told to go on.
+ * Harmless before Docker is installed and on Debian 12. Used by the demo and the lago and fleet e2e tests.
+ */
+export async function prepareTestbedHost(name: string): Promise<void> {
+  const script = `set -e
+d=/etc/systemd/system/docker.service.d
+want='[Service]
+Environment=DOCKER_ALLOW_IPV6_ON_IPV4_INTERFACE=1'
+if [ "$(cat $d/testbed-ipv6.conf 2>/dev/null)" != "$want" ]; then
+  mkdir -p $d && printf '%s\\n' "$want" > $d/testbed-ipv6.conf
+  systemctl daemon-reload
+  if systemctl cat docker.service >/dev/null 2>&1; then systemctl try-restart docker; fi
+fi`;
+  await execIn(name, ["sh", "-c", script]);
+}
+
+/**
+ * Inventory variables for playbooks/site.yml on testbed hosts: Debian's Docker (Docker's repository is not
+ * reachable there), images from the local registry (plain HTTP), nginx with a self-signed certificate.
+ */
+export function testbedLagoVars(knownHostsPath: string, registryPullAddr: string): Record<string, unknown> {
+  return {
+    known_hosts_file: knownHostsPath,
+    docker_source: "distro",
+    docker_insecure_registries: [registryPullAddr],
+    lago_image_registry: `${registryPullAddr}/`,
+    tls_mode: "selfsigned",
+  };
+}
