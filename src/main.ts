@@ -3,7 +3,7 @@
  * implementation is imported only when it runs, so `lint` never loads SSH, and `--help` loads nothing.
  */
 import { Command, CommanderError, Option } from "commander";
-import { collect, fleetOptions, lockOptions, readOptions, runOptions } from "./commands/options.ts";
+import { collect, fleetOptions, int, lockOptions, readOptions, runOptions } from "./commands/options.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 import { DEFAULT_DEST, UPSTREAM_ENV } from "./secrets/host-files.ts";
 
@@ -186,7 +186,7 @@ function defineFleet(program: Command, run: Run): void {
       "The deploys recorded on each host: who, when, from → to, result.",
     ),
   )
-    .option("-n, --last <n>", "only the last n deploys", (v) => Math.max(1, Number(v) || 20), 20)
+    .option("-n, --last <n>", "only the last n deploys", int("--last", 1), 20)
     .action(
       run(async (inventory: string, opts) =>
         (await import("./commands/history.ts")).historyCommand(inventory, opts)

@@ -3,9 +3,9 @@
  * per host), one line per command run, oldest first.
  */
 import { fleetHistory, formatHistory } from "../fleet/history.ts";
-import { openSession, readHistories } from "../fleet/session.ts";
+import { readHistories } from "../fleet/session.ts";
 import { writeStdout } from "../runtime.ts";
-import { inventoryHosts } from "./apply.ts";
+import { readSession } from "./read-session.ts";
 
 export interface HistoryOptions {
   limit?: string;
@@ -15,12 +15,7 @@ export interface HistoryOptions {
 }
 
 export async function historyCommand(inventoryPath: string, opts: HistoryOptions): Promise<number> {
-  const s = await openSession(inventoryPath, {
-    limit: opts.limit,
-    forks: 20,
-    hostsOf: (inv) => inventoryHosts(inv, opts.acceptNewHostKeys),
-    say: () => {},
-  });
+  const s = await readSession(inventoryPath, opts);
   try {
     const rows = fleetHistory(await readHistories(s)).slice(-opts.last);
     writeStdout(opts.json ? JSON.stringify({ type: "history", rows }) + "\n" : formatHistory(rows));

@@ -4,9 +4,8 @@
  * a killed run on this controller); a live holder's lock only with --force.
  */
 import { describeHeld, lockStatus, releaseLocks } from "../fleet/lock.ts";
-import { openSession } from "../fleet/session.ts";
 import { writeStdout } from "../runtime.ts";
-import { inventoryHosts } from "./apply.ts";
+import { readSession } from "./read-session.ts";
 
 export interface LockCommandOptions {
   limit?: string;
@@ -15,17 +14,8 @@ export interface LockCommandOptions {
   force?: boolean;
 }
 
-function session(inventoryPath: string, opts: LockCommandOptions) {
-  return openSession(inventoryPath, {
-    limit: opts.limit,
-    forks: 20,
-    hostsOf: (inv) => inventoryHosts(inv, opts.acceptNewHostKeys),
-    say: () => {},
-  });
-}
-
 export async function lockStatusCommand(inventoryPath: string, opts: LockCommandOptions): Promise<number> {
-  const s = await session(inventoryPath, opts);
+  const s = await readSession(inventoryPath, opts);
   try {
     const status = await lockStatus(s.fleet.lockHosts(s.hosts), s.me);
     if (opts.json) {
@@ -44,7 +34,7 @@ export async function lockStatusCommand(inventoryPath: string, opts: LockCommand
           `\`lago-provision lock release ${inventoryPath}\` removes it`
         : v.kind === "ours"
         ? "held by this process"
-        : `held: ${describeHeld(v, [x.host]).replace(/ holds the fleet lock on \S+:/, ",")}`;
+        : `held: ${describeHeld(v)}`;
       writeStdout(`${x.host.padEnd(width)}  ${text}\n`);
     }
     const held = status.filter((x) => x.view?.kind === "held");
@@ -58,7 +48,7 @@ export async function lockStatusCommand(inventoryPath: string, opts: LockCommand
 }
 
 export async function lockReleaseCommand(inventoryPath: string, opts: LockCommandOptions): Promise<number> {
-  const s = await session(inventoryPath, opts);
+  const s = await readSession(inventoryPath, opts);
   try {
     const results = await releaseLocks(s.fleet.lockHosts(s.hosts), Boolean(opts.force), s.me);
     if (opts.json) writeStdout(JSON.stringify({ type: "lock_release", hosts: results }) + "\n");

@@ -13,10 +13,8 @@ export interface HostTally {
 }
 
 const tally = new Map<string, HostTally>();
-let armed = false;
 
 export function countOn(host: string, what: keyof HostTally): void {
-  if (!armed) arm();
   const t = tally.get(host) ?? { connections: 0, roundTrips: 0 };
   t[what]++;
   tally.set(host, t);
@@ -24,13 +22,11 @@ export function countOn(host: string, what: keyof HostTally): void {
 
 export const connectionStats = (): Record<string, HostTally> => Object.fromEntries(tally);
 
-function arm(): void {
-  armed = true;
-  const file = process.env.LAGO_PROVISION_STATS;
-  if (!file) return;
+const statsFile = process.env.LAGO_PROVISION_STATS;
+if (statsFile) {
   process.on("exit", () => {
     try {
-      writeFileSync(file, JSON.stringify({ hosts: connectionStats() }) + "\n");
+      writeFileSync(statsFile, JSON.stringify({ hosts: connectionStats() }) + "\n");
     } catch {
       // Statistics never change how a run ends.
     }

@@ -67,16 +67,14 @@ export class Remote {
     return result;
   }
 
-  /** A task's probe: the answer read ahead when there is one, else one round trip. */
-  async probe<F>(probe: Probe<F>, privilege: Privilege): Promise<F> {
+  /**
+   * A task's probe: the answer read ahead when there is one, else one round trip. `fresh` always asks
+   * the host (wait steps poll for a change).
+   */
+  async probe<F>(probe: Probe<F>, privilege: Privilege, fresh = false): Promise<F> {
     const script = this.script(probe.command, privilege);
-    const ahead = this.prefetched.get(script);
+    const ahead = fresh ? undefined : this.prefetched.get(script);
     return probe.parse(this.checked(ahead ?? await this.connection.exec(script)));
-  }
-
-  /** Always asks the host (wait steps poll for a change). */
-  private async probeNow<F>(probe: Probe<F>, privilege: Privilege): Promise<F> {
-    return probe.parse(this.checked(await this.connection.exec(this.script(probe.command, privilege))));
   }
 
   /**
@@ -125,7 +123,7 @@ export class Remote {
       case "wait": {
         const deadline = Date.now() + step.timeoutSec * 1000;
         for (;;) {
-          if (await this.probeNow(step.probe, privilege)) return null;
+          if (await this.probe(step.probe, privilege, true)) return null;
           if (Date.now() >= deadline) {
             throw new StepFailed(`timed out after ${step.timeoutSec}s waiting for ${step.what}`, {
               exitCode: 1,

@@ -264,6 +264,7 @@ function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string
     host: host.facts!,
     readLocalFile: (path, kind) => readLocalFile(path, kind, task),
     renderTemplate: (text, source) => renderText(text, vars, source),
+    vars,
   };
 }
 

@@ -16,7 +16,7 @@ import { type HostOutcome, retryLimit, writeJournal } from "./journal.ts";
 import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock } from "./lock.ts";
 import { RealUpgradeOps, recordHistory } from "./ops.ts";
 import { compareVersions } from "./releases.ts";
-import { fleetTopology } from "./topology.ts";
+import { fleetTopology, type Topology } from "./topology.ts";
 
 export interface GuardOptions {
   /** The playbook the run will use: validated with the inventory before the lock contacts any host. */
@@ -74,6 +74,8 @@ export async function withFleetGuard<T>(
   // Everything validated before any host is contacted (the lock connects).
   const { inventory } = loadConfig(inventoryPath, opts.playbook, { limit });
   const names = selectHosts(inventory, "all", limit);
+  // Once, for the version check and the history; an invalid topology stops here, before any host.
+  const topology = fleetTopology(inventory);
   const fleet = new FleetHosts(
     opts.hostsOf(inventory).filter((h) => names.includes(h.name)),
     opts.forks,
@@ -90,7 +92,7 @@ export async function withFleetGuard<T>(
   const tap = new RunTap();
   try {
     await lock?.acquire();
-    await refuseVersionChange(inventory, fleet, names, opts);
+    await refuseVersionChange(inventory, topology, fleet, names, opts);
     // The run logs into each host through the lock's connection rather than a second one.
     const result = await run({ limit, tap, connect: fleet.connector() });
     writeJournal(inventoryPath, {
@@ -99,7 +101,7 @@ export async function withFleetGuard<T>(
       time: new Date().toISOString(),
       hosts: Object.fromEntries(names.map((n) => [n, tap.outcome.get(n) ?? "untouched"])),
     });
-    await recordDeploys(inventory, fleet, tap, me.owner, opts).catch((e) =>
+    await recordDeploys(topology, fleet, tap, me.owner, opts).catch((e) =>
       opts.say(`could not record the deploy history: ${(e as Error).message}\n`)
     );
     return result;
@@ -116,16 +118,11 @@ export async function withFleetGuard<T>(
  */
 async function refuseVersionChange(
   inventory: Inventory,
+  topology: Topology,
   fleet: FleetHosts,
   names: string[],
   opts: GuardOptions,
 ) {
-  let topology;
-  try {
-    topology = fleetTopology(inventory);
-  } catch {
-    return; // the run reports it
-  }
   if (topology.mode !== "fleet") return;
   const wanted = (h: string) => opts.extraVars.lago_version ?? fleet.host(h).vars.lago_version;
   const hosts = topology.hosts.map((h) => h.name).filter((h) =>
@@ -162,7 +159,7 @@ async function refuseVersionChange(
 
 /** One history line on each host the lago role ran on, with the version it runs now (measured). */
 async function recordDeploys(
-  inventory: Inventory,
+  topology: Topology,
   fleet: FleetHosts,
   tap: RunTap,
   user: string,
@@ -170,12 +167,6 @@ async function recordDeploys(
 ): Promise<void> {
   const hosts = [...tap.lago].filter((h) => tap.outcome.get(h) !== "unreachable");
   if (hosts.length === 0) return;
-  let topology;
-  try {
-    topology = fleetTopology(inventory);
-  } catch {
-    return; // the run itself reported it
-  }
   const run = randomBytes(6).toString("hex");
   const say = (m: string) => opts.say(m + "\n");
   const ops = new RealUpgradeOps({

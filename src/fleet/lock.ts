@@ -208,18 +208,19 @@ export function duration(seconds: number): string {
 }
 
 /** One sentence: who holds the lock, doing what, for how long, on which hosts. */
-export function describeHeld(view: Extract<LockView, { kind: "held" }>, hosts: string[]): string {
-  const on = `on ${hosts.join(", ")}`;
+export function describeHeld(view: Extract<LockView, { kind: "held" }>, hosts?: string[]): string {
+  // Without hosts: for a line that already names its host (lock status).
+  const on = hosts ? ` on ${hosts.join(", ")}` : "";
   if (!view.record) {
-    return `an unreadable lock file ${LOCK_FILE} (changed ${duration(view.renewedAgo)} ago) ${on}`;
+    return `an unreadable lock file ${LOCK_FILE} (changed ${duration(view.renewedAgo)} ago)${on}`;
   }
   const r = view.record;
-  return `${r.owner} (pid ${r.pid}) holds the fleet lock ${on}: '${r.command}', started ${
-    duration(view.age)
-  } ago ` +
-    `(${r.started}), renewed ${duration(view.renewedAgo)} ago, expires in ${
-      duration(view.expiresIn)
-    } unless renewed`;
+  const holder = hosts
+    ? `${r.owner} (pid ${r.pid}) holds the fleet lock${on}:`
+    : `${r.owner} (pid ${r.pid}),`;
+  return `${holder} '${r.command}', started ${duration(view.age)} ago (${r.started}), renewed ${
+    duration(view.renewedAgo)
+  } ago, expires in ${duration(view.expiresIn)} unless renewed`;
 }
 
 /** A host as the lock sees it: runs a script (with privilege) and returns its output. */

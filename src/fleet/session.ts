@@ -16,7 +16,8 @@ export interface SessionOptions {
   /** Validate this playbook too (commands that deploy). */
   playbook?: string;
   limit?: string;
-  forks: number;
+  /** Hosts in parallel (default: FleetHosts' own). */
+  forks?: number;
   /** Take the fleet lock for this command line. */
   lockCommand?: string;
   lockWait?: number;

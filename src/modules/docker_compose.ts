@@ -17,7 +17,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { type Command, quote, raw, render, splitWords } from "../core/command.ts";
+import { type Command, quote, raw, splitWords } from "../core/command.ts";
 import { type ExecResult, UserError } from "../core/types.ts";
 import { absPath, notYet, plural, probeFailed } from "./_util.ts";
 import {
@@ -243,7 +243,7 @@ function composeProbe(a: ComposeArgs, check: boolean): Probe<ComposeFacts> {
 
 const unquote = (v: string) => v.trim().replace(/^(["'])(.*)\1$/, "$2");
 
-export function parseComposeFacts(r: ExecResult): ComposeFacts {
+function parseComposeFacts(r: ExecResult): ComposeFacts {
   if (r.exitCode !== 0) throw probeFailed("docker_compose", r);
   const lines = r.stdout.split("\n");
   const tagged = (tag: string) =>
@@ -658,7 +658,3 @@ export const dockerComposeModule: ModuleDefinition<ComposeArgs, ComposeFacts> = 
   plan: (a, facts, ctx) => planCompose(a, facts, ctx),
   resultFrom,
 });
-
-/** The rendered probe, for documentation and tests. */
-export const composeProbeText = (a: z.input<typeof composeArgs>): string =>
-  render(composeProbe(composeArgs.parse(a), false).command);

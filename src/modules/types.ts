@@ -70,6 +70,8 @@ export interface ModuleContext {
   readLocalFile(path: string, kind: "files" | "templates"): Uint8Array;
   /** Render a handlebars template with the task's variables (strict: an undefined variable throws). */
   renderTemplate(text: string, source: string): string;
+  /** The task's variables (for expressions, as `when` reads them; templated values render on use). */
+  vars: Record<string, unknown>;
 }
 
 export interface ModuleDefinition<A = any, F = any> {
