@@ -189,9 +189,13 @@ function projectArgs(a: ComposeArgs): string[] {
   ];
 }
 
-/** Each `NAME=...` line of a file as `lago:envhash NAME SHA256`; values stay in the shell (printf is built in). */
-const ENV_HASHES = `while IFS= read -r line || [ -n "$line" ]; do case $line in [A-Za-z_]*=*)
-  printf 'lago:envhash %s %s\\n' "\${line%%=*}" "$(printf '%s' "$line" | sha256sum | cut -c1-64)";; esac; done <`;
+/**
+ * Each `NAME=...` line of a file as `lago:envhash NAME SHA256`; values stay in the shell (printf is
+ * built in). NAME as changedVariables reads the template: letters, digits and _ (not `export NAME`).
+ */
+export const ENV_HASHES = `while IFS= read -r line || [ -n "$line" ]; do case $line in [A-Za-z_]*=*)
+  name=\${line%%=*}; case $name in *[!A-Za-z0-9_]*) ;; *)
+  printf 'lago:envhash %s %s\\n' "$name" "$(printf '%s' "$line" | sha256sum | cut -c1-64)";; esac;; esac; done <`;
 
 function composeProbe(a: ComposeArgs, check: boolean): Probe<ComposeFacts> {
   const dc = projectArgs(a);

@@ -32,5 +32,6 @@ export function contextFor(c: Pick<ModuleCase, "check" | "host" | "localFiles" |
       return new TextEncoder().encode(text);
     },
     renderTemplate: (text, source) => renderText(text, c.vars ?? {}, source),
+    vars: c.vars ?? {},
   };
 }

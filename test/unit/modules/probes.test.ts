@@ -24,6 +24,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Command, render } from "../../../src/core/command.ts";
 import type { ExecResult } from "../../../src/core/types.ts";
+import { ENV_HASHES } from "../../../src/modules/docker_compose.ts";
 import { modules } from "../../../src/modules/index.ts";
 import type { Plan, Probe, Step } from "../../../src/modules/types.ts";
 import { contextFor } from "./harness.ts";
@@ -373,5 +374,20 @@ describe.skipIf(spawnSync("git", ["--version"]).status !== 0)("git against a loc
     const forced = run("git", { repo: origin, dest, version: "main", force: true });
     expect(forced.result).toMatchObject({ changed: true, after: git(origin, "rev-parse", "HEAD") });
     expect(readFileSync(join(dest, "a.txt"), "utf8")).toBe("3\n");
+  });
+});
+
+describe("docker_compose env hashes", () => {
+  it("hash exactly the NAME=value lines check mode compares: not `export NAME=`, not other keys", () => {
+    const dir = mkdtempSync(join(tmpdir(), "lago-envhash-"));
+    const file = join(dir, "lago.env");
+    writeFileSync(file, "FOO=1\nexport BAR=2\nA_B=x y=z\nbad-name=3\n# C=4\nLAST='no newline'");
+    const r = spawnSync("sh", ["-c", `${ENV_HASHES} ${file}`], { encoding: "utf8" });
+    rmSync(dir, { recursive: true, force: true });
+    const sha = (line: string) => createHash("sha256").update(line).digest("hex");
+    expect(r.stdout).toBe(
+      `lago:envhash FOO ${sha("FOO=1")}\nlago:envhash A_B ${sha("A_B=x y=z")}\n` +
+        `lago:envhash LAST ${sha("LAST='no newline'")}\n`,
+    );
   });
 });
