@@ -20,7 +20,8 @@ export interface Registry {
   pullAddr: string;
 }
 
-export const REGISTRY_PORT = 5000;
+/** 5000, or `LAGO_REGISTRY_PORT`: a second clone on the same machine gets its own registry (and tags). */
+export const REGISTRY_PORT = Number(process.env.LAGO_REGISTRY_PORT ?? 5000);
 export const PUSH_ADDR = `127.0.0.1:${REGISTRY_PORT}`;
 
 export function registryPaths() {

@@ -31,6 +31,13 @@ export interface ImageSpec {
   push: string[];
 }
 
+/**
+ * Local name of the images nothing else is built FROM (api, front, gotenberg): `lago-stack`, or
+ * `LAGO_STACK_NAMESPACE`, so a clone whose stand-ins differ (with its own `LAGO_REGISTRY_PORT`) never
+ * retags another clone's images. Parents (rootfs, base, python, nginx) are shared by every clone.
+ */
+const leafNamespace = (): string => process.env.LAGO_STACK_NAMESPACE ?? "lago-stack";
+
 export function imageSpecs(): ImageSpec[] {
   const image = (key: string, context: string, local: string, push: string[], args = {}): ImageSpec => ({
     key,
@@ -39,6 +46,7 @@ export function imageSpecs(): ImageSpec[] {
     push,
     args,
   });
+  const leaf = leafNamespace();
   const security = mirror().replace(/\/debian\/?$/, "/debian-security");
   return [
     image("base", "base", "lago-stack/base:bookworm", [], { MIRROR: mirror(), SECURITY: security }),
@@ -47,13 +55,13 @@ export function imageSpecs(): ImageSpec[] {
     image("redis", "redis", "lago-stack/redis:7", ["redis:7-alpine", "library/redis:7-alpine"]),
     image("nginx", "nginx", "lago-stack/nginx:stable", ["nginx:stable", "library/nginx:stable"]),
     // Upstream's compose pins 7.8.2; Lago's own docs and helm chart moved to 8.
-    image("gotenberg", "gotenberg", "lago-stack/gotenberg:8", [
+    image("gotenberg", "gotenberg", `${leaf}/gotenberg:8`, [
       "getlago/lago-gotenberg:8",
       "getlago/lago-gotenberg:7.8.2",
     ]),
     ...LAGO_VERSIONS.flatMap((v) => [
-      image(`api:${v}`, "api", `lago-stack/api:${v}`, [`getlago/api:${v}`], { LAGO_VERSION: v }),
-      image(`front:${v}`, "front", `lago-stack/front:${v}`, [`getlago/front:${v}`], { LAGO_VERSION: v }),
+      image(`api:${v}`, "api", `${leaf}/api:${v}`, [`getlago/api:${v}`], { LAGO_VERSION: v }),
+      image(`front:${v}`, "front", `${leaf}/front:${v}`, [`getlago/front:${v}`], { LAGO_VERSION: v }),
     ]),
   ];
 }

@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execIn, status as testbedStatus, useTestbed } from "./testbed.ts";
 import { ensureStack, lagoSecrets, LocalDocker, type Stack, waitFor } from "./stack.ts";
+import { REGISTRY_PORT } from "../../scripts/lib/registry.ts";
 
 const docker = new LocalDocker("lago-stack-smoke");
 const secrets = lagoSecrets();
@@ -104,7 +105,7 @@ afterAll(async () => {
 describe("stack images", () => {
   it("are pushed under upstream's names, pullable at the bridge address", () => {
     const pull = stack.registry.pullAddr;
-    expect(stack.registry.pushAddr).toBe("127.0.0.1:5000");
+    expect(stack.registry.pushAddr).toBe(`127.0.0.1:${REGISTRY_PORT}`);
     expect(stack.images).toMatchObject({
       postgres: `${pull}/getlago/postgres-partman:15.0-alpine`,
       redis: `${pull}/redis:7-alpine`,
