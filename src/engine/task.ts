@@ -4,7 +4,7 @@
  * and apply, so a dry run reports exactly what apply would do.
  */
 import type { Command } from "../core/command.ts";
-import { UnreachableError, UserError } from "../core/errors.ts";
+import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { modules } from "../modules/index.ts";
 import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
 import type { TaskStatus } from "../output/events.ts";
@@ -109,7 +109,7 @@ function unknownOrFailed(e: unknown, task: Task, env: TaskEnv, host: HostRun, it
       (dependsOn.readOnly ? " (give that read-only task `check_mode: false` to run it under --check)" : "");
     return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
   }
-  if (!(e instanceof UserError)) throw e;
+  if (!(e instanceof UserError) || e instanceof UnreachableError) throw e;
   const outcome = failure(e, item);
   if (task.keywords.ignore_errors) outcome.ignored = true;
   const name = task.keywords.register;
@@ -353,8 +353,7 @@ function finish(
 export const asDone = (reason: string): string => reason.replace(/\bwould (be )?/g, "");
 
 function failure(e: unknown, item: unknown): TaskOutcome {
-  const hint = e instanceof UserError && e.hint ? `\n  hint: ${e.hint}` : "";
-  const msg = (e instanceof Error ? e.message : String(e)) + hint;
+  const msg = withHint(e);
   return { status: "failed", msg, item, result: { changed: false, failed: true, msg } };
 }
 
