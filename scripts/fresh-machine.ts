@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
   CHECKOUT,
+  execEnv,
   freshMachine,
   listMachines,
   machineName,
@@ -43,7 +44,7 @@ const PREPARE = [
 
 function runIn(name: string, command: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn("docker", ["exec", "-w", CHECKOUT, name, "bash", "-lc", command], {
+    const child = spawn("docker", ["exec", ...execEnv(), "-w", CHECKOUT, name, "bash", "-lc", command], {
       stdio: ["ignore", "inherit", "inherit"],
     });
     child.on("error", reject);

@@ -6,6 +6,7 @@
  * gigabytes of images in there.
  */
 import { join } from "node:path";
+import process from "node:process";
 import { $ } from "zx";
 import { SYSTEMD_RUN_FLAGS, waitSystemReady } from "./testbed-hosts.ts";
 import { ensureImages } from "./testbed-image.ts";
@@ -72,10 +73,25 @@ export async function freshMachine(name: string, codename: Codename): Promise<st
   await $`docker exec ${name} ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm`.quiet();
   await $`docker exec ${name} ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx`.quiet();
 
+  const ca = caBundle();
+  if (ca) await $`docker cp -L ${ca} ${`${name}:${CA_INSIDE}`}`.quiet();
+
   await $`git -C ${repoRoot} archive --format=tar HEAD | docker exec -i ${name} tar -x -C ${CHECKOUT}`
     .quiet();
   return (await $`docker exec ${name} node --version`.quiet()).stdout.trim();
 }
+
+/**
+ * The extra CA bundle this machine's Node trusts (NODE_EXTRA_CA_CERTS): set where a TLS-intercepting proxy
+ * stands between this machine and the npm registry. Not part of a fresh machine, but of the network it
+ * is on: passed on, or `npm install` inside could not reach the registry at all.
+ */
+const caBundle = (): string | undefined => process.env.NODE_EXTRA_CA_CERTS || undefined;
+const CA_INSIDE = "/usr/local/share/fresh-machine-network-ca.crt";
+
+/** `docker exec` flags for a command run in the machine: the network's CA bundle, if there is one. */
+export const execEnv = (): string[] =>
+  caBundle() ? ["-e", `NODE_EXTRA_CA_CERTS=${CA_INSIDE}`, "-e", `npm_config_cafile=${CA_INSIDE}`] : [];
 
 /** Whether the repository has changes `git archive HEAD` leaves out. */
 export async function uncommitted(): Promise<boolean> {
