@@ -58,7 +58,7 @@ done
 install_packages() {
   local list=${missing[*]}
   if ! command -v apt-get >/dev/null 2>&1; then
-    fail "missing $list and this machine has no apt-get: install the Docker engine and the Debian packages $list (or their equivalents), then run this again"
+    fail "missing $list and this machine has no apt-get: install the Debian packages $list or their equivalents, then run this again"
   fi
   if ! is_root; then
     fail "missing $list: install them as root, then run this again: sudo apt-get update && sudo apt-get install -y --no-install-recommends $list"
@@ -90,9 +90,10 @@ install_packages() {
 docker_answers() { docker info >/dev/null 2>&1; }
 
 start_docker() {
-  docker_answers && return
+  local why
+  why=$(docker info 2>&1 >/dev/null) && return
   if ! is_root; then
-    if [ -S /var/run/docker.sock ]; then
+    if [[ $why == *"permission denied"* ]]; then
       fail "the Docker engine runs but $(id -un) may not use it: sudo usermod -aG docker $(id -un), log in again (or run as root)"
     elif has_systemd; then
       fail "the Docker engine is not running: sudo systemctl start docker"
@@ -131,5 +132,5 @@ if [ ${#missing[@]} -gt 0 ]; then install_packages; fi
 start_docker
 if [ "$purpose" = test ]; then install_deno; fi
 say "ready for the $purpose: $(docker version -f 'Docker {{.Server.Version}}' 2>/dev/null)$(
-  [ "$purpose" = test ] && echo ", $(node_modules/.bin/deno --version | head -1)"
+  [ "$purpose" = test ] && node_modules/.bin/deno --version | head -1 | cut -d' ' -f1-2 | sed 's/^/, /' 
 ) ($((SECONDS - started)) s)"
