@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from "./model.ts";
 import { Problems } from "./problems.ts";

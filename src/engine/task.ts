@@ -4,7 +4,7 @@
  * and apply, so a dry run reports exactly what apply would do.
  */
 import type { Command } from "../core/command.ts";
-import { UserError } from "../core/types.ts";
+import { UnreachableError, UserError } from "../core/errors.ts";
 import { modules } from "../modules/index.ts";
 import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
 import type { TaskStatus } from "../output/events.ts";
@@ -13,7 +13,6 @@ import { renderDeep, renderText } from "../vars/template.ts";
 import type { HostRun, UnknownRegister } from "./host-run.ts";
 import type { Task } from "./model.ts";
 import { type Privilege, StepFailed } from "./remote.ts";
-import { UnreachableError } from "../connection/ssh.ts";
 import { readLocalFile } from "./local-files.ts";
 import { planFingerprint } from "./fingerprint.ts";
 
