@@ -9,7 +9,7 @@ import { writeFileSync } from "node:fs";
 import type { Connect } from "../connection/connect.ts";
 import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import type { HostRun } from "../engine/host-run.ts";
 import { type RunHost, runPlays, type RunSummary } from "../engine/run.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";

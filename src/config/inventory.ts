@@ -8,7 +8,7 @@
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 import { newFindings, type VaultOptions } from "./ansible/ansible-files.ts";
 import type { VarsDocument } from "./ansible/inventory-data.ts";
