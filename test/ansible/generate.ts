@@ -15,7 +15,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
-import { caseHash, type InventoryCase, inventoryCases } from "./inventory.cases.ts";
+import { caseHash, type InventoryCase, inventoryCases, type InventoryExpected } from "./inventory.cases.ts";
 import { literalCases } from "./literal.cases.ts";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
@@ -24,16 +24,6 @@ const check = process.argv.includes("--check");
 const only = process.argv.includes("--only")
   ? process.argv.slice(process.argv.indexOf("--only") + 1)
   : undefined;
-
-export interface InventoryExpected {
-  hash: string;
-  /** Files as given to Ansible, when they differ from the case (vault-encrypted ones). */
-  files?: Record<string, string>;
-  list?: unknown;
-  graph?: string;
-  error?: string;
-  warnings: string[];
-}
 
 const ansibleEnv = (home: string) => ({
   ...process.env,

@@ -31,6 +31,17 @@ export interface InventoryCase {
   graph?: boolean;
 }
 
+/** What ansible-inventory said about a case (inventory.expected.json). */
+export interface InventoryExpected {
+  hash: string;
+  /** Files as given to Ansible, when they differ from the case (vault-encrypted ones). */
+  files?: Record<string, string>;
+  list?: unknown;
+  graph?: string;
+  error?: string;
+  warnings: string[];
+}
+
 export const inventoryCases: InventoryCase[] = [
   // ---- INI ----
   {

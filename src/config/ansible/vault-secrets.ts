@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { UserError } from "../../core/types.ts";
+import { UserError } from "../../core/errors.ts";
 import { env } from "../../runtime.ts";
 import { displayPath } from "../problems.ts";
 import type { VaultSecret } from "./vault.ts";

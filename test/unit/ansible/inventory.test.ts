@@ -6,19 +6,11 @@ import { inventoryGraph, inventoryList } from "../../../src/config/ansible/inven
 import { readVaultSecret } from "../../../src/config/ansible/vault-secrets.ts";
 import { loadInventory } from "../../../src/config/inventory.ts";
 import { ConfigError, formatProblem } from "../../../src/config/problems.ts";
-import { caseHash, inventoryCases } from "../../ansible/inventory.cases.ts";
+import { caseHash, inventoryCases, type InventoryExpected } from "../../ansible/inventory.cases.ts";
 
-interface Expected {
-  hash: string;
-  files?: Record<string, string>;
-  list?: unknown;
-  graph?: string;
-  error?: string;
-  warnings: string[];
-}
 const expected = JSON.parse(readFileSync("test/ansible/inventory.expected.json", "utf8")).cases as Record<
   string,
-  Expected
+  InventoryExpected
 >;
 
 /** The case's files in a new directory; returns it. */
