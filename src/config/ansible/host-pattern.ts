@@ -6,8 +6,8 @@
 
 export class HostPatternError extends Error {}
 
-/** Ranges expand to at most this many hosts per entry: a typo such as `[1:100000000]` must not hang. */
-export const MAX_RANGE_HOSTS = 100_000;
+/** The most hosts an inventory's ranges may name: more is a typo (`[1:100000000]`), never a fleet. */
+export const MAX_RANGE_HOSTS = 10_000;
 
 const numericRange = String.raw`\[(?:[0-9]+:[0-9]+)(?::[0-9]+)?\]`;
 const hexRange = String.raw`\[(?:[0-9a-f]+:[0-9a-f]+)(?::[0-9]+)?\]`;
@@ -59,75 +59,82 @@ export function parseAddress(address: string): { host: string; port?: number } |
   return valid ? { host, port } : undefined;
 }
 
-/** The host names and port of one inventory entry (`web[1:3].lan:2222` → 3 names, port 2222). */
-export function expandHostPattern(pattern: string): { hosts: string[]; port?: number } {
+/**
+ * The host names and port of one inventory entry (`web[1:3].lan:2222` → 3 names, port 2222). A range
+ * Ansible refuses, a reversed one (Ansible silently gives no host for numbers) or one naming more than
+ * `max` hosts (counted before anything is expanded) is a HostPatternError.
+ */
+export function expandHostPattern(
+  pattern: string,
+  max = MAX_RANGE_HOSTS,
+): { hosts: string[]; port?: number } {
   const address = parseAddress(pattern);
   const name = address?.host ?? pattern;
-  const hosts = name.includes("[") ? expandRanges(name, pattern) : [name];
+  if (!name.includes("[")) return { hosts: [name], port: address?.port };
+  const parts = splitRanges(name, pattern);
+  const count = parts.reduce((n, p) => (typeof p === "string" ? n : n * BigInt(p.length)), 1n);
+  if (count > BigInt(max)) {
+    throw new HostPatternError(
+      `host range '${pattern}' names ${count} hosts; an inventory may name at most ${MAX_RANGE_HOSTS}`,
+    );
+  }
+  const hosts = parts.reduce<string[]>(
+    (
+      names,
+      p,
+    ) => (typeof p === "string" ? names.map((n) => n + p) : names.flatMap((n) => p.map((i) => n + i))),
+    [""],
+  );
   return { hosts, port: address?.port };
 }
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
-/** Ansible's `expand_hostname_range`: the first `[…]` expanded, then the rest of each name in turn. */
-function expandRanges(line: string, pattern: string, out: string[] = []): string[] {
-  const open = line.indexOf("[");
-  const close = line.indexOf("]", open);
-  if (close < 0) throw new HostPatternError(`host range in '${pattern}' has no closing ]`);
-  const [head, range, tail] = [line.slice(0, open), line.slice(open + 1, close), line.slice(close + 1)];
+/** The literal parts and the ranges (their items) of a name: `web[1:3].lan` → ["web", [1,2,3], ".lan"]. */
+function splitRanges(name: string, pattern: string): (string | string[])[] {
+  const parts: (string | string[])[] = [];
+  let rest = name;
+  for (let open = rest.indexOf("["); open >= 0; open = rest.indexOf("[")) {
+    const close = rest.indexOf("]", open);
+    if (close < 0) throw new HostPatternError(`host range in '${pattern}' has no closing ]`);
+    const spec = rest.slice(open + 1, close);
+    if (spec.includes("[")) throw new HostPatternError(`host ranges in '${pattern}' cannot be nested`);
+    parts.push(rest.slice(0, open), rangeItems(spec, pattern));
+    rest = rest.slice(close + 1);
+  }
+  parts.push(rest);
+  return parts;
+}
+
+/** Ansible's `expand_hostname_range` for one `[begin:end(:step)]` (letters run a–z, then A–Z). */
+function rangeItems(range: string, pattern: string): string[] {
+  const fail = (why: string): never => {
+    throw new HostPatternError(`host range [${range}] in '${pattern}' ${why}`);
+  };
   const bounds = range.split(":");
-  if (bounds.length !== 2 && bounds.length !== 3) {
-    throw new HostPatternError(`host range [${range}] in '${pattern}' must be begin:end or begin:end:step`);
-  }
-  const [begin = "0", end, stepText = "1"] = [bounds[0] || "0", bounds[1], bounds[2]];
-  if (!end) throw new HostPatternError(`host range [${range}] in '${pattern}' must specify an end value`);
+  if (bounds.length !== 2 && bounds.length !== 3) fail("must be begin:end or begin:end:step");
+  const [begin, end, stepText] = [bounds[0] || "0", bounds[1], bounds[2] ?? "1"];
+  if (!end) fail("must specify an end value");
+  if (!/^\d+$/.test(stepText) || Number(stepText) < 1) fail("needs a step that is a whole number from 1");
   const step = Number(stepText);
-  if (!/^\s*\+?\d+\s*$/.test(stepText) || step < 1) {
-    throw new HostPatternError(
-      `host range [${range}] in '${pattern}': the step should be a whole number from 1`,
-    );
-  }
   const padded = begin.length > 1 && begin[0] === "0";
   if (padded && begin.length !== end.length) {
-    throw new HostPatternError(
-      `host range [${range}] in '${pattern}' must specify equal-length begin and end formats`,
-    );
+    fail("must specify equal-length begin and end formats (like [01:10])");
   }
-  let items: string[];
   const [first, last] = [LETTERS.indexOf(begin), LETTERS.indexOf(end)];
   if (begin.length === 1 && end.length === 1 && first >= 0 && last >= 0) {
-    if (first > last) {
-      throw new HostPatternError(`host range [${range}] in '${pattern}' must have begin <= end`);
-    }
-    items = [];
-    for (let i = first; i <= last; i += step) items.push(LETTERS[i]);
-  } else {
-    if (!/^\s*[+-]?\d+\s*$/.test(begin) || !/^\s*[+-]?\d+\s*$/.test(end)) {
-      throw new HostPatternError(
-        `host range [${range}] in '${pattern}' should be numbers (01:10) or single letters (a:f)`,
-      );
-    }
-    const [from, to] = [Number(begin), Number(end)];
-    if (from > to) throw new HostPatternError(`host range [${range}] in '${pattern}' must have begin <= end`);
-    if ((to - from) / step >= MAX_RANGE_HOSTS) {
-      throw new HostPatternError(
-        `host range [${range}] in '${pattern}' gives more than ${MAX_RANGE_HOSTS} hosts: split the inventory`,
-      );
-    }
-    items = [];
-    for (let i = from; i <= to; i += step) {
-      items.push(padded ? String(i).padStart(begin.length, "0") : String(i));
-    }
+    if (first > last) fail("must have begin <= end (letters run a–z, then A–Z)");
+    return [...LETTERS.slice(first, last + 1)].filter((_, i) => i % step === 0);
   }
-  for (const item of items) {
-    const name = head + item + tail;
-    if (name.includes("[")) expandRanges(name, pattern, out);
-    else out.push(name);
-    if (out.length > MAX_RANGE_HOSTS) {
-      throw new HostPatternError(
-        `host ranges in '${pattern}' give more than ${MAX_RANGE_HOSTS} hosts: split the inventory`,
-      );
-    }
+  if (!/^\d+$/.test(begin) || !/^\d+$/.test(end)) fail("should be two numbers (01:10) or two letters (a:f)");
+  const [from, to] = [Number(begin), Number(end)];
+  // Ansible gives a reversed number range no host at all, silently: refused, as its letters are.
+  if (from > to) fail("must have begin <= end");
+  const count = Math.floor((to - from) / step) + 1;
+  if (count > MAX_RANGE_HOSTS) fail(`names ${count} hosts; an inventory may name at most ${MAX_RANGE_HOSTS}`);
+  const items: string[] = [];
+  for (let i = from; i <= to; i += step) {
+    items.push(padded ? String(i).padStart(begin.length, "0") : String(i));
   }
-  return out;
+  return items;
 }

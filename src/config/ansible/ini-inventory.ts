@@ -6,7 +6,7 @@
  * The first mistake is refused with its line.
  */
 import { ConfigError } from "../problems.ts";
-import { expandHostPattern, HostPatternError } from "./host-pattern.ts";
+import { expandHostPattern, HostPatternError, MAX_RANGE_HOSTS } from "./host-pattern.ts";
 import { InventoryData, InventoryDataError, lineDocument } from "./inventory-data.ts";
 import { iniValue } from "./python-literal.ts";
 import { ShlexError, shlexSplit } from "./shlex.ts";
@@ -119,7 +119,7 @@ function hostLine(
     throw e;
   }
   const [pattern, ...assignments] = words;
-  const { hosts, port } = expandHostPattern(pattern);
+  const { hosts, port } = expandHostPattern(pattern, MAX_RANGE_HOSTS - data.hosts.size);
   if (pattern.trim().endsWith(":") && port === undefined) {
     throw new ValueError(`invalid host pattern '${pattern}': a trailing ':' is for a port number`);
   }

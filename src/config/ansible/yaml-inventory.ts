@@ -8,7 +8,7 @@
 import type { KeyPath, YamlFile } from "../yaml.ts";
 import { ConfigError } from "../problems.ts";
 import { didYouMean } from "../suggest.ts";
-import { expandHostPattern, HostPatternError } from "./host-pattern.ts";
+import { expandHostPattern, HostPatternError, MAX_RANGE_HOSTS } from "./host-pattern.ts";
 import { type InventoryData, InventoryDataError, subDocument } from "./inventory-data.ts";
 
 const isMapping = (v: unknown): v is Record<string, unknown> =>
@@ -96,7 +96,7 @@ export function addYamlInventory(doc: YamlFile, data: InventoryData): void {
     }
     const { line, col } = doc.locate(path, "key");
     if (value) data.varsDocs.push(subDocument(doc, path, vars));
-    const expanded = attempt(path, () => expandHostPattern(pattern));
+    const expanded = attempt(path, () => expandHostPattern(pattern, MAX_RANGE_HOSTS - data.hosts.size));
     for (const host of expanded.hosts) {
       data.addHost(host, { file: doc.file, line, col }, groupName, expanded.port);
       for (const [k, v] of Object.entries(vars as Record<string, unknown>)) data.setHostVariable(host, k, v);
