@@ -77,6 +77,22 @@ export async function main(args: string[]): Promise<number> {
       ),
     );
 
+  program
+    .command("convert-templates")
+    .description(
+      "Rewrite the common Jinja2 forms in template files as handlebars ({% if %} → {{#if}}, filters → helpers).",
+    )
+    .argument(
+      "[paths...]",
+      "template files or folders (default: the templates/ folders under roles playbooks templates)",
+    )
+    .option("-w, --write", "rewrite the files in place (default: show the changes)", false)
+    .action(
+      run(async (paths: string[], opts) =>
+        (await import("./commands/convert-templates.ts")).convertTemplatesCommand(paths, opts)
+      ),
+    );
+
   defineSecrets(program, run);
   defineFleet(program, run);
 

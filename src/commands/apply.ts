@@ -25,6 +25,7 @@ import {
   readPlanFile,
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
+import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { fleetTopology, topologyVars } from "../fleet/topology.ts";
@@ -92,6 +93,7 @@ export async function converge(
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
   // What Ansible would warn about in the inventory (a group_vars file for no group …): said, not fatal.
   for (const w of inventory.warnings) writeStderr(`warning: ${formatProblem(w)}\n`);
+  markUnsafe(inventory.unsafe); // `!unsafe` values are never rendered as templates
 
   // Secrets are whatever secret-named variables hold (inventory, play vars, -e); one redactor per host.
   const playSecrets = playbook.plays.flatMap((p) => secretsFromVars(p.vars));
