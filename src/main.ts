@@ -120,7 +120,7 @@ function defineInit(program: Command, run: Run): void {
     .option("--tls-key <path>", "provided: its private key on this machine")
     .option("--lago-version <vX.Y.Z>", "Lago release (default: the lago role's)")
     .option("--org-name <name>", "the first organization, created on the first deploy (empty: none)")
-    .option("--admin-email <email>", "its admin's login; the password is generated into the secrets store")
+    .option("--admin-email <email>", "its admin's e-mail (sign-up stays open for them)")
     .option("--postgres-host <host[:port]>", "an external PostgreSQL (default: bundled on the host)")
     .option("--postgres-user <user>", "its user (default lago)")
     .option("--postgres-db <db>", "its database (default lago)")
