@@ -107,8 +107,7 @@ function defineInit(program: Command, run: Run): void {
     .option(
       "--host <name[=address[:port]]>",
       "a host: its inventory name, and how to reach it when the name does not say (repeatable; several: a fleet)",
-      collect,
-      [],
+      (value: string, previous?: string[]) => collect(value, previous ?? []),
     )
     .option("--user <user>", "SSH user: root, or a user with sudo (default root)")
     .option("--ssh-key <path>", "SSH private key (default: ssh-agent and ~/.ssh)")
@@ -119,7 +118,7 @@ function defineInit(program: Command, run: Run): void {
     .option("--tls-cert <path>", "provided: certificate chain on this machine")
     .option("--tls-key <path>", "provided: its private key on this machine")
     .option("--lago-version <vX.Y.Z>", "Lago release (default: the lago role's)")
-    .option("--org-name <name>", "the first organization, created on the first deploy (empty: none)")
+    .option("--org-name <name>", "your organization's name (empty: none)")
     .option("--admin-email <email>", "its admin's e-mail (sign-up stays open for them)")
     .option("--postgres-host <host[:port]>", "an external PostgreSQL (default: bundled on the host)")
     .option("--postgres-user <user>", "its user (default lago)")
