@@ -5,17 +5,13 @@
  * Ansible's precedence), matches host patterns (`web:&prod:!db`, `lago-*`) and turns a host's variables
  * into connection settings.
  */
-import { homedir, userInfo } from "node:os";
-import { join } from "node:path";
-import type { ConnectionSettings } from "../connection/settings.ts";
 import { UserError } from "../core/errors.ts";
-import { renderString } from "../vars/template.ts";
 import { newFindings, type VaultOptions } from "./ansible/ansible-files.ts";
 import type { VarsDocument } from "./ansible/inventory-data.ts";
 import { parseSources } from "./ansible/inventory-sources.ts";
 import { hostVars, readVarsFiles, sortedGroups } from "./ansible/inventory-vars.ts";
 import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
-import type { Inventory, InventoryGroup, Vars } from "./model.ts";
+import type { Inventory, InventoryGroup } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
 import { jinjaInDocument } from "./jinja-check.ts";
 import { didYouMean } from "./suggest.ts";
@@ -156,118 +152,7 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${body}$`);
 }
 
-// ---- connection settings ----
+// ---- connection settings: src/config/connection-vars.ts ----
 
-export interface ConnectionOptions {
-  /** To resolve `jump_host` when it names an inventory host. */
-  inventory?: Inventory;
-  /** Default login user (default: the current user, or root). */
-  user?: string;
-  /** Home directory for `~` and the default known_hosts (default: the current user's). */
-  home?: string;
-}
-
-/**
- * How to reach a host, from its (inventory) variables. Templates in connection variables are
- * rendered with the host's own variables. Defaults: port 22, the current user, ~/.ssh/known_hosts,
- * strict host key checking, ssh.
- */
-export function resolveConnection(
-  name: string,
-  vars: Vars,
-  options: ConnectionOptions = {},
-): ConnectionSettings {
-  return resolve(name, vars, options, []);
-}
-
-function resolve(name: string, vars: Vars, options: ConnectionOptions, via: string[]): ConnectionSettings {
-  const where = `host '${name}'`;
-  const get = (key: string): unknown => {
-    const v = vars[key];
-    return typeof v === "string" ? renderString(v, vars, `${where} ${key}`) : v;
-  };
-  const str = (key: string): string | undefined => {
-    const v = get(key);
-    if (v === undefined || v === null) return undefined;
-    if (typeof v !== "string" || v === "") {
-      throw new UserError(`${where}: ${key} should be a non-empty string, got ${show(v)}`);
-    }
-    return v;
-  };
-  const home = options.home ?? homedir();
-  const path = (key: string) => str(key)?.replace(/^~(?=$|\/)/, home);
-  const port = get("ansible_port") ?? 22;
-  const portNumber = typeof port === "string" && /^\d+$/.test(port) ? Number(port) : port;
-  if (
-    typeof portNumber !== "number" || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535
-  ) {
-    throw new UserError(`${where}: ansible_port should be an integer from 1 to 65535, got ${show(port)}`);
-  }
-  const become = get("ansible_become") ?? false;
-  const becomeFlag = typeof become === "string" ? /^(true|yes|1)$/i.test(become) : become;
-  if (typeof becomeFlag !== "boolean") {
-    throw new UserError(`${where}: ansible_become should be true or false`);
-  }
-  const oneOf = <T extends string>(key: string, allowed: T[], fallback: T): T => {
-    const v = str(key) ?? fallback;
-    if (!allowed.includes(v as T)) {
-      throw new UserError(`${where}: ${key} should be one of ${allowed.join(", ")}, got ${show(v)}`);
-    }
-    return v as T;
-  };
-  const settings: ConnectionSettings = {
-    name,
-    connection: oneOf("ansible_connection", ["ssh", "local"], "ssh"),
-    host: str("ansible_host") ?? name,
-    port: portNumber,
-    user: str("ansible_user") ?? options.user ?? currentUser(),
-    keyFile: path("ansible_ssh_private_key_file"),
-    passwordEnv: str("ansible_password_env") ?? str("ssh_password_env"),
-    knownHostsFile: path("known_hosts_file") ?? join(home, ".ssh", "known_hosts"),
-    hostKeyChecking: oneOf("host_key_checking", ["strict", "accept-new"], "strict"),
-    become: becomeFlag,
-    becomeUser: str("ansible_become_user") ?? "root",
-  };
-  const jump = str("jump_host");
-  if (jump) settings.jump = jumpSettings(jump, settings, options, [...via, name]);
-  for (const key of ["keyFile", "passwordEnv"] as const) {
-    if (settings[key] === undefined) delete settings[key];
-  }
-  return settings;
-}
-
-/** `jump_host`: an inventory host (with its own settings), or `user@host:port`. */
-function jumpSettings(spec: string, target: ConnectionSettings, options: ConnectionOptions, via: string[]) {
-  const host = options.inventory?.hosts.find((h) => h.name === spec);
-  if (host) {
-    if (via.includes(spec)) throw new UserError(`jump_host loop: ${[...via, spec].join(" → ")}`);
-    return resolve(spec, host.vars, options, via);
-  }
-  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec);
-  if (!m) {
-    throw new UserError(
-      `host '${target.name}': jump_host should be user@host:port or an inventory host, got '${spec}'`,
-    );
-  }
-  return {
-    name: spec,
-    connection: "ssh" as const,
-    host: m[2].replace(/^\[(.*)\]$/, "$1"),
-    port: m[3] ? Number(m[3]) : 22,
-    user: m[1] ?? options.user ?? currentUser(),
-    knownHostsFile: target.knownHostsFile,
-    hostKeyChecking: target.hostKeyChecking,
-    become: false,
-    becomeUser: "root",
-  };
-}
-
-function currentUser(): string {
-  try {
-    return userInfo().username || "root";
-  } catch {
-    return "root";
-  }
-}
-
-const show = (v: unknown) => JSON.stringify(v);
+export { resolveConnection } from "./connection-vars.ts";
+export type { ConnectionOptions } from "./connection-vars.ts";

@@ -15,6 +15,10 @@ export interface ConnectionSettings {
   /** strict: unknown or changed keys are refused; accept-new: unknown keys are recorded, changed refused. */
   hostKeyChecking: "strict" | "accept-new";
   connectTimeoutMs?: number;
+  /** OpenSSH's ForwardAgent: the agent is offered to the host. */
+  forwardAgent?: boolean;
+  /** OpenSSH's IdentitiesOnly: only the key file authenticates, not every key of the agent. */
+  identitiesOnly?: boolean;
   become: boolean;
   becomeUser: string;
 }

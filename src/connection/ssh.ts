@@ -131,7 +131,8 @@ function authConfig(s: ConnectionSettings): Partial<ConnectConfig> {
     auth.privateKey = readFileSync(s.keyFile);
   }
   const agent = env().SSH_AUTH_SOCK;
-  if (agent) auth.agent = agent;
+  if (agent && !(s.identitiesOnly && auth.privateKey)) auth.agent = agent;
+  if (agent && s.forwardAgent) auth.agentForward = true;
   if (s.passwordEnv) {
     const password = env()[s.passwordEnv];
     if (password === undefined) {

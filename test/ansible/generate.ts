@@ -11,11 +11,12 @@
  * recorded here, so a case changed without regenerating fails.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { caseHash, type InventoryCase, inventoryCases, type InventoryExpected } from "./inventory.cases.ts";
+import { connectionCases } from "./connection.cases.ts";
 import { jinjaCases } from "./jinja.cases.ts";
 import { literalCases } from "./literal.cases.ts";
 
@@ -184,6 +185,56 @@ function runJinja(): Record<string, string> {
   }
 }
 
+/** What OpenSSH resolves (`ssh -G`) for each connection case, given the arguments Ansible passes. */
+export type SshResolved = Record<string, string[]>;
+
+function runConnections(): Record<string, SshResolved> {
+  const dir = mkdtempSync(join(tmpdir(), "ansibleconnection"));
+  const fake = join(dir, "fake-ssh");
+  // Records the arguments Ansible gives ssh, then fails like an unreachable host.
+  writeFileSync(
+    fake,
+    "#!/usr/bin/python3\nimport json, os, sys\njson.dump(sys.argv[1:], open(os.environ['FAKE_SSH_OUT'], 'w'))\nsys.exit(255)\n",
+    { mode: 0o755 },
+  );
+  const out: Record<string, SshResolved> = {};
+  try {
+    for (const c of connectionCases) {
+      const target = c.target ?? c.inventory.split(/\s/)[0];
+      writeFileSync(join(dir, "hosts"), c.inventory);
+      writeFileSync(join(dir, "ssh_config"), c.sshConfig ?? "");
+      const env = {
+        ...ansibleEnv(dir),
+        ANSIBLE_SSH_EXECUTABLE: fake,
+        ANSIBLE_SSH_ARGS: `-F ${join(dir, "ssh_config")}`,
+        ANSIBLE_SSH_RETRIES: "0",
+        FAKE_SSH_OUT: join(dir, "args.json"),
+      };
+      rmSync(join(dir, "args.json"), { force: true });
+      const run = spawnSync("ansible", ["-i", "hosts", target, "-m", "ping"], { cwd: dir, env, encoding: "utf8" });
+      if (!existsSync(join(dir, "args.json"))) {
+        // Ansible did not use ssh at all (another connection type): what it said instead.
+        out[c.name] = { ansible: clean(run.stdout + run.stderr, dir).slice(0, 1) };
+        continue;
+      }
+      const args = JSON.parse(readFileSync(join(dir, "args.json"), "utf8")) as string[];
+      const resolved = spawnSync("ssh", ["-G", ...args.slice(0, -1)], { cwd: dir, encoding: "utf8" });
+      if (resolved.status !== 0) throw new Error(`${c.name}: ssh -G failed: ${resolved.stderr}`);
+      const keys = ["hostname", "port", "user", "identityfile", "proxyjump", "proxycommand", "userknownhostsfile",
+        "stricthostkeychecking", "connecttimeout"];
+      const fields: SshResolved = {};
+      for (const line of resolved.stdout.split("\n")) {
+        const [key, ...rest] = line.split(" ");
+        if (keys.includes(key)) (fields[key] ??= []).push(rest.join(" ").replaceAll(dir, "~").replaceAll(homedir(), "~"));
+      }
+      out[c.name] = fields;
+    }
+    return out;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function write(name: string, value: unknown): boolean {
   const path = join(HERE, name);
   const text = JSON.stringify(value, null, 2) + "\n";
@@ -209,9 +260,12 @@ console.log(
   `${version}: ${inventoryCases.length} inventory cases, ${literalCases.length} INI values, ` +
     `${jinjaCases.length} templates`,
 );
-/** `--jinja`: only the templates (a second or two). */
+/** `--jinja`, `--connections`: only that table (seconds). */
 if (process.argv.includes("--jinja")) {
   process.exit(write("jinja.expected.json", { ansible: version, outputs: runJinja() }) ? 0 : 1);
+}
+if (process.argv.includes("--connections")) {
+  process.exit(write("connection.expected.json", { ansible: version, resolved: runConnections() }) ? 0 : 1);
 }
 const previous = only ? JSON.parse(readFileSync(join(HERE, "inventory.expected.json"), "utf8")).cases : {};
 const inventories: Record<string, InventoryExpected> = {};
@@ -222,5 +276,6 @@ const ok = [
   write("inventory.expected.json", { ansible: version, cases: inventories }),
   only ? true : write("literal.expected.json", { ansible: version, values: runLiterals() }),
   only ? true : write("jinja.expected.json", { ansible: version, outputs: runJinja() }),
+  only ? true : write("connection.expected.json", { ansible: version, resolved: runConnections() }),
 ].every(Boolean);
 process.exit(ok ? 0 : 1);
