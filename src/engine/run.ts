@@ -10,6 +10,7 @@ import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
+import type { SecretsInputs } from "../secrets/inputs.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
@@ -40,6 +41,8 @@ export interface RunOptions {
   redactText(host: HostRun, text: string): string;
   /** The inventory file: tasks see `inventory_file` and `inventory_dir` (lago_secrets keeps its store there). */
   inventoryFile?: string;
+  /** The secrets stores opened before the play (src/commands/secrets-stage.ts), for lago_secrets. */
+  secrets?: SecretsInputs;
   /** Injectable for tests; defaults to ssh2 / local. */
   connect?(settings: ConnectionSettings): Promise<Connection>;
 }
@@ -160,7 +163,8 @@ function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions)
   opts.reporter.emit({ type: "task_result", host: h.name, task, status: "unreachable", msg, durationMs: 0 });
 }
 
-function selectedByTags(task: Task, opts: RunOptions): boolean {
+/** Whether `--tags` / `--skip-tags` let the task run. */
+export function selectedByTags(task: Task, opts: Pick<RunOptions, "tags" | "skipTags">): boolean {
   const tags = task.keywords.tags ?? [];
   if (tags.includes("never") && !(opts.tags ?? []).some((t) => tags.includes(t))) return false;
   if (opts.skipTags?.some((t) => tags.includes(t))) return false;
@@ -211,7 +215,12 @@ async function runOnceForBatch(play: Play, task: Task, active: HostRun[], opts: 
 async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOptions): Promise<void> {
   const probes = tasks.flatMap((task) => {
     const privilege = privilegeFor(task, h, play.become, play.becomeUser);
-    const env = { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" };
+    const env = {
+      check: checkFor(task, opts),
+      vars: varsFor(play, task, h, opts),
+      where: "",
+      secrets: opts.secrets,
+    };
     return probesFor(task, h, env).map((command) => ({ command, privilege }));
   });
   try {
@@ -257,7 +266,7 @@ async function runTaskOnHost(
     outcomes = await runTask(
       task,
       h,
-      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" },
+      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "", secrets: opts.secrets },
       privilegeFor(task, h, play.become, play.becomeUser),
     );
   } catch (e) {

@@ -26,6 +26,9 @@ export function forgetPassphrase(): void {
   remembered = null;
 }
 
+/** Whether a passphrase can be had without asking: given in the environment, or already typed. */
+export const passphraseAtHand = (): boolean => remembered !== null || (env()[PASSPHRASE_ENV] ?? "") !== "";
+
 /**
  * The passphrase for `path`. `creating`: the store does not exist yet, so a typed passphrase is asked
  * twice and a short one refused.
