@@ -152,6 +152,7 @@ export async function converge(
       redactText: (h, t) => redactorFor(h).redactText(t),
       connect: connections.connector(),
       secrets: secrets.stores,
+      factsRead: secrets.factsRead,
     });
     reporter.close();
     return summary;

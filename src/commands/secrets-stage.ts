@@ -7,16 +7,20 @@
  * opened stores (`ctx.secrets`), and every value of every store opened is redacted from the output.
  *
  * Cost: nothing at all when no play runs a lago_secrets task (the stores beside the inventory are
- * still opened for redaction, when the passphrase is at hand); else one round trip per host, as root,
- * through the run's own connection.
+ * still opened for redaction, when the passphrase is at hand); else one round trip per host through
+ * the run's own connection, which also reads the facts of the host's first play (so that play does
+ * not): no round trip more than a run without the stage.
  */
 import type { Connect } from "../connection/connect.ts";
+import { type Command, raw } from "../core/command.ts";
+import type { ExecResult } from "../core/types.ts";
+import { hostFactsScript } from "../facts/host.ts";
 import { selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
 import { mapLimit } from "../engine/pool.ts";
 import { Remote } from "../engine/remote.ts";
-import { type RunHost, selectedByTags } from "../engine/run.ts";
+import { factsPrivilege, type FactsRead, type RunHost, selectedByTags } from "../engine/run.ts";
 import type { Play, Task } from "../engine/model.ts";
 import { mergeVars } from "../engine/vars.ts";
 import { lagoSecretsModule, secretsTarget } from "../modules/lago_secrets.ts";
@@ -51,6 +55,8 @@ export interface SecretsStage {
   stores: Map<string, OpenedStore>;
   /** Every value of every store opened, named as in the store: redacted from every host's output. */
   secrets: Secret[];
+  /** Facts read with the survey, for the hosts' first play (RunOptions.factsRead). */
+  factsRead: Map<string, FactsRead>;
 }
 
 /** A store the run's lago_secrets tasks use: their names, and per host the files they read. */
@@ -66,8 +72,10 @@ export async function secretsStage(req: SecretsStageRequest): Promise<SecretsSta
   openForRedaction(req, opened);
 
   const stores = new Map<string, OpenedStore>();
+  let factsRead = new Map<string, FactsRead>();
   if (uses.size > 0) {
     const survey = await surveyHosts(req, uses);
+    factsRead = survey.factsRead;
     for (const [store, use] of uses) {
       const contents = opened.get(store) ?? null;
       const values = contents && valuesOf(contents);
@@ -75,7 +83,7 @@ export async function secretsStage(req: SecretsStageRequest): Promise<SecretsSta
         store,
         values,
         names: [...use.names],
-        hosts: [...use.files.keys()].map((name) => survey.get(name)!),
+        hosts: [...use.files.keys()].map((name) => survey.hosts.get(name)!),
       }, req.inventory.file);
       if (generate.length === 0 || req.check) {
         if (generate.length > 0) req.emit({ type: "secrets", store, generated: generate, check: true });
@@ -91,7 +99,7 @@ export async function secretsStage(req: SecretsStageRequest): Promise<SecretsSta
   const secrets = [...opened.values()].flatMap((c) =>
     c ? Object.entries(c.secrets).map(([name, s]) => ({ name, value: s.value })) : []
   );
-  return { stores, secrets };
+  return { stores, secrets, factsRead };
 }
 
 const valuesOf = (c: StoreContents) =>
@@ -190,7 +198,10 @@ function openForRedaction(req: SecretsStageRequest, opened: Map<string, StoreCon
   }
 }
 
-/** One round trip per host, as root: the sha256 of every secret in the files the tasks read there. */
+/**
+ * One round trip per host: as root, the sha256 of every secret in the files the tasks read there;
+ * and, for a host the run will change, its facts for its first play, so that play does not ask again.
+ */
 async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>) {
   const files = new Map<string, Set<string>>();
   const names = new Set<string>();
@@ -203,20 +214,45 @@ async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>
     }
   }
   const byName = new Map(req.hosts.map((h) => [h.name, h]));
-  const hosts = [...files.keys()];
-  const read = await mapLimit(hosts, req.forks, async (name): Promise<SurveyedHost> => {
+  const firstPlay = new Map<string, Play>();
+  for (const play of req.plays) {
+    for (const name of selectHosts(req.inventory, play.hosts, req.limit)) {
+      if (!firstPlay.has(name)) firstPlay.set(name, play);
+    }
+  }
+  const factsRead = new Map<string, FactsRead>();
+  const read = await mapLimit([...files.keys()], req.forks, async (name): Promise<SurveyedHost> => {
     const { settings } = byName.get(name)!;
+    const play = firstPlay.get(name);
+    const survey = {
+      command: readSecretsCommand([...files.get(name)!], [...names], "hash"),
+      privilege: ROOT,
+    };
+    const facts = play &&
+      {
+        command: [raw(hostFactsScript)],
+        privilege: factsPrivilege(play, settings.become, settings.becomeUser),
+      };
     try {
       const remote = new Remote(await req.connect(settings), settings.user);
-      const r = await remote.run(readSecretsCommand([...files.get(name)!], [...names], "hash"), {
-        become: true,
-        becomeUser: "root",
-      });
+      // Both in one round trip (each as it would run alone); should the batch fail, one by one.
+      await remote.prefetch(facts ? [facts, survey] : [survey]).catch(() => undefined);
+      if (facts) {
+        factsRead.set(name, {
+          privilege: facts.privilege,
+          result: await remote.probe(answer(facts.command), facts.privilege),
+        });
+      }
+      const r = await remote.probe(answer(survey.command), ROOT);
       if (r.exitCode !== 0) return { name, error: (r.stderr || r.stdout).trim().split("\n").at(-1) };
       return { name, files: parseSecretFiles(r, "hash").files };
     } catch (e) {
       return { name, error: (e as Error).message };
     }
   });
-  return new Map(read.map((h) => [h.name, h]));
+  return { hosts: new Map(read.map((h) => [h.name, h])), factsRead };
 }
+
+const ROOT = { become: true, becomeUser: "root" };
+/** A probe whose answer is the command's result as it is. */
+const answer = (command: Command) => ({ command, parse: (r: ExecResult) => r });

@@ -4,7 +4,7 @@
  * the run; the others finish.
  */
 import { dirname, resolve } from "node:path";
-import type { Connection } from "../core/types.ts";
+import type { Connection, ExecResult } from "../core/types.ts";
 import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
@@ -16,7 +16,7 @@ import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
 import type { Play, Task } from "./model.ts";
 import { batches, mapLimit } from "./pool.ts";
-import { Remote } from "./remote.ts";
+import { type Privilege, Remote } from "./remote.ts";
 import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
 import { mergeVars } from "./vars.ts";
 
@@ -43,9 +43,25 @@ export interface RunOptions {
   inventoryFile?: string;
   /** The secrets stores opened before the play (src/commands/secrets-stage.ts), for lago_secrets. */
   secrets?: SecretsInputs;
+  /**
+   * Host facts already read, with the privilege they were read with (the secrets stage reads them in
+   * its survey's round trip): a host's first play uses them instead of asking again.
+   */
+  factsRead?: ReadonlyMap<string, FactsRead>;
   /** Injectable for tests; defaults to ssh2 / local. */
   connect?(settings: ConnectionSettings): Promise<Connection>;
 }
+
+export interface FactsRead {
+  privilege: Privilege;
+  result: ExecResult;
+}
+
+/** The privilege facts are gathered with in a play (the play's `become`, else the host's). */
+export const factsPrivilege = (play: Play, become: boolean, becomeUser: string): Privilege => ({
+  become: play.become ?? become,
+  becomeUser: play.becomeUser ?? becomeUser,
+});
 
 export interface RunSummary {
   hosts: Record<string, HostRun>;
@@ -144,8 +160,12 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
       const conn = await (opts.connect ?? connectTo)(inv.settings);
       h.remote = new Remote(conn, inv.settings.user);
     }
-    const privilege = { become: play.become ?? h.become, becomeUser: play.becomeUser ?? h.becomeUser };
-    const r = await h.remote.run(hostFactsScript, privilege);
+    const privilege = factsPrivilege(play, h.become, h.becomeUser);
+    const read = h.facts === null ? opts.factsRead?.get(h.name) : undefined;
+    const r = read && read.privilege.become === privilege.become &&
+        read.privilege.becomeUser === privilege.becomeUser
+      ? read.result
+      : await h.remote.run(hostFactsScript, privilege);
     if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
     h.facts = parseHostFacts(r.stdout);
     for (const name of h.facts.pending_handlers) {

@@ -93,8 +93,8 @@ function refuseSplit(s: StoreSurvey, split: [string, Holders][], inventory: stri
   const [, firstSplit] = split[0];
   const choices = [...firstSplit.values()].map((entries) => importCommand(inventory, entries[0], s.names));
   throw new UserError(
-    `the hosts hold different Lago secrets that the store ${s.store} ${
-      s.values ? "lacks" : "(which does not exist) cannot tell apart"
+    `the hosts hold different Lago secrets, and the secrets store ${s.store} ${
+      s.values ? "lacks them" : "does not exist"
     }: ${split.map(describe).join("; ")}; ${NOTHING_DONE}`,
     `find which set the installation's data was encrypted with (\`lago-provision secrets status ${
       quote(inventory)
