@@ -135,5 +135,29 @@ describe("the secrets stage", () => {
     for (const v of values) expect(msg).not.toContain(v.slice(0, 16));
   });
 
+  it("a wrong passphrase stops the run before any host is changed", async () => {
+    await local.run(play(dir()));
+    rmMarkers();
+    forgetStores();
+    process.env.LAGO_SECRETS_PASSPHRASE = "not the passphrase at all";
+    const r = await refusal([]);
+    expect(r.message).toBe(
+      `cannot decrypt the secrets store ${store()}: wrong passphrase, or the file was modified`,
+    );
+    expect(HOSTS.filter((h) => existsSync(join(dir(), `${h}.marker`)))).toEqual([]);
+  });
+
+  it("a play without lago_secrets never asks for the passphrase: without it, a warning", async () => {
+    await local.run(play(dir()));
+    forgetStores();
+    delete process.env.LAGO_SECRETS_PASSPHRASE;
+    const r = await local.run(`- hosts: a\n  tasks:\n    - debug: { msg: hello }\n`);
+    expect(r.code).toBe(0);
+    expect(r.events.filter((e) => e.type === "warning").map((e) => e.msg)).toEqual([
+      `the secrets store ${store()} is not opened (no LAGO_SECRETS_PASSPHRASE): its values are redacted from ` +
+      `the output only where a task registers them`,
+    ]);
+  });
+
   const rmMarkers = () => HOSTS.forEach((h) => rmSync(join(dir(), `${h}.marker`), { force: true }));
 });
