@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from "node:fs";
 import type { Connect } from "../connection/connect.ts";
-import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
+import { formatProblem, loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
 import type { HostRun } from "../engine/host-run.ts";
@@ -24,7 +24,7 @@ import {
   type PlanFile,
   readPlanFile,
 } from "../plan/plan-file.ts";
-import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
+import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
@@ -92,6 +92,8 @@ export async function converge(
   const extraVars = parseExtraVars(opts.extraVars);
   const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
+  // What Ansible would warn about in the inventory (a group_vars file for no group …): said, not fatal.
+  for (const w of inventory.warnings) writeStderr(`warning: ${formatProblem(w)}\n`);
   const tags = splitList(opts.tags);
   const skipTags = splitList(opts.skipTags);
   // One connection per host, for the secrets stage and the play alike.
@@ -117,9 +119,10 @@ export async function converge(
       emit: (e) => reporter.emit(e),
     });
 
-    // Secrets are whatever secret-named variables hold (inventory, play vars, -e) and every value of
-    // the stores the stage opened; one redactor per host.
+    // Secrets are whatever secret-named variables hold (inventory, play vars, -e), the values that were
+    // encrypted with ansible-vault, and every value of the stores the stage opened; one redactor per host.
     const everywhere = [
+      ...inventory.secrets,
       ...playbook.plays.flatMap((p) => secretsFromVars(p.vars)),
       ...secretsFromVars(extraVars),
       ...secrets.secrets,
