@@ -201,12 +201,15 @@ describe("lago_secrets on the testbed", () => {
     const [h1, h2, h3] = hosts;
     const original = await readFileIn(h2, DEST);
     await execIn(h2, ["sed", "-i", `s/^SECRET_KEY_BASE=.*/SECRET_KEY_BASE=${"f".repeat(128)}/`, DEST]);
-    const r = await cli(["apply", inventory, ...FLEET, "--json", "--limit", h3]);
+    const r = await cli(["apply", inventory, ...FLEET, "--json", "--limit", h3]).finally(() =>
+      execIn(h2, ["sh", "-c", `cat > ${DEST}`], { input: original })
+    );
     expect(r.code, r.stdout).toBe(1);
     expect(resultsOf(r)).toEqual([]);
     expect(r.stderr).toMatch(
       new RegExp(
-        `error: the hosts hold different Lago secrets .*: SECRET_KEY_BASE: ${h1} \\(${DEST}\\) \\(sha256 [0-9a-f]{8}\\) ` +
+        `error: the hosts hold different Lago secrets, and the secrets store ${store} does not exist: ` +
+          `SECRET_KEY_BASE: ${h1} \\(${DEST}\\) \\(sha256 [0-9a-f]{8}\\) ` +
           `vs ${h2} \\(${DEST}\\) \\(sha256 [0-9a-f]{8}\\); nothing was generated or written on any host`,
       ),
     );
@@ -217,7 +220,6 @@ describe("lago_secrets on the testbed", () => {
     );
     expect(existsSync(store)).toBe(false);
     expect((await execIn(h3, ["test", "-e", "/opt/lago"], { allowFailure: true })).exitCode).toBe(1);
-    await execIn(h2, ["sh", "-c", `cat > ${DEST}`], { input: original });
   });
 
   it("secrets import from an upstream-style .env brings the same values back; apply is then ok", async () => {
