@@ -25,6 +25,7 @@ import {
   readPlanFile,
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
+import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
@@ -94,6 +95,7 @@ export async function converge(
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
   // What Ansible would warn about in the inventory (a group_vars file for no group …): said, not fatal.
   for (const w of inventory.warnings) writeStderr(`warning: ${formatProblem(w)}\n`);
+  markUnsafe(inventory.unsafe); // `!unsafe` values are never rendered as templates
   const tags = splitList(opts.tags);
   const skipTags = splitList(opts.skipTags);
   // One connection per host, for the secrets stage and the play alike.

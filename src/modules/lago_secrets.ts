@@ -180,8 +180,10 @@ function planSecrets(a: LagoSecretsArgs, facts: HostSecretFiles, ctx: ModuleCont
   }
   const stored = opened.values!;
   const values = Object.fromEntries(names.map((n) => [n, stored[n]]));
+  // Later tasks may read every secret of the store (an S3 key `init` put there), not only those the host
+  // file gets.
   const result = {
-    secrets: values,
+    secrets: { ...stored },
     store,
     dest: a.dest,
     generated: names.filter((n) => opened.generated.includes(n)),

@@ -19,6 +19,9 @@ const FIVE = [...CORE_SECRETS];
 
 /** Holds the five. */
 export const STORE = "/srv/inv/lago-secrets.enc";
+/** The five and a secret no `names` lists (an S3 key `init` put there). */
+export const EXTRA_STORE = "/srv/inv/extra.enc";
+const S3_KEY = { LAGO_AWS_S3_SECRET_ACCESS_KEY: `s3-${"y".repeat(30)}` };
 /** Does not exist (yet). */
 export const NO_STORE = "/srv/inv/missing.enc";
 
@@ -77,6 +80,17 @@ export const planCases: ModuleCase[] = [
       steps: [WRITE],
       diffs: sensitive,
       result: { secrets: VALUES, store: STORE, dest: DEST, generated: [] },
+    },
+  },
+  {
+    name: "a store secret no name lists: later tasks read it, the host file does not get it",
+    args: { store: EXTRA_STORE },
+    secrets: opened(EXTRA_STORE, { values: { ...VALUES, ...S3_KEY } }),
+    facts: host(upToDate(), missing(ENV)),
+    expect: {
+      changed: false,
+      reason: `${DEST} already holds the 5 secrets of ${EXTRA_STORE}`,
+      result: { secrets: { ...VALUES, ...S3_KEY } },
     },
   },
   {
