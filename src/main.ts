@@ -214,13 +214,7 @@ function defineFleet(program: Command, run: Run): void {
         "--via [stops]",
         "also stop at these releases (comma separated); the bridge releases are always on the path",
       )
-      .option("--check", "print the path and each bridge's task, change nothing (no lock taken)", false)
-      .option(
-        "--task-timeout <seconds>",
-        "how long a bridge release's task may take before the upgrade stops on that release",
-        int("--task-timeout", 1),
-        3600,
-      ),
+      .option("--check", "print the path and each bridge's task, change nothing (no lock taken)", false),
   ).action(
     run(async (inventory: string, opts) =>
       (await import("./commands/upgrade.ts")).upgradeCommand(inventory, opts)
