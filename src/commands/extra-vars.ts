@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parse } from "yaml";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { splitWords } from "../core/command.ts";
 
 export function parseExtraVars(values: string[]): Record<string, unknown> {

@@ -19,7 +19,7 @@
  * api, front, worker, clock, pdf run here) and `lago_sidekiq_queues` (the fleet-wide SIDEKIQ_* flags).
  */
 import type { Inventory, InventoryHost } from "../config/model.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 
 export const GROUPS = {
   web: "lago_web",
