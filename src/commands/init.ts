@@ -54,10 +54,8 @@ const refuseOverwrite = (path: string) =>
     `edit it, or give init another path (lago-provision init inventory/staging.yml)`,
   );
 
-/** What the installation needs in its store: Lago's five, site.yml's two, the admin's password. */
-function storeNames(a: InitAnswers): string[] {
-  return [...CORE_SECRETS, ...KNOWN_EXTRA_SECRETS, ...(a.organization ? ["LAGO_ORG_USER_PASSWORD"] : [])];
-}
+/** What the installation needs in its store: Lago's five and what site.yml generates besides them. */
+const STORE_NAMES = [...CORE_SECRETS, ...KNOWN_EXTRA_SECRETS];
 
 function summary(a: InitAnswers): string {
   const hosts = a.hosts.length === 1 ? "1 host" : `a fleet of ${a.hosts.length} hosts`;
@@ -104,7 +102,7 @@ export async function initCommand(inventory: string | undefined, opts: InitOptio
     Object.entries(secrets).map(([name, value]) => [name, { value, source: "given to init" }]),
   );
   if (Object.keys(given).length) addSecrets(store, given);
-  const { contents } = ensureSecrets(store, storeNames(answers));
+  const { contents } = ensureSecrets(store, STORE_NAMES);
   createFile(path, text);
 
   const say = (line = "") => writeStdout(`${line}\n`);
