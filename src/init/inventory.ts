@@ -149,8 +149,8 @@ export function inventoryVars(a: InitAnswers): Item[] {
 }
 
 /**
- * The first organization. Without one, sign-up stays open so that someone can create it (with sign-up
- * closed and no organization, nobody can ever log in).
+ * The first organization. Sign-up stays open until it exists: with sign-up closed and no organization,
+ * nobody could ever log in.
  */
 function organizationVars(a: InitAnswers): Item[] {
   if (!a.organization) {

@@ -158,6 +158,10 @@ describe("init's inventory", () => {
     for (const section of ["Connection", "TLS", "Lago", "PostgreSQL: bundled", "Redis: bundled", "Files"]) {
       expect(yaml).toMatch(new RegExp(`^    # --- ${section}`, "m"));
     }
+    // Sign-up stays open for the organization's admin (the role cannot create the organization yet).
+    expect(text(fleet)).toContain(
+      "lago_disable_signup: false  # sign up as admin@example.com to create Acme Inc, then set true\n",
+    );
     expect(yaml.split("\n")[0]).toMatch(
       /^# yaml-language-server: \$schema=.*schemas\/inventory\.schema\.json$/,
     );
