@@ -76,19 +76,25 @@ export function defaultSshConfig(home: string): SshConfigLine[] {
   let lines = defaultConfigs.get(home);
   if (!lines) {
     lines = [];
-    for (const [file, base] of [[join(home, ".ssh", "config"), home], ["/etc/ssh/ssh_config", "/etc/ssh"]]) {
-      if (existsSync(file)) lines.push(...readConfig(file, base));
+    for (
+      const [file, base] of [[join(home, ".ssh", "config"), join(home, ".ssh")], [SYSTEM_CONFIG, "/etc/ssh"]]
+    ) {
+      if (existsSync(file)) lines.push(...readConfig(file, home, base));
     }
     defaultConfigs.set(home, lines);
   }
   return lines;
 }
 
-function readConfig(file: string, home: string): SshConfigLine[] {
+const SYSTEM_CONFIG = "/etc/ssh/ssh_config";
+
+function readConfig(file: string, home: string, base?: string): SshConfigLine[] {
   try {
-    return readSshConfig(file, home);
+    return readSshConfig(file, home, base);
   } catch (e) {
     if (e instanceof SshConfigError) throw new UserError(e.message);
+    const { code, path } = e as { code?: string; path?: string };
+    if (code) throw new UserError(`cannot read the ssh configuration ${path ?? file}: ${code}`);
     throw e;
   }
 }
@@ -98,7 +104,11 @@ function readConfig(file: string, home: string): SshConfigLine[] {
  * rendered with the host's own variables. Defaults as ssh's: port 22, the current user,
  * ~/.ssh/known_hosts; host keys checked strictly.
  */
-export function resolveConnection(name: string, vars: Vars, options: ConnectionOptions = {}): ConnectionSettings {
+export function resolveConnection(
+  name: string,
+  vars: Vars,
+  options: ConnectionOptions = {},
+): ConnectionSettings {
   return resolve(name, vars, options, []);
 }
 
@@ -118,7 +128,9 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
     return key === undefined ? undefined : { key, value: get(key) };
   };
   const str = (key: string, value: unknown): string => {
-    if (typeof value !== "string" || value === "") fail(`${key} should be a non-empty string, got ${show(value)}`);
+    if (typeof value !== "string" || value === "") {
+      fail(`${key} should be a non-empty string, got ${show(value)}`);
+    }
     return value as string;
   };
   const text = (keys: string[]) => {
@@ -128,12 +140,16 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   const home = options.home ?? homedir();
   const localUser = options.user ?? currentUser();
   const expand = (path: string, remote: { host: string; user: string }) =>
-    path.replace(/^~(?=$|\/)/, home).replace(/%([%dhru])/g, (_m, t: string) =>
-      t === "%" ? "%" : t === "d" ? home : t === "u" ? localUser : t === "h" ? remote.host : remote.user
+    path.replace(/^~(?=$|\/)/, home).replace(
+      /%([%dhru])/g,
+      (_m, t: string) =>
+        t === "%" ? "%" : t === "d" ? home : t === "u" ? localUser : t === "h" ? remote.host : remote.user,
     );
 
   const connection = connectionType(get("ansible_connection"), fail);
-  for (const [key, why] of Object.entries(NOT_USED)) if (get(key) !== undefined) warn(`${key} is not used: ${why}`);
+  for (const [key, why] of Object.entries(NOT_USED)) {
+    if (get(key) !== undefined) warn(`${key} is not used: ${why}`);
+  }
   checkBecome(get, warn, fail);
 
   const host = text(NAMES.host) ?? name;
@@ -186,7 +202,9 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
     ? expand(key, remote)
     : [...ssh.identityFiles, ...DEFAULT_IDENTITIES].map((f) => expand(f, remote)).find((f) => existsSync(f));
   const knownHosts = text(["known_hosts_file"]) ?? ssh.userKnownHostsFiles?.[0];
-  const knownHostsFile = knownHosts === undefined ? join(home, ".ssh", "known_hosts") : expand(knownHosts, remote);
+  const knownHostsFile = knownHosts === undefined
+    ? join(home, ".ssh", "known_hosts")
+    : expand(knownHosts, remote);
   if (knownHostsFile === "/dev/null") {
     fail(
       "UserKnownHostsFile /dev/null would hide a host whose key changed",
@@ -207,7 +225,9 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
     becomeUser: text(NAMES.becomeUser) ?? "root",
   };
   if (timeout !== undefined) {
-    if (!(Number(timeout) > 0)) fail(`the connection timeout should be a number of seconds, got ${show(timeout)}`);
+    if (!(Number(timeout) > 0)) {
+      fail(`the connection timeout should be a number of seconds, got ${show(timeout)}`);
+    }
     settings.connectTimeoutMs = Number(timeout) * 1000;
   }
   if (ssh.forwardAgent) settings.forwardAgent = true;
@@ -232,7 +252,9 @@ const DEFAULT_IDENTITIES = [
 function connectionType(value: unknown, fail: (m: string) => never): "ssh" | "local" {
   if (value === undefined || value === null) return "ssh";
   if (value === "local") return "local";
-  if (["ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh"].includes(String(value))) return "ssh";
+  if (["ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh"].includes(String(value))) {
+    return "ssh";
+  }
   return fail(
     `ansible_connection '${value}' is not supported: lago-provision connects over SSH (ssh) or runs ` +
       `on this machine (local)`,
@@ -240,7 +262,11 @@ function connectionType(value: unknown, fail: (m: string) => never): "ssh" | "lo
 }
 
 /** sudo is how lago-provision becomes another user (`sudo -n`): other methods and options are refused. */
-function checkBecome(get: (k: string) => unknown, warn: (m: string) => void, fail: (m: string, h?: string) => never) {
+function checkBecome(
+  get: (k: string) => unknown,
+  warn: (m: string) => void,
+  fail: (m: string, h?: string) => never,
+) {
   const method = get("ansible_become_method");
   if (method !== undefined && method !== "sudo" && method !== "ansible.builtin.sudo") {
     fail(
@@ -272,10 +298,14 @@ function hostKeyChecking(
     warn(`${why} is taken as accept-new: an unknown host key is recorded, a changed one is still refused`);
     return "accept-new" as const;
   };
-  if (ansible !== undefined && /^(false|no|0|off)$/i.test(String(ansible))) return off("host key checking off");
+  if (ansible !== undefined && /^(false|no|0|off)$/i.test(String(ansible))) {
+    return off("host key checking off");
+  }
   const strict = ssh.strictHostKeyChecking;
   if (strict === "accept-new") return "accept-new";
-  if (strict === "no" || strict === "off" || strict === "false") return off(`StrictHostKeyChecking ${strict}`);
+  if (strict === "no" || strict === "off" || strict === "false") {
+    return off(`StrictHostKeyChecking ${strict}`);
+  }
   return "strict";
 }
 

@@ -74,16 +74,24 @@ export function parseSshConfig(text: string, file: string): SshConfigLine[] {
     } catch (e) {
       throw new SshConfigError(`${file}:${i + 1}: ${(e as Error).message}`);
     }
-    if (words.length) lines.push({ keyword: words[0].toLowerCase(), args: words.slice(1), file, line: i + 1 });
+    if (words.length) {
+      lines.push({ keyword: words[0].toLowerCase(), args: words.slice(1), file, line: i + 1 });
+    }
   });
   return lines;
 }
 
 /**
- * Read a configuration file and the files it `Include`s (relative names are under ~/.ssh, `*` and `?`
- * in the last part of a name are expanded), as one list of lines in reading order.
+ * Read a configuration file and the files it `Include`s (relative names are under `base`: ~/.ssh for
+ * the user's file, /etc/ssh for the system's; `*` and `?` in the last part of a name are expanded), as
+ * one list of lines in reading order.
  */
-export function readSshConfig(path: string, home: string, depth = 0): SshConfigLine[] {
+export function readSshConfig(
+  path: string,
+  home: string,
+  base = join(home, ".ssh"),
+  depth = 0,
+): SshConfigLine[] {
   if (depth > 16) throw new SshConfigError(`${path}: Include nested too deeply`);
   const out: SshConfigLine[] = [];
   for (const line of parseSshConfig(readFileSync(path, "utf8"), path)) {
@@ -93,8 +101,8 @@ export function readSshConfig(path: string, home: string, depth = 0): SshConfigL
     }
     for (const arg of line.args) {
       const name = arg.replace(/^~(?=\/)/, home);
-      const full = isAbsolute(name) ? name : join(home, ".ssh", name);
-      for (const file of glob(full)) out.push(...readSshConfig(file, home, depth + 1));
+      const full = isAbsolute(name) ? name : join(base, name);
+      for (const file of glob(full)) out.push(...readSshConfig(file, home, base, depth + 1));
     }
   }
   return out;
@@ -111,7 +119,10 @@ function glob(path: string): string[] {
 }
 
 const patternRegExp = (pattern: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")}$`, "i");
+  new RegExp(
+    `^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".")}$`,
+    "i",
+  );
 
 /** ssh's pattern lists: a match of any pattern, and of no `!negated` one. */
 export function matchPatternList(name: string, patterns: string[]): boolean {
@@ -251,7 +262,11 @@ export function evaluateSshConfig(lines: SshConfigLine[], ctx: EvaluateContext):
         break;
       default:
         if (!NO_EFFECT.has(l.keyword) && first) {
-          out.unsupported.push({ keyword: l.args.length ? `${l.keyword} ${value}` : l.keyword, where, refuse: REFUSED.has(l.keyword) });
+          out.unsupported.push({
+            keyword: l.args.length ? `${l.keyword} ${value}` : l.keyword,
+            where,
+            refuse: REFUSED.has(l.keyword),
+          });
         }
     }
   }

@@ -6,7 +6,7 @@
 import { Buffer } from "node:buffer";
 import { existsSync, readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
-import { Client, type ConnectConfig } from "ssh2";
+import { Client, type ConnectConfig, utils as sshUtils } from "ssh2";
 import type { Connection, ExecOptions, ExecResult } from "../core/types.ts";
 import { env } from "../runtime.ts";
 import {
@@ -131,6 +131,16 @@ function authConfig(s: ConnectionSettings): Partial<ConnectConfig> {
     auth.privateKey = readFileSync(s.keyFile);
   }
   const agent = env().SSH_AUTH_SOCK;
+  if (auth.privateKey && sshUtils.parseKey(auth.privateKey) instanceof Error) {
+    // A key behind a passphrase is used the way ssh uses it without a terminal: from the agent.
+    if (!agent) {
+      throw new UnreachableError(
+        `${s.name}: the private key ${s.keyFile} is protected by a passphrase (or is not a key ssh2 can read)`,
+        `load it into an ssh-agent (eval "$(ssh-agent)"; ssh-add ${s.keyFile}) and run again`,
+      );
+    }
+    delete auth.privateKey;
+  }
   if (agent && !(s.identitiesOnly && auth.privateKey)) auth.agent = agent;
   if (agent && s.forwardAgent) auth.agentForward = true;
   if (s.passwordEnv) {

@@ -5,6 +5,14 @@
  * values: connection.expected.json (test/ansible/generate.ts). `refuse`: lago-provision refuses what
  * it cannot honour, with this message, where Ansible would go on.
  */
+import { createHash } from "node:crypto";
+
+/** What Ansible is given for a case: a changed case must be regenerated (the table records it). */
+export function connectionHash(c: ConnectionCase): string {
+  return createHash("sha256").update(JSON.stringify([c.inventory, c.sshConfig ?? null, c.target ?? null]))
+    .digest("hex").slice(0, 16);
+}
+
 export interface ConnectionCase {
   name: string;
   /** An INI inventory (the case's host is `target`). */
@@ -21,11 +29,13 @@ export const connectionCases: ConnectionCase[] = [
   { name: "defaults", inventory: "h1\n" },
   {
     name: "inventory-variables",
-    inventory: "h1 ansible_host=10.0.0.1 ansible_port=2222 ansible_user=deploy ansible_ssh_private_key_file=~/.ssh/deploy\n",
+    inventory:
+      "h1 ansible_host=10.0.0.1 ansible_port=2222 ansible_user=deploy ansible_ssh_private_key_file=~/.ssh/deploy\n",
   },
   {
     name: "old-variable-names",
-    inventory: "h1 ansible_ssh_host=10.0.0.2 ansible_ssh_port=2200 ansible_ssh_user=admin ansible_private_key_file=/keys/a\n",
+    inventory:
+      "h1 ansible_ssh_host=10.0.0.2 ansible_ssh_port=2200 ansible_ssh_user=admin ansible_private_key_file=/keys/a\n",
   },
   {
     name: "two-names-for-one-setting",
@@ -49,7 +59,8 @@ export const connectionCases: ConnectionCase[] = [
   {
     name: "first-value-wins",
     inventory: "web1\n",
-    sshConfig: "Host web1\n  User first\nHost web*\n  User second\n  Port 2201\nHost *\n  Port 2202\n  User third\n",
+    sshConfig:
+      "Host web1\n  User first\nHost web*\n  User second\n  Port 2201\nHost *\n  Port 2202\n  User third\n",
   },
   {
     name: "negated-pattern",
@@ -64,7 +75,8 @@ export const connectionCases: ConnectionCase[] = [
   {
     name: "match-blocks",
     inventory: "web1\n",
-    sshConfig: "Host web1\n  HostName internal.lan\nMatch host internal.lan\n  User matched\nMatch originalhost web1\n  Port 2023\n",
+    sshConfig:
+      "Host web1\n  HostName internal.lan\nMatch host internal.lan\n  User matched\nMatch originalhost web1\n  Port 2023\n",
   },
   {
     name: "proxyjump-in-config",
@@ -77,7 +89,8 @@ export const connectionCases: ConnectionCase[] = [
   },
   {
     name: "proxycommand-relay",
-    inventory: "web1 ansible_host=10.0.0.5 ansible_ssh_common_args='-o ProxyCommand=\"ssh -W %h:%p -q jump@bastion\"'\n",
+    inventory:
+      "web1 ansible_host=10.0.0.5 ansible_ssh_common_args='-o ProxyCommand=\"ssh -W %h:%p -q jump@bastion\"'\n",
   },
   {
     name: "common-args-options",
@@ -90,22 +103,26 @@ export const connectionCases: ConnectionCase[] = [
   },
   {
     name: "common-args-win-over-extra-args",
-    inventory: "web1 ansible_ssh_common_args='-o Port=2500' ansible_ssh_extra_args='-o Port=2600 -l extra-user'\n",
+    inventory:
+      "web1 ansible_ssh_common_args='-o Port=2500' ansible_ssh_extra_args='-o Port=2600 -l extra-user'\n",
   },
   {
     name: "accept-new-in-config",
     inventory: "web1\n",
-    sshConfig: "Host *\n  StrictHostKeyChecking accept-new\n  UserKnownHostsFile ~/.ssh/known_hosts.lab ~/.ssh/other\n",
+    sshConfig:
+      "Host *\n  StrictHostKeyChecking accept-new\n  UserKnownHostsFile ~/.ssh/known_hosts.lab ~/.ssh/other\n",
   },
   {
     name: "host-key-checking-off",
     inventory: "web1 ansible_ssh_common_args='-o StrictHostKeyChecking=no'\n",
-    warns: /StrictHostKeyChecking no is taken as accept-new: an unknown host key is recorded, a changed one is still refused/,
+    warns:
+      /StrictHostKeyChecking no is taken as accept-new: an unknown host key is recorded, a changed one is still refused/,
   },
   {
     name: "refuse-become-method",
     inventory: "web1 ansible_become_method=su\n",
-    refuse: /host 'web1': ansible_become_method 'su' is not supported: lago-provision becomes another user with sudo/,
+    refuse:
+      /host 'web1': ansible_become_method 'su' is not supported: lago-provision becomes another user with sudo/,
   },
   {
     name: "refuse-unknown-ssh-option",
@@ -115,7 +132,7 @@ export const connectionCases: ConnectionCase[] = [
   {
     name: "refuse-connection-type",
     inventory: "web1 ansible_connection=docker\n",
-    refuse: /ansible_connection 'docker' is not supported/,
+    refuse: /hosts:1:\d+ ansible_connection: should be 'ssh' or 'local'/,
   },
   {
     name: "refuse-known-hosts-dev-null",

@@ -16,7 +16,7 @@ import { homedir, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { caseHash, type InventoryCase, inventoryCases, type InventoryExpected } from "./inventory.cases.ts";
-import { connectionCases } from "./connection.cases.ts";
+import { connectionCases, connectionHash } from "./connection.cases.ts";
 import { jinjaCases } from "./jinja.cases.ts";
 import { literalCases } from "./literal.cases.ts";
 
@@ -188,7 +188,7 @@ function runJinja(): Record<string, string> {
 /** What OpenSSH resolves (`ssh -G`) for each connection case, given the arguments Ansible passes. */
 export type SshResolved = Record<string, string[]>;
 
-function runConnections(): Record<string, SshResolved> {
+function runConnections(): { resolved: Record<string, SshResolved>; hashes: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), "ansibleconnection"));
   const fake = join(dir, "fake-ssh");
   // Records the arguments Ansible gives ssh, then fails like an unreachable host.
@@ -198,8 +198,10 @@ function runConnections(): Record<string, SshResolved> {
     { mode: 0o755 },
   );
   const out: Record<string, SshResolved> = {};
+  const hashes: Record<string, string> = {};
   try {
     for (const c of connectionCases) {
+      hashes[c.name] = connectionHash(c);
       const target = c.target ?? c.inventory.split(/\s/)[0];
       writeFileSync(join(dir, "hosts"), c.inventory);
       writeFileSync(join(dir, "ssh_config"), c.sshConfig ?? "");
@@ -211,7 +213,11 @@ function runConnections(): Record<string, SshResolved> {
         FAKE_SSH_OUT: join(dir, "args.json"),
       };
       rmSync(join(dir, "args.json"), { force: true });
-      const run = spawnSync("ansible", ["-i", "hosts", target, "-m", "ping"], { cwd: dir, env, encoding: "utf8" });
+      const run = spawnSync("ansible", ["-i", "hosts", target, "-m", "ping"], {
+        cwd: dir,
+        env,
+        encoding: "utf8",
+      });
       if (!existsSync(join(dir, "args.json"))) {
         // Ansible did not use ssh at all (another connection type): what it said instead.
         out[c.name] = { ansible: clean(run.stdout + run.stderr, dir).slice(0, 1) };
@@ -220,16 +226,27 @@ function runConnections(): Record<string, SshResolved> {
       const args = JSON.parse(readFileSync(join(dir, "args.json"), "utf8")) as string[];
       const resolved = spawnSync("ssh", ["-G", ...args.slice(0, -1)], { cwd: dir, encoding: "utf8" });
       if (resolved.status !== 0) throw new Error(`${c.name}: ssh -G failed: ${resolved.stderr}`);
-      const keys = ["hostname", "port", "user", "identityfile", "proxyjump", "proxycommand", "userknownhostsfile",
-        "stricthostkeychecking", "connecttimeout"];
+      const keys = [
+        "hostname",
+        "port",
+        "user",
+        "identityfile",
+        "proxyjump",
+        "proxycommand",
+        "userknownhostsfile",
+        "stricthostkeychecking",
+        "connecttimeout",
+      ];
       const fields: SshResolved = {};
       for (const line of resolved.stdout.split("\n")) {
         const [key, ...rest] = line.split(" ");
-        if (keys.includes(key)) (fields[key] ??= []).push(rest.join(" ").replaceAll(dir, "~").replaceAll(homedir(), "~"));
+        if (keys.includes(key)) {
+          (fields[key] ??= []).push(rest.join(" ").replaceAll(dir, "~").replaceAll(homedir(), "~"));
+        }
       }
       out[c.name] = fields;
     }
-    return out;
+    return { resolved: out, hashes };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -265,7 +282,7 @@ if (process.argv.includes("--jinja")) {
   process.exit(write("jinja.expected.json", { ansible: version, outputs: runJinja() }) ? 0 : 1);
 }
 if (process.argv.includes("--connections")) {
-  process.exit(write("connection.expected.json", { ansible: version, resolved: runConnections() }) ? 0 : 1);
+  process.exit(write("connection.expected.json", { ansible: version, ...runConnections() }) ? 0 : 1);
 }
 const previous = only ? JSON.parse(readFileSync(join(HERE, "inventory.expected.json"), "utf8")).cases : {};
 const inventories: Record<string, InventoryExpected> = {};
@@ -276,6 +293,6 @@ const ok = [
   write("inventory.expected.json", { ansible: version, cases: inventories }),
   only ? true : write("literal.expected.json", { ansible: version, values: runLiterals() }),
   only ? true : write("jinja.expected.json", { ansible: version, outputs: runJinja() }),
-  only ? true : write("connection.expected.json", { ansible: version, resolved: runConnections() }),
+  only ? true : write("connection.expected.json", { ansible: version, ...runConnections() }),
 ].every(Boolean);
 process.exit(ok ? 0 : 1);

@@ -25,11 +25,14 @@ export function parseSshArgs(text: string, variable: string): SshArgs {
   try {
     words = shlexSplit(text);
   } catch (e) {
-    if (e instanceof ShlexError) throw new SshArgsError(`${variable}: cannot read '${text}': ${e.message.toLowerCase()}`);
+    if (e instanceof ShlexError) {
+      throw new SshArgsError(`${variable}: cannot read '${text}': ${e.message.toLowerCase()}`);
+    }
     throw e;
   }
   const out: SshArgs = { lines: [] };
-  const line = (keyword: string, ...args: string[]) => out.lines.push({ keyword, args, file: variable, line: 1 });
+  const line = (keyword: string, ...args: string[]) =>
+    out.lines.push({ keyword, args, file: variable, line: 1 });
   for (let i = 0; i < words.length; i++) {
     const w = words[i];
     const value = (flag: string) => {
@@ -93,6 +96,8 @@ export function proxyCommandJump(command: string): string | undefined {
     } else return undefined;
   }
   if (!relay || !host) return undefined;
-  const [u, h] = host.includes("@") ? [host.slice(0, host.indexOf("@")), host.slice(host.indexOf("@") + 1)] : [user, host];
+  const [u, h] = host.includes("@")
+    ? [host.slice(0, host.indexOf("@")), host.slice(host.indexOf("@") + 1)]
+    : [user, host];
   return `${u ? `${u}@` : ""}${h}${port ? `:${port}` : ""}`;
 }
