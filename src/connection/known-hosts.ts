@@ -1,11 +1,12 @@
 /**
- * OpenSSH known_hosts: lookup (plain and hashed `|1|salt|hash` entries, `[host]:port` form) and
- * appending new keys. Pure parsing is separate from the file I/O so it is tested with data.
+ * OpenSSH known_hosts: lookup (plain, wildcard and negated patterns, hashed `|1|salt|hash` entries,
+ * `[host]:port` form, `@revoked` and `@cert-authority` markers) and appending new keys. Pure parsing is separate from the file I/O so it is tested with data.
  */
 import { Buffer } from "node:buffer";
 import { createHash, createHmac } from "node:crypto";
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { matchPatternList } from "./ssh-config.ts";
 
 export interface KnownKey {
   type: string; // ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256 ...
@@ -15,26 +16,46 @@ export interface KnownKey {
 /** The name OpenSSH uses for a host: `host` on port 22, `[host]:port` otherwise. */
 export const hostPattern = (host: string, port: number): string => port === 22 ? host : `[${host}]:${port}`;
 
+/** A names field: a hashed name (`|1|salt|hash`), or ssh's pattern list (`*`, `?`, `!negated`). */
 function matchesName(field: string, name: string): boolean {
   if (field.startsWith("|1|")) {
     const [, , salt, hash] = field.split("|");
     const mac = createHmac("sha1", Buffer.from(salt, "base64")).update(name).digest("base64");
     return mac === hash;
   }
-  return field.split(",").some((n) => n === name);
+  return matchPatternList(name, [field]);
 }
 
-/** Keys recorded for a host in known_hosts text (markers such as @revoked are skipped). */
+/** What known_hosts says about one host: its keys, keys revoked, and CA lines that vouch for it. */
+export interface KnownHostsLookup {
+  keys: KnownKey[];
+  /** `@revoked` keys (a key here is refused even with accept-new), with their line numbers. */
+  revoked: (KnownKey & { line: number })[];
+  /** Line numbers of `@cert-authority` entries that apply to the host. */
+  certAuthorities: number[];
+}
+
+/** Look a host up in known_hosts text as ssh does (the host name, or `[host]:port` off port 22). */
+export function lookupKnownHosts(text: string, host: string, port: number): KnownHostsLookup {
+  const name = hostPattern(host, port).toLowerCase();
+  const found: KnownHostsLookup = { keys: [], revoked: [], certAuthorities: [] };
+  text.split("\n").forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith("#")) return;
+    const words = line.split(/\s+/);
+    const marker = words[0].startsWith("@") ? words.shift() : undefined;
+    const [names, type, key] = words;
+    if (!names || !type || !key || !matchesName(names, name)) return;
+    if (marker === "@revoked") found.revoked.push({ type, key, line: i + 1 });
+    else if (marker === "@cert-authority") found.certAuthorities.push(i + 1);
+    else if (marker === undefined) found.keys.push({ type, key });
+  });
+  return found;
+}
+
+/** Keys recorded for a host in known_hosts text (lines with a marker such as @revoked are not). */
 export function findKnownKeys(text: string, host: string, port: number): KnownKey[] {
-  const name = hostPattern(host, port);
-  const keys: KnownKey[] = [];
-  for (const line of text.split("\n")) {
-    const trimmed = line.trim();
-    if (!trimmed || trimmed.startsWith("#") || trimmed.startsWith("@")) continue;
-    const [names, type, key] = trimmed.split(/\s+/);
-    if (names && type && key && matchesName(names, name)) keys.push({ type, key });
-  }
-  return keys;
+  return lookupKnownHosts(text, host, port).keys;
 }
 
 export function readKnownHosts(file: string): string {

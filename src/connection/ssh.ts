@@ -10,10 +10,10 @@ import { Client, type ConnectConfig, utils as sshUtils } from "ssh2";
 import type { Connection, ExecOptions, ExecResult } from "../core/types.ts";
 import { env } from "../runtime.ts";
 import {
-  findKnownKeys,
   fingerprint,
   hostPattern,
   keyTypeOfBlob,
+  lookupKnownHosts,
   readKnownHosts,
   recordKnownKey,
 } from "./known-hosts.ts";
@@ -87,11 +87,34 @@ class SshConnection implements Connection {
 /** Verifies the server's host key; remembers why it refused so the error can say so. */
 function hostKeyPolicy(s: ConnectionSettings) {
   const state: { refusal?: UnreachableError } = {};
-  const known = findKnownKeys(readKnownHosts(s.knownHostsFile), s.host, s.port);
+  const lookup = lookupKnownHosts(readKnownHosts(s.knownHostsFile), s.host, s.port);
+  const known = lookup.keys;
   const verify = (blob: Buffer): boolean => {
     const offered = { type: keyTypeOfBlob(blob), key: blob.toString("base64") };
-    if (known.some((k) => k.key === offered.key)) return true;
     const name = hostPattern(s.host, s.port);
+    const revoked = lookup.revoked.find((k) => k.key === offered.key);
+    if (revoked) {
+      state.refusal = new UnreachableError(
+        `${s.name}: REVOKED host key for ${name}: ${offered.type} ${fingerprint(offered.key)} is marked ` +
+          `@revoked at ${s.knownHostsFile}:${revoked.line}. Refusing to connect.`,
+        "the host needs a new host key; record the new one once you have verified its fingerprint",
+      );
+      return false;
+    }
+    if (known.some((k) => k.key === offered.key)) return true;
+    if (known.length === 0 && lookup.certAuthorities.length > 0) {
+      // ssh would check the host's certificate against the CA; ssh2 cannot, and accepting a plain
+      // key instead would bypass the CA the operator trusts.
+      state.refusal = new UnreachableError(
+        `${s.name}: ${name} is vouched for by a certificate authority (@cert-authority at ` +
+          `${s.knownHostsFile}:${
+            lookup.certAuthorities[0]
+          }), and lago-provision cannot check host certificates`,
+        `record the host's own key in ${s.knownHostsFile} once you have verified its fingerprint ` +
+          `(ssh-keyscan -p ${s.port} ${s.host})`,
+      );
+      return false;
+    }
     if (known.length > 0) {
       state.refusal = new UnreachableError(
         `${s.name}: HOST KEY CHANGED for ${name}: it now offers ${offered.type} ${
