@@ -251,7 +251,7 @@ const DEFAULT_IDENTITIES = [
 
 function connectionType(value: unknown, fail: (m: string) => never): "ssh" | "local" {
   if (value === undefined || value === null) return "ssh";
-  if (value === "local") return "local";
+  if (value === "local" || value === "ansible.builtin.local") return "local";
   if (["ssh", "smart", "paramiko", "paramiko_ssh", "ansible.builtin.ssh"].includes(String(value))) {
     return "ssh";
   }

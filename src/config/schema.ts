@@ -127,6 +127,9 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
 }).meta({ examples: ["LAGO_SSH_PASSWORD"] });
 const templated = <T extends z.ZodType>(schema: T) => z.union([schema, templateString]);
 
+const NO_BECOME_PASSWORD = "not supported: sudo runs without a password (sudo -n); give the login user " +
+  "passwordless sudo, or log in as the user directly (ansible_user)";
+
 /**
  * Variables of a host or group (inventory, group_vars/, host_vars/). The connection variables
  * (Ansible's names) are checked; any other key is a user variable.
@@ -146,12 +149,57 @@ export const hostVarsSchema = z.object({
     "not supported: passwords never go in the inventory; put it in an environment variable and name " +
       "that variable in ansible_password_env",
   ),
+  ansible_ssh_pass: z.never().optional().describe(
+    "not supported: passwords never go in the inventory; put it in an environment variable and name " +
+      "that variable in ansible_password_env",
+  ),
+  ansible_become_password: z.never().optional().describe(NO_BECOME_PASSWORD),
+  ansible_become_pass: z.never().optional().describe(NO_BECOME_PASSWORD),
+  ansible_sudo_pass: z.never().optional().describe(NO_BECOME_PASSWORD),
+  ansible_ssh_host: z.string().min(1).optional().describe("Ansible's older name for ansible_host."),
+  ansible_ssh_port: z.union([port, digits, templateString]).optional().describe(
+    "Ansible's older name for ansible_port.",
+  ),
+  ansible_ssh_user: z.string().min(1).optional().describe("Ansible's older name for ansible_user."),
+  ansible_private_key_file: z.string().min(1).optional().describe(
+    "Same as ansible_ssh_private_key_file (which wins when both are set, as in Ansible).",
+  ),
+  ansible_ssh_common_args: z.string().optional().describe(
+    "ssh options for this host, as Ansible passes them to ssh: -o Key=Value, -J, -p, -l, -i, -F, -A " +
+      "(docs/from-ansible.md); others are refused.",
+  ),
+  ansible_ssh_extra_args: z.string().optional().describe("Same as ansible_ssh_common_args, which wins."),
+  ansible_ssh_args: z.string().optional().describe("Same as ansible_ssh_common_args; these win over both."),
+  ansible_become_method: z.union([
+    z.enum(["sudo", "ansible.builtin.sudo"], {
+      error: "should be sudo: lago-provision becomes another user with sudo -n (give the login user " +
+        "passwordless sudo, or log in as that user with ansible_user)",
+    }),
+    templateString,
+  ]).optional()
+    .describe(
+      "sudo only: lago-provision becomes another user with sudo -n; give the login user passwordless sudo, " +
+        "or log in as the user directly (ansible_user).",
+    ),
   ansible_become: templated(z.boolean()).optional().describe(
     "Run tasks as another user (sudo) on this host.",
   ),
   ansible_become_user: z.string().min(1).optional().describe("User to become (default root)."),
-  ansible_connection: z.enum(["ssh", "local"]).optional().describe(
-    "ssh (default), or local to run on the control machine without SSH.",
+  ansible_connection: z.union([
+    z.enum([
+      "ssh",
+      "local",
+      "smart",
+      "paramiko",
+      "paramiko_ssh",
+      "ansible.builtin.ssh",
+      "ansible.builtin.local",
+    ], {
+      error: "should be ssh or local: lago-provision connects over SSH, or runs on this machine (local)",
+    }),
+    templateString,
+  ]).optional().describe(
+    "ssh (default; smart and paramiko mean ssh too), or local to run on the control machine without SSH.",
   ),
   jump_host: z.string().min(1).optional().describe(
     "Reach this host through another one (like ssh -J): user@host:port, or the name of an inventory host.",
