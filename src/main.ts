@@ -93,6 +93,29 @@ export async function main(args: string[]): Promise<number> {
       ),
     );
 
+  program
+    .command("inventory")
+    .description(
+      "Show an inventory as ansible-inventory does (--list JSON, --graph, --host NAME): what will be connected to.",
+    )
+    .argument("[inventory...]", "inventory files or folders (INI or YAML), merged in order like repeated -i")
+    .option("-i, --inventory <path>", "an inventory, as ansible-inventory takes it; repeatable", collect, [])
+    .option("--list", "every group and host, with each host's variables (_meta.hostvars)", false)
+    .option("--graph [group]", "the tree of groups and hosts (from GROUP, default all)")
+    .option("--host <name>", "one host's variables")
+    .option("--vault-password-file <file>", "password for ansible-vault values; repeatable", collect, [])
+    .option(
+      "--vault-id <[id@]file>",
+      "password for ansible-vault values of that vault id; repeatable",
+      collect,
+      [],
+    )
+    .action(
+      run(async (sources: string[], opts) =>
+        (await import("./commands/inventory.ts")).inventoryCommand([...sources, ...opts.inventory], opts)
+      ),
+    );
+
   defineInit(program, run);
   defineSecrets(program, run);
   defineFleet(program, run);
