@@ -6,7 +6,7 @@
 import { Buffer } from "node:buffer";
 import { existsSync, readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
-import { Client, type ConnectConfig, utils as sshUtils } from "ssh2";
+import ssh2, { Client, type ConnectConfig } from "ssh2";
 import type { Connection, ExecOptions, ExecResult } from "../core/types.ts";
 import { env } from "../runtime.ts";
 import {
@@ -154,7 +154,7 @@ function authConfig(s: ConnectionSettings): Partial<ConnectConfig> {
     auth.privateKey = readFileSync(s.keyFile);
   }
   const agent = env().SSH_AUTH_SOCK;
-  if (auth.privateKey && sshUtils.parseKey(auth.privateKey) instanceof Error) {
+  if (auth.privateKey && ssh2.utils.parseKey(auth.privateKey) instanceof Error) {
     // A key behind a passphrase is used the way ssh uses it without a terminal: from the agent.
     if (!agent) {
       throw new UnreachableError(

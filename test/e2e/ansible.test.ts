@@ -148,3 +148,21 @@ describe("-F FILE in ansible_ssh_common_args", () => {
     expect(await markers()).toEqual(["gamma", "delta"]);
   });
 });
+
+describe("keys", () => {
+  it("a key behind a passphrase, with no agent to hold it, is refused with how to load it", async () => {
+    const key = join(dir, "passphrase_key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "secret words", "-f", key], { stdio: "ignore" });
+    const [one] = tb.hosts;
+    writeFileSync(
+      join(dir, "passphrase.ini"),
+      `epsilon ansible_host=127.0.0.1 ansible_port=${one.port} ansible_user=root ` +
+        `ansible_ssh_private_key_file=${key} known_hosts_file=${tb.knownHostsPath}\n`,
+    );
+    const r = await apply("passphrase.ini");
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain(`the private key ${key} is protected by a passphrase`);
+    expect(r.stdout + r.stderr).toContain(`ssh-add ${key}`);
+    expect(r.stdout + r.stderr).not.toContain("internal error");
+  });
+});
