@@ -44,11 +44,14 @@ export function loadInventory(path: string): Inventory {
 interface Building {
   inventory: Inventory;
   byName: Map<string, InventoryHost>;
+  problems: Problems;
+  /** Host names the ranges expanded to so far (a budget against a range that names millions). */
+  named: number;
 }
 
 function buildInventory(doc: YamlFile, problems: Problems): Inventory {
   const inventory: Inventory = { file: doc.file, hosts: [], groups: new Map() };
-  const b: Building = { inventory, byName: new Map() };
+  const b: Building = { inventory, byName: new Map(), problems, named: 0 };
   const top = (doc.value ?? {}) as Record<string, RawGroup | null>;
   const all = group(b, "all");
   for (const [name, raw] of Object.entries(top)) {
@@ -88,7 +91,23 @@ function visit(b: Building, doc: YamlFile, name: string, raw: RawGroup, path: st
   const g = group(b, name);
   Object.assign(g.vars, raw.vars);
   for (const [pattern, vars] of Object.entries(raw.hosts ?? {})) {
-    for (const host of expandHostRange(pattern)) {
+    let hosts: string[];
+    try {
+      hosts = expandHostRange(pattern, MAX_RANGE_HOSTS - b.named);
+    } catch (e) {
+      if (!(e instanceof HostRangeError)) throw e;
+      const { line, col } = doc.locate([...path, "hosts", pattern], "key");
+      b.problems.add({
+        file: doc.file,
+        line,
+        col,
+        path: [...path, "hosts", pattern].join("/"),
+        message: e.message,
+      });
+      continue;
+    }
+    b.named += hosts.length;
+    for (const host of hosts) {
       if (!g.hosts.includes(host)) g.hosts.push(host);
       let h = b.byName.get(host);
       if (!h) {
@@ -202,19 +221,98 @@ function resolveVars(
   }
 }
 
-/** `web[01:03].lan` → web01.lan, web02.lan, web03.lan; `db-[a:c]`; `[1:9:2]` with a stride. */
-export function expandHostRange(pattern: string): string[] {
-  const m = /^(.*?)\[([0-9a-z]+):([0-9a-z]+)(?::(\d+))?\](.*)$/.exec(pattern);
-  if (!m) return [pattern];
-  const [, head, from, to, step, tail] = m;
-  const stride = Number(step ?? 1) || 1;
-  const items: string[] = [];
-  if (/^\d+$/.test(from) && /^\d+$/.test(to)) {
-    for (let i = Number(from); i <= Number(to); i += stride) items.push(String(i).padStart(from.length, "0"));
-  } else {
-    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += stride) items.push(String.fromCharCode(c));
+/** The most hosts an inventory's ranges may name: more is a typo, never a fleet this tool runs. */
+export const MAX_RANGE_HOSTS = 10_000;
+
+/** A host range Ansible would refuse, or one that names more hosts than MAX_RANGE_HOSTS. */
+export class HostRangeError extends Error {}
+
+/** Ansible orders letters a–z then A–Z (Python's string.ascii_letters). */
+const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+interface Range {
+  count: bigint;
+  items(): string[];
+}
+
+/** One `[begin:end]` or `[begin:end:step]`, as Ansible's expand_hostname_range reads it. */
+function parseRange(spec: string): Range {
+  const bounds = spec.split(":");
+  if (bounds.length !== 2 && bounds.length !== 3) {
+    throw new HostRangeError("host range must be [begin:end] or [begin:end:step]");
   }
-  return items.flatMap((item) => expandHostRange(`${head}${item}${tail}`));
+  const [begin, end, step = "1"] = bounds.map((b, i) => (b === "" && i === 0 ? "0" : b));
+  if (end === "") throw new HostRangeError("host range must specify an end value");
+  if (!/^\d+$/.test(step) || BigInt(step) === 0n) {
+    throw new HostRangeError(`host range step must be a positive number, got '${step}'`);
+  }
+  const stride = BigInt(step);
+  if (/^\d+$/.test(begin) && /^\d+$/.test(end)) {
+    const width = begin.length > 1 && begin.startsWith("0") ? begin.length : 0;
+    if (width && end.length !== width) {
+      throw new HostRangeError("host range must specify equal-length begin and end formats (like [01:10])");
+    }
+    const [from, to] = [BigInt(begin), BigInt(end)];
+    // Ansible gives a reversed number range no host at all, silently; refused here as its letters are.
+    if (from > to) throw new HostRangeError("host range must have begin <= end");
+    return {
+      count: (to - from) / stride + 1n,
+      items() {
+        const items: string[] = [];
+        for (let i = from; i <= to; i += stride) items.push(String(i).padStart(width, "0"));
+        return items;
+      },
+    };
+  }
+  const [from, to] = [LETTERS.indexOf(begin), LETTERS.indexOf(end)];
+  if (begin.length !== 1 || end.length !== 1 || from < 0 || to < 0) {
+    throw new HostRangeError("host range bounds must be two numbers or two letters");
+  }
+  if (from > to) throw new HostRangeError("host range must have begin <= end (letters run a–z, then A–Z)");
+  return {
+    count: BigInt(to - from) / stride + 1n,
+    items: () => [...LETTERS.slice(from, to + 1)].filter((_, i) => BigInt(i) % stride === 0n),
+  };
+}
+
+/** The literal parts and ranges of a host name: `web[1:3].lan` → ["web", range, ".lan"]. */
+function splitRanges(pattern: string): (string | Range)[] {
+  const parts: (string | Range)[] = [];
+  let rest = pattern;
+  for (let open = rest.indexOf("["); open >= 0; open = rest.indexOf("[")) {
+    const close = rest.indexOf("]", open);
+    if (close < 0) throw new HostRangeError("host range has no closing ]");
+    const spec = rest.slice(open + 1, close);
+    if (spec.includes("[")) throw new HostRangeError("host ranges cannot be nested");
+    parts.push(rest.slice(0, open), parseRange(spec));
+    rest = rest.slice(close + 1);
+  }
+  parts.push(rest);
+  return parts;
+}
+
+/**
+ * `web[01:03].lan` → web01.lan, web02.lan, web03.lan; `db-[a:c]`; `[1:9:2]` with a stride; several
+ * ranges in one name multiply. Throws a HostRangeError for a range Ansible refuses, a reversed one,
+ * or one naming more than `max` hosts (counted before anything is expanded).
+ */
+export function expandHostRange(pattern: string, max = MAX_RANGE_HOSTS): string[] {
+  const parts = splitRanges(pattern);
+  const count = parts.reduce((n, p) => (typeof p === "string" ? n : n * p.count), 1n);
+  if (count > BigInt(max)) {
+    const others = MAX_RANGE_HOSTS - max;
+    throw new HostRangeError(
+      `host range names ${count} hosts${
+        others > 0 && count <= MAX_RANGE_HOSTS ? `, and ${others} were named before it` : ""
+      }; ` +
+        `an inventory may name at most ${MAX_RANGE_HOSTS}`,
+    );
+  }
+  return parts.reduce<string[]>(
+    (names, p) =>
+      typeof p === "string" ? names.map((n) => n + p) : names.flatMap((n) => p.items().map((i) => n + i)),
+    [""],
+  );
 }
 
 // ---- host patterns ----
@@ -250,8 +348,10 @@ export function selectHosts(inventory: Inventory, pattern: string, limit?: strin
   return hosts.filter((h) => allowed.has(h));
 }
 
-/** Why a pattern is wrong (a name that is neither a group nor a host), or undefined. */
+/** Why a pattern is wrong (bad syntax, a name that is neither a group nor a host), or undefined. */
 export function checkPattern(inventory: Inventory, pattern: string): string | undefined {
+  const syntax = patternSyntaxError(pattern);
+  if (syntax) return syntax;
   const names = [...inventory.groups.keys(), ...inventory.hosts.map((h) => h.name)];
   for (const term of splitPattern(pattern)) {
     const name = term.replace(/^[&!]/, "");
@@ -260,11 +360,50 @@ export function checkPattern(inventory: Inventory, pattern: string): string | un
     }
     return `unknown group or host '${name}' in pattern '${pattern}'${didYouMean(name, names)}`;
   }
-  if (splitPattern(pattern).length === 0) return `empty host pattern`;
+}
+
+/**
+ * Why a `--limit` cannot be used: a wrong pattern, or one that leaves no host of the inventory to
+ * run on (Ansible refuses that too, rather than running nothing and reporting success).
+ */
+export function checkLimit(inventory: Inventory, limit: string): string | undefined {
+  const error = checkPattern(inventory, limit);
+  if (error) return error;
+  if (matchHosts(inventory, limit).length > 0) return undefined;
+  const some = (names: string[]) => names.slice(0, 8).join(", ") + (names.length > 8 ? ", …" : "");
+  const groups = [...inventory.groups.keys()].filter((g) => g !== "all" && g !== "ungrouped");
+  const hosts = inventory.hosts.map((h) => h.name);
+  return `'${limit}' matches no host of ${inventory.file}` +
+    (hosts.length
+      ? ` (hosts: ${some(hosts)}${groups.length ? `; groups: ${some(groups)}` : ""})`
+      : " (it has no hosts)");
+}
+
+/**
+ * Why a pattern cannot be read, without looking at an inventory: empty, a term with no name, or a
+ * `~regex` or glob that is not valid. Patterns come from users (`hosts:`, `--limit`, a saved plan).
+ */
+export function patternSyntaxError(pattern: string): string | undefined {
+  const terms = splitPattern(pattern);
+  if (terms.length === 0) return `empty host pattern '${pattern}'`;
+  for (const term of terms) {
+    const name = term.replace(/^[&!]/, "");
+    if (name === "") return `'${term}' without a group or host name in pattern '${pattern}'`;
+    if (!name.startsWith("~") && !isGlob(name)) continue;
+    try {
+      termRegExp(name);
+    } catch (e) {
+      const why = String((e as Error).message).replace(/^.*: /, "").toLowerCase();
+      return name.startsWith("~")
+        ? `'${name.slice(1)}' in pattern '${pattern}' is not a valid regular expression (${why})`
+        : `'${name}' in pattern '${pattern}' is not a valid wildcard pattern (${why})`;
+    }
+  }
 }
 
 const splitPattern = (pattern: string) => pattern.split(/[:,]/).map((t) => t.trim()).filter(Boolean);
 const isGlob = (term: string) => /[*?[]/.test(term);
+const termRegExp = (term: string) => term.startsWith("~") ? new RegExp(term.slice(1)) : globToRegExp(term);
 
 function termHosts(inventory: Inventory, term: string): string[] {
   if (term === "all" || term === "*") return inventory.hosts.map((h) => h.name);
@@ -273,7 +412,7 @@ function termHosts(inventory: Inventory, term: string): string[] {
   if (!isGlob(term) && !term.startsWith("~")) {
     return inventory.hosts.some((h) => h.name === term) ? [term] : [];
   }
-  const re = term.startsWith("~") ? new RegExp(term.slice(1)) : globToRegExp(term);
+  const re = termRegExp(term);
   const groups = [...inventory.groups.values()].filter((g) => re.test(g.name));
   return [
     ...groups.flatMap((g) => groupHosts(inventory, g)),
@@ -286,8 +425,35 @@ function groupHosts(inventory: Inventory, group: InventoryGroup): string[] {
   return inventory.hosts.filter((h) => h.groups.includes(group.name)).map((h) => h.name);
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
+/**
+ * A shell wildcard as Python's fnmatch (which Ansible uses) reads it: `*`, `?`, `[abc]`, `[!abc]`; a
+ * `[` without its `]` is a plain character.
+ */
+export function globToRegExp(glob: string): RegExp {
+  const literal = (c: string) => c.replace(/[.+^${}()|\\[\]*?]/g, "\\$&");
+  let body = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") body += ".*";
+    else if (c === "?") body += ".";
+    else if (c === "[") {
+      let end = i + 1;
+      if (glob[end] === "!") end++;
+      if (glob[end] === "]") end++;
+      while (end < glob.length && glob[end] !== "]") end++;
+      if (end >= glob.length) {
+        body += "\\[";
+        continue;
+      }
+      let set = glob.slice(i + 1, end).replaceAll("\\", "\\\\");
+      if (set.startsWith("!")) set = "^" + set.slice(1);
+      else if (set.startsWith("^")) set = "\\" + set;
+      // A `]` first in the set is a member (fnmatch); in a regular expression it must be escaped.
+      set = set.replace(/^(\^?)\]/, "$1\\]");
+      body += `[${set}]`;
+      i = end;
+    } else body += literal(c);
+  }
   return new RegExp(`^${body}$`);
 }
 
