@@ -7,7 +7,7 @@
  */
 import type { Connect } from "../connection/connect.ts";
 import { checkConnectionFiles } from "../connection/credentials.ts";
-import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
+import { formatProblem, loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
 import { UserError } from "../core/errors.ts";
@@ -25,7 +25,8 @@ import {
   PlanCollector,
   type PlanFile,
 } from "../plan/plan-file.ts";
-import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
+import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
+import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { fleetTopology, topologyVars } from "../fleet/topology.ts";
@@ -93,6 +94,9 @@ export async function converge(
   const extraVars = parseExtraVars(opts.extraVars);
   const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
+  // What Ansible would warn about in the inventory (a group_vars file for no group …): said, not fatal.
+  for (const w of inventory.warnings) writeStderr(`warning: ${formatProblem(w)}\n`);
+  markUnsafe(inventory.unsafe); // `!unsafe` values are never rendered as templates
 
   // Secrets are whatever secret-named variables hold (inventory, play vars, -e); one redactor per host.
   const playSecrets = playbook.plays.flatMap((p) => secretsFromVars(p.vars));
@@ -103,6 +107,7 @@ export async function converge(
     if (!cached || cached.known !== h.secrets.size) {
       const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
       const r = new Redactor([
+        ...inventory.secrets, // values that were encrypted with ansible-vault
         ...secretsFromVars(h.inventoryVars),
         ...playSecrets,
         ...secretsFromVars(extraVars),

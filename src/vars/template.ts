@@ -4,6 +4,7 @@
  */
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
+import { describeJinja, findJinja, mayHaveJinja } from "./jinja.ts";
 
 const hb = Handlebars.create();
 
@@ -55,11 +56,36 @@ export const isTemplated = (text: string): boolean => text.includes("{{");
 const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
 
 /**
+ * Texts marked `!unsafe` in an inventory (Ansible's "never template this"): rendered as they are. Kept
+ * by value, for the run: a password that happens to contain `{{` or `{%` is data, not a template.
+ */
+const unsafeTexts = new Set<string>();
+
+export function markUnsafe(texts: Iterable<string>): void {
+  for (const t of texts) unsafeTexts.add(t);
+}
+
+/**
+ * Jinja2 left in a text handlebars is about to render is refused with what to write instead: a
+ * template is never written with `{% if %}` copied literally. `where` names the file or task.
+ */
+function refuseJinja(text: string, where: string): void {
+  if (!mayHaveJinja(text) || unsafeTexts.has(text)) return;
+  const [first, ...more] = findJinja(text);
+  if (!first) return;
+  const also = more.length
+    ? ` (and ${more.length} more: convert the file with lago-provision convert-templates)`
+    : "";
+  throw new UserError(`${where}:${first.line}:${first.col}: ${describeJinja(first)}${also}`);
+}
+
+/**
  * Render a string. Variables whose values are themselves templates (role defaults such as
  * `api_url: "https://{{ domain }}"`) are rendered in turn, up to a fixed depth to stop cycles.
  */
 export function renderString(text: string, vars: Record<string, unknown>, where: string, depth = 0): unknown {
-  if (!isTemplated(text)) return text;
+  refuseJinja(text, where);
+  if (!isTemplated(text) || unsafeTexts.has(text)) return text;
   if (depth > 10) throw new UserError(`${where}: variables refer to each other in a cycle: ${text}`);
   const single = SINGLE.exec(text);
   if (single) {
@@ -67,7 +93,8 @@ export function renderString(text: string, vars: Record<string, unknown>, where:
     return typeof value === "string" ? renderString(value, vars, where, depth + 1) : value;
   }
   const out = renderOnce(text, vars, where);
-  return isTemplated(out) && out !== text ? renderString(out, vars, where, depth + 1) : out;
+  const holdsUnsafe = unsafeTexts.size > 0 && [...unsafeTexts].some((u) => out.includes(u));
+  return isTemplated(out) && out !== text && !holdsUnsafe ? renderString(out, vars, where, depth + 1) : out;
 }
 
 function renderOnce(text: string, vars: Record<string, unknown>, where: string): string {

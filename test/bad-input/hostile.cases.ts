@@ -374,27 +374,30 @@ const keys: BadInput[] = [
 
 const rangeInventory = (pattern: string) =>
   `all:\n  vars: @HOST@\n  children:\n    web:\n      hosts:\n        "${pattern}":\n`;
-const withRange = (pattern: string, error: string, extra: Partial<BadInput> = {}) => ({
+/** The error names the file, line and key, then the range (its wording is the range reader's). */
+const withRange = (pattern: string, error: string): BadInput => ({
   name: `range: ${pattern}`,
   args: ["apply", "inventory.yml", "-p", "site.yml"],
   files: { ...project, "inventory.yml": rangeInventory(pattern) },
-  error: `inventory.yml:6:9 all/children/web/hosts/${pattern}: ${error}`,
-  ...extra,
+  error: new RegExp(
+    `^error: ${escape(`inventory.yml:6:9 all/children/web/hosts/${pattern}: host range`)}.* ${escape(error)}`,
+  ),
 });
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 const ranges: BadInput[] = [
-  withRange("web[1:100000000]", "host range names 100000000 hosts; an inventory may name at most 10000"),
-  withRange("a[1:1000]b[1:1000]c[1:1000]", "host range names 1000000000 hosts"),
-  withRange("web[1:[1:9]]", "host ranges cannot be nested"),
-  withRange("web[9:1]", "host range must have begin <= end"),
-  withRange("web[c:a]", "host range must have begin <= end (letters run a–z, then A–Z)"),
-  withRange("web[A:z]", "host range must have begin <= end"),
-  withRange("web[1:3:0]", "host range step must be a positive number, got '0'"),
-  withRange("web[01:3]", "host range must specify equal-length begin and end formats"),
-  withRange("web[1:]", "host range must specify an end value"),
-  withRange("web[1:2:3:4]", "host range must be [begin:end] or [begin:end:step]"),
-  withRange("web[a:9]", "host range bounds must be two numbers or two letters"),
-  withRange("web[1:3", "host range has no closing ]"),
+  withRange("web[1:100000000]", "names 100000000 hosts; an inventory may name at most 10000"),
+  withRange("a[1:1000]b[1:1000]c[1:1000]", "names 1000000000 hosts"),
+  withRange("web[1:[1:9]]", "cannot be nested"),
+  withRange("web[9:1]", "must have begin <= end"),
+  withRange("web[c:a]", "must have begin <= end (letters run a–z, then A–Z)"),
+  withRange("web[A:z]", "must have begin <= end"),
+  withRange("web[1:3:0]", "needs a step that is a whole number from 1"),
+  withRange("web[01:3]", "must specify equal-length begin and end formats"),
+  withRange("web[1:]", "must specify an end value"),
+  withRange("web[1:2:3:4]", "must be begin:end or begin:end:step"),
+  withRange("web[a:9]", "should be two numbers (01:10) or two letters (a:f)"),
+  withRange("web[1:3", "has no closing ]"),
   {
     name: "range: several ranges that together name too many",
     args: ["apply", "inventory.yml", "-p", "site.yml"],
@@ -403,10 +406,9 @@ const ranges: BadInput[] = [
       "inventory.yml": "all:\n  vars: @HOST@\n  hosts:\n" +
         [1, 2, 3, 4].map((i) => `    "g${i}-[1:3000]":\n`).join(""),
     },
-    error:
-      "inventory.yml:7:5 all/hosts/g4-[1:3000]: host range names 3000 hosts, and 9000 were named before it",
+    error: "inventory.yml:7:5 all/hosts/g4-[1:3000]: host range 'g4-[1:3000]' names 3000 hosts",
   },
-  withRange("web[1:2]", "", { contacts: true, name: "range: control: web[1:2]", error: "" }),
+  { ...withRange("web[1:2]", ""), contacts: true, name: "range: control: web[1:2]", error: "" },
 ];
 
 // ---- host patterns ----

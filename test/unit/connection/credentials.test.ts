@@ -10,7 +10,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { checkConnectionFiles, forgetCredentials, readPrivateKey } from "../../../src/connection/credentials.ts";
+import {
+  checkConnectionFiles,
+  forgetCredentials,
+  readPrivateKey,
+} from "../../../src/connection/credentials.ts";
 import type { ConnectionSettings } from "../../../src/connection/settings.ts";
 import { connectSsh } from "../../../src/connection/ssh.ts";
 import { UnreachableError } from "../../../src/core/errors.ts";
@@ -99,7 +103,9 @@ describe("private keys", () => {
 
   it("checks the jump host's files too", () => {
     const jump = settings({ name: "bastion", keyFile: at("text") });
-    expect(() => checkConnectionFiles(settings({ jump }))).toThrow("host 'bastion': ansible_ssh_private_key_file");
+    expect(() => checkConnectionFiles(settings({ jump }))).toThrow(
+      "host 'bastion': ansible_ssh_private_key_file",
+    );
   });
 
   it("skips local hosts", () => {
