@@ -39,10 +39,27 @@ hb.registerHelper(
 hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
 // A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded. A value
 // that is itself a template (a role default naming another variable) is rendered first.
-hb.registerHelper("urlencode", (v: unknown, options: { data?: { root?: Record<string, unknown> } }) => {
-  const value = typeof v === "string" ? renderString(v, options.data?.root ?? {}, "urlencode") : v;
-  return encodeURIComponent(String(value));
+type HelperOptions = { data?: { root?: Record<string, unknown> } };
+const renderedArg = (v: unknown, options: HelperOptions, helper: string): unknown =>
+  typeof v === "string" ? renderString(v, options.data?.root ?? {}, helper) : v;
+hb.registerHelper("urlencode", (v: unknown, options: HelperOptions) => {
+  return encodeURIComponent(String(renderedArg(v, options, "urlencode")));
 });
+// The `user:password@` of a URL, each part percent-encoded; "" when both are empty, `:password@` without a
+// user. Values that are templates are rendered first, so an empty password is seen as empty.
+hb.registerHelper("userinfo", (user: unknown, password: unknown, options: HelperOptions) => {
+  const u = String(renderedArg(user, options, "userinfo") ?? "");
+  const p = String(renderedArg(password, options, "userinfo") ?? "");
+  if (u === "" && p === "") return "";
+  return `${encodeURIComponent(u)}${p === "" ? "" : `:${encodeURIComponent(p)}`}@`;
+});
+// Its arguments as one string (`{{concat "api-" queue "-worker"}}`).
+hb.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map(String).join(""));
+// Every occurrence of a text replaced (`{{replace service "-" "_"}}`).
+hb.registerHelper(
+  "replace",
+  (v: unknown, from: unknown, to: unknown) => String(v).replaceAll(String(from), String(to)),
+);
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
