@@ -10,6 +10,7 @@
 import { existsSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
+import { readPrivateKey } from "../connection/credentials.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import {
   evaluateSshConfig,
@@ -200,7 +201,9 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   const resolvedHost = ssh.hostName ? ssh.hostName.replaceAll("%h", host).replaceAll("%%", "%") : host;
   const identity = key !== undefined
     ? expand(key, remote)
-    : [...ssh.identityFiles, ...DEFAULT_IDENTITIES].map((f) => expand(f, remote)).find((f) => existsSync(f));
+    : [...ssh.identityFiles, ...DEFAULT_IDENTITIES].map((f) => expand(f, remote)).find((f) =>
+      usableKey(f, name)
+    );
   const knownHosts = text(["known_hosts_file"]) ?? ssh.userKnownHostsFiles?.[0];
   const knownHostsFile = knownHosts === undefined
     ? join(home, ".ssh", "known_hosts")
@@ -248,6 +251,21 @@ const DEFAULT_IDENTITIES = [
   "~/.ssh/id_xmss",
   "~/.ssh/id_dsa",
 ];
+
+/**
+ * A key file ssh would offer without being told to: it exists and can be used (an encrypted one only
+ * through a running agent). ssh skips the others without a word, and so does lago-provision.
+ */
+function usableKey(file: string, host: string): boolean {
+  if (!existsSync(file)) return false;
+  try {
+    readPrivateKey(file, host);
+    return true;
+  } catch (e) {
+    if (e instanceof UserError) return false;
+    throw e;
+  }
+}
 
 function connectionType(value: unknown, fail: (m: string) => never): "ssh" | "local" {
   if (value === undefined || value === null) return "ssh";

@@ -6,8 +6,9 @@
  * line (Ansible's `-o Port=…`, `ansible_ssh_common_args`) are lines before the file's, so they win.
  * Pure: lines in, the options for one host out; reading files (and `Include`) is `readSshConfig`.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { dirname, isAbsolute, join } from "node:path";
+import { MiB, readTextFile } from "../core/files.ts";
 
 /** One `keyword arguments` line, with where it was written (for messages). */
 export interface SshConfigLine {
@@ -94,7 +95,8 @@ export function readSshConfig(
 ): SshConfigLine[] {
   if (depth > 16) throw new SshConfigError(`${path}: Include nested too deeply`);
   const out: SshConfigLine[] = [];
-  for (const line of parseSshConfig(readFileSync(path, "utf8"), path)) {
+  const text = readTextFile(path, { what: "ssh configuration", maxBytes: 4 * MiB });
+  for (const line of parseSshConfig(text, path)) {
     if (line.keyword !== "include") {
       out.push(line);
       continue;

@@ -161,7 +161,9 @@ describe("keys", () => {
     );
     const r = await apply("passphrase.ini");
     expect(r.code).toBe(1);
-    expect(r.stdout + r.stderr).toContain(`the private key ${key} is protected by a passphrase`);
+    expect(r.stdout + r.stderr).toContain(
+      `private key ${key} is encrypted with a passphrase, and no ssh-agent is running to unlock it`,
+    );
     expect(r.stdout + r.stderr).toContain(`ssh-add ${key}`);
     expect(r.stdout + r.stderr).not.toContain("internal error");
   });

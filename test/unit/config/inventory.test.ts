@@ -2,13 +2,8 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  expandHostPattern,
-  loadInventory,
-  matchHosts,
-  resolveConnection,
-  selectHosts,
-} from "../../../src/config/inventory.ts";
+import { expandHostPattern, loadInventory, matchHosts, selectHosts } from "../../../src/config/inventory.ts";
+import { resolveConnection } from "../../../src/config/connection-vars.ts";
 import type { Inventory } from "../../../src/config/model.ts";
 
 const inventory = loadInventory("test/fixtures/inventory/hosts.yml");
