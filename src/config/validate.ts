@@ -248,7 +248,7 @@ function explainOne(e: AjvError, registry: ModuleRegistry): Issue {
       const hint = typeof e.data === "string"
         ? didYouMean(e.data, (p.allowedValues as unknown[]).map(String))
         : "";
-      return says(parent.errorMessage ?? `should be ${expected(parent)}${hint}`);
+      return says(`${parent.errorMessage ?? `should be ${expected(parent)}`}${hint}`);
     }
     case "const":
       return says(`should be ${show(p.allowedValue)}`);

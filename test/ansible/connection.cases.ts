@@ -122,7 +122,7 @@ export const connectionCases: ConnectionCase[] = [
     name: "refuse-become-method",
     inventory: "web1 ansible_become_method=su\n",
     refuse:
-      /host 'web1': ansible_become_method 'su' is not supported: lago-provision becomes another user with sudo/,
+      /hosts:1:\d+ ansible_become_method: should be sudo: lago-provision becomes another user with sudo -n/,
   },
   {
     name: "refuse-unknown-ssh-option",
@@ -132,7 +132,7 @@ export const connectionCases: ConnectionCase[] = [
   {
     name: "refuse-connection-type",
     inventory: "web1 ansible_connection=docker\n",
-    refuse: /hosts:1:\d+ ansible_connection: should be 'ssh' or 'local'/,
+    refuse: /hosts:1:\d+ ansible_connection: should be ssh or local: lago-provision connects over SSH/,
   },
   {
     name: "refuse-known-hosts-dev-null",

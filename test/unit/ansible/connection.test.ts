@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,12 +14,23 @@ const table = JSON.parse(readFileSync("test/ansible/connection.expected.json", "
 const resolved = table.resolved as Record<string, SshResolved>;
 const hashes = table.hashes as Record<string, string>;
 
+/** One real private key (ssh skips, and so does lago-provision, a default key it cannot use). */
+let keyText: string | undefined;
+function privateKey(): string {
+  if (keyText === undefined) {
+    const file = join(mkdtempSync(join(tmpdir(), "lago-ansible-key-")), "key");
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", file], { stdio: "ignore" });
+    keyText = readFileSync(file, "utf8");
+  }
+  return keyText;
+}
+
 /** A home directory holding every key ssh would try, so the first one ssh names is the one to use. */
 function homeWithKeys(): string {
   const home = mkdtempSync(join(tmpdir(), "lago-ansible-home-"));
   mkdirSync(join(home, ".ssh"));
   for (const name of ["id_rsa", "id_ecdsa", "id_ed25519", "web_key", "deploy"]) {
-    writeFileSync(join(home, ".ssh", name), "");
+    writeFileSync(join(home, ".ssh", name), privateKey(), { mode: 0o600 });
   }
   return home;
 }
