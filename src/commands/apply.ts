@@ -3,7 +3,8 @@
  * (dry run saved) and `apply plan.json` (apply exactly that plan, or refuse on drift).
  * Stages: load → validate (nothing is contacted on error) → run → recap.
  * Exit codes: 0 success (with --detailed-exitcode: nothing to change), 1 a host failed or was
- * unreachable, 2 (with --detailed-exitcode) changes pending.
+ * unreachable, 2 (with --detailed-exitcode) changes pending, 130/143 stopped by SIGINT/SIGTERM
+ * (./interrupt.ts).
  */
 import { writeFileSync } from "node:fs";
 import type { Connect } from "../connection/connect.ts";
@@ -26,6 +27,7 @@ import {
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
 import { parseExtraVars } from "./extra-vars.ts";
+import { stopOnSignals } from "./interrupt.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { fleetTopology, topologyVars } from "../fleet/topology.ts";
 
@@ -49,6 +51,8 @@ export interface ApplyOptions {
   lockWait?: number;
   lockTtl?: number;
   retryFailed?: boolean;
+  /** Set by the command, not an option: aborted by SIGINT/SIGTERM (./interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 const splitList = (s?: string) => s?.split(",").map((t) => t.trim()).filter(Boolean);
@@ -124,6 +128,7 @@ export async function converge(
     redactDiff: (h, d) => redactorFor(h).redactDiff(d),
     redactText: (h, t) => redactorFor(h).redactText(t),
     connect,
+    signal: opts.signal,
   });
   reporter.close();
   return summary;
@@ -145,7 +150,24 @@ const guarded = (
     say: (m) => (opts.json ? undefined : writeStdout(m)),
   }, ({ limit, tap, connect }) => run(limit, tap, connect)).then((code) => code ?? 0);
 
-export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
+/** Runs `command` so that SIGINT/SIGTERM stop it between tasks; its exit code, or 130/143 when stopped. */
+async function stoppable(opts: ApplyOptions, command: (opts: ApplyOptions) => Promise<number>): Promise<number> {
+  const stop = stopOnSignals();
+  try {
+    const code = await command({ ...opts, signal: stop.signal });
+    return stop.exitCode() ?? code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+export const applyCommand = (target: string, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, (o) => applyTo(target, o));
+
+export const planCommand = (inventoryPath: string, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, (o) => planFor(inventoryPath, o));
+
+async function applyTo(target: string, opts: ApplyOptions): Promise<number> {
   if (isPlanFile(target)) {
     const saved = readPlanFile(target);
     const o = { ...opts, playbook: saved.playbook, limit: saved.limit, retryFailed: false };
@@ -175,7 +197,7 @@ export async function applyCommand(target: string, opts: ApplyOptions): Promise<
   return opts.detailedExitcode && pendingChanges(collector.summary()) ? 2 : 0;
 }
 
-export async function planCommand(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<number> {
   const collector = new PlanCollector();
   const summary = await converge(
     inventoryPath,
@@ -198,6 +220,8 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
     summary: collector.summary(),
     hosts: collector.hosts,
   };
+  // Half a dry run is not a plan: `apply plan.json` would take the missing tasks for drift.
+  if (opts.signal?.aborted) return 1;
   if (opts.out) {
     writeFileSync(opts.out, JSON.stringify(plan, null, 2) + "\n");
     if (!opts.json) {
@@ -235,6 +259,7 @@ async function applyPlan(
   const collector = new PlanCollector();
   const quiet: Reporter = { emit: (e) => collector.add(e), close() {} };
   await converge(saved.inventory, { ...fromPlan, check: true }, quiet, connect);
+  if (opts.signal?.aborted) return 1;
   const drift = findDrift(saved.hosts, collector.hosts);
   if (drift.length > 0) {
     throw new UserError(

@@ -43,6 +43,8 @@ export interface RunOptions {
   inventoryFile?: string;
   /** Injectable for tests; defaults to ssh2 / local. */
   connect?(settings: ConnectionSettings): Promise<Connection>;
+  /** Once aborted (SIGINT/SIGTERM), nothing new starts: no task, host, batch, play or handler. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -92,8 +94,10 @@ export async function runPlays(
     return h;
   };
 
+  const stopped = () => opts.signal?.aborted === true;
   try {
     for (const play of plays) {
+      if (stopped()) break;
       const names = opts.selectHosts(play.hosts);
       emit({ type: "play_start", play: play.name, hosts: names });
       if (names.length === 0) {
@@ -104,9 +108,11 @@ export async function runPlays(
       let failedSoFar = 0;
       const tasks = play.tasks.filter((t) => selectedByTags(t, opts));
       for (const batch of batches(hosts, play.serial)) {
+        if (stopped()) break;
         const active = batch.filter(isActive);
         // Each host on its own: connect, facts, then its probes read ahead (no wait for the others).
         await mapLimit(active, opts.forks, async (h) => {
+          if (stopped()) return;
           await prepareHost(h, byName.get(h.name)!, play, opts);
           if (isActive(h)) await prefetchProbes(play, tasks, h, opts);
         });
@@ -124,6 +130,13 @@ export async function runPlays(
         }
       }
     }
+    if (stopped()) {
+      emit({
+        type: "warning",
+        msg: `interrupted (${opts.signal!.reason}): no task started after it; ` +
+          "handlers already notified stay pending on their hosts and run on the next apply",
+      });
+    }
   } finally {
     await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
   }
@@ -140,7 +153,7 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
   try {
     if (!h.remote) {
       const conn = await (opts.connect ?? connectTo)(inv.settings);
-      h.remote = new Remote(conn, inv.settings.user);
+      h.remote = new Remote(conn, inv.settings.user, opts.signal);
     }
     const privilege = { become: play.become ?? h.become, becomeUser: play.becomeUser ?? h.becomeUser };
     const r = await h.remote.run(hostFactsScript, privilege);
@@ -173,10 +186,14 @@ function selectedByTags(task: Task, opts: RunOptions): boolean {
 async function runPlayOnBatch(play: Play, tasks: Task[], batch: HostRun[], opts: RunOptions): Promise<void> {
   for (const task of tasks) {
     const active = batch.filter(isActive);
-    if (active.length === 0) return;
+    if (active.length === 0 || opts.signal?.aborted) return;
     opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
     if (task.keywords.run_once) await runOnceForBatch(play, task, active, opts);
-    else await mapLimit(active, opts.forks, (h) => runTaskOnHost(play, task, h, opts));
+    else {
+      await mapLimit(active, opts.forks, async (h) => {
+        if (!opts.signal?.aborted) await runTaskOnHost(play, task, h, opts);
+      });
+    }
   }
   await runHandlers(play, batch, opts);
 }
@@ -356,10 +373,12 @@ const answersTo = (handler: Task, name: string) =>
 
 async function runHandlers(play: Play, batch: HostRun[], opts: RunOptions): Promise<void> {
   for (const handler of play.handlers) {
+    if (opts.signal?.aborted) return;
     const hosts = batch.filter((h) => isActive(h) && h.pendingHandlers.some((n) => answersTo(handler, n)));
     if (hosts.length === 0) continue;
     opts.reporter.emit({ type: "task_start", play: play.name, task: handler.name, handler: true });
     await mapLimit(hosts, opts.forks, async (h) => {
+      if (opts.signal?.aborted) return;
       await runTaskOnHost(play, handler, h, opts);
       if (isActive(h)) {
         h.pendingHandlers = h.pendingHandlers.filter((n) => !answersTo(handler, n));
