@@ -36,7 +36,7 @@ export function parseYaml(text: string, file: string): YamlFile {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     const message = error.code === "DUPLICATE_KEY"
       ? `duplicate key '${keyAt(text, error.pos[0])}'`
-      : `YAML syntax error: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
+      : `YAML syntax error: ${yamlProblem(error)}`;
     throw new ConfigError([{ file, line, col, path: "", message }]);
   }
   let value: unknown;
@@ -78,6 +78,23 @@ export function parseYaml(text: string, file: string): YamlFile {
   }
 
   return { file, value, locate };
+}
+
+/**
+ * What is wrong, from a yaml error or warning, without the document's text that some of its messages
+ * quote (a value may be a secret): `Invalid escape sequence \q`, `Unresolved tag: !x`, `"]"`.
+ */
+export function yamlProblem(e: { code: string; message: string }): string {
+  const first = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  switch (e.code) {
+    case "BAD_DQ_ESCAPE":
+      return "invalid escape sequence in a double-quoted string";
+    case "TAG_RESOLVE_FAILED":
+    case "BAD_COLLECTION_TYPE":
+      return "unknown tag (a value starting with !)";
+  }
+  if (first.startsWith("Block scalar header")) return "block scalar header includes extra characters";
+  return first.replace(/: ".*"$/, "").replace(/"[^"]*"/g, "…");
 }
 
 /** Read and parse a YAML file; messages name it relative to the working directory. */
