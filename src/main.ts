@@ -3,6 +3,7 @@
  * implementation is imported only when it runs, so `lint` never loads SSH, and `--help` loads nothing.
  */
 import { Command, CommanderError, Option } from "commander";
+import { EXIT } from "./core/errors.ts";
 import { collect, fleetOptions, int, lockOptions, readOptions, runOptions } from "./commands/options.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 import { DEFAULT_DEST, UPSTREAM_ENV } from "./secrets/host-files.ts";
@@ -84,7 +85,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     if (e instanceof CommanderError) {
       // --help and --version end here with code 0; usage errors were already printed by commander.
-      return e.exitCode === 0 ? 0 : 2;
+      return e.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
     }
     throw e;
   }

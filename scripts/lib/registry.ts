@@ -10,6 +10,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
+import { requireCommands } from "./machine.ts";
 import { withLock } from "./testbed-lock.ts";
 import { log, repoRoot } from "./testbed-paths.ts";
 
@@ -98,24 +99,6 @@ export async function catalog(addr = PUSH_ADDR): Promise<string[]> {
   return ((await r.json()) as { repositories?: string[] }).repositories ?? [];
 }
 
-async function installRegistry(): Promise<void> {
-  if ((await $`command -v docker-registry`.quiet().nothrow()).exitCode === 0) return;
-  log("installing docker-registry (apt)");
-  // No init system here: keep the package's scripts from starting the system-wide service.
-  const policy = "/usr/sbin/policy-rc.d";
-  const ownPolicy = !existsSync(policy);
-  if (ownPolicy) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    await $`apt-get update -q`.quiet();
-    await $({
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    })`apt-get install -y -q --no-install-recommends docker-registry`
-      .quiet();
-  } finally {
-    if (ownPolicy) rmSync(policy, { force: true });
-  }
-}
-
 /** Whether `pid` is a live docker-registry (a zombie's cmdline is empty). */
 function isRegistry(pid: number): boolean {
   try {
@@ -134,7 +117,7 @@ function ourPid(): number | null {
 }
 
 async function startRegistry(): Promise<void> {
-  await installRegistry();
+  await requireCommands(["docker-registry"], "demo");
   const paths = registryPaths();
   mkdirSync(paths.storage, { recursive: true });
   writeFileSync(paths.config, configText(paths.storage));

@@ -10,7 +10,7 @@ import { writeFileSync } from "node:fs";
 import type { Connect } from "../connection/connect.ts";
 import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import type { HostRun } from "../engine/host-run.ts";
 import { type RunHost, runPlays, type RunSummary } from "../engine/run.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
@@ -151,7 +151,10 @@ const guarded = (
   }, ({ limit, tap, connect }) => run(limit, tap, connect)).then((code) => code ?? 0);
 
 /** Runs `command` so that SIGINT/SIGTERM stop it between tasks; its exit code, or 130/143 when stopped. */
-async function stoppable(opts: ApplyOptions, command: (opts: ApplyOptions) => Promise<number>): Promise<number> {
+async function stoppable(
+  opts: ApplyOptions,
+  command: (opts: ApplyOptions) => Promise<number>,
+): Promise<number> {
   const stop = stopOnSignals();
   try {
     const code = await command({ ...opts, signal: stop.signal });

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
+import { UserError } from "../core/errors.ts";
 import { splitWords } from "../core/command.ts";
-import { UserError } from "../core/types.ts";
 import { yamlProblem } from "../config/yaml.ts";
 
 export function parseExtraVars(values: string[]): Record<string, unknown> {
@@ -17,7 +17,8 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
   return out;
 }
 
-const ordinal = (n: number) => `${n}${["th", "st", "nd", "rd"][n % 100 > 10 && n % 100 < 14 ? 0 : n % 10] ?? "th"}`;
+const ordinal = (n: number) =>
+  `${n}${["th", "st", "nd", "rd"][n % 100 > 10 && n % 100 < 14 ? 0 : n % 10] ?? "th"}`;
 const NAME_THEN_EQUALS = /^\s*([A-Za-z_][A-Za-z0-9_]*)=/;
 
 function parseOne(value: string, position: number): Record<string, unknown> {
@@ -51,7 +52,7 @@ function parseOne(value: string, position: number): Record<string, unknown> {
     if (eq <= 0) {
       throw new UserError(
         `${nth}: expected NAME=value, a JSON/YAML mapping or @file.yml (the value is not shown)`,
-        "e.g. -e lago_version=v1.20.0, -e '{\"lago_version\": \"v1.20.0\"}' or -e @vars.yml",
+        'e.g. -e lago_version=v1.20.0, -e \'{"lago_version": "v1.20.0"}\' or -e @vars.yml',
       );
     }
     const name = word.slice(0, eq);
@@ -68,9 +69,15 @@ function parseYamlText(text: string, where: string, what: "value" | "mapping" | 
   const problem = doc.errors[0] ?? doc.warnings[0];
   if (problem) {
     const at = problem.linePos?.[0];
-    const place = !at ? "" : what === "file" ? ` at line ${at.line}, column ${at.col}` : ` at column ${at.col}`;
+    const place = !at
+      ? ""
+      : what === "file"
+      ? ` at line ${at.line}, column ${at.col}`
+      : ` at column ${at.col}`;
     throw new UserError(
-      `${where}: ${what === "file" ? "the file" : `the ${what}`} is not valid YAML${place}: ${yamlProblem(problem)}`,
+      `${where}: ${what === "file" ? "the file" : `the ${what}`} is not valid YAML${place}: ${
+        yamlProblem(problem)
+      }`,
       what === "value"
         ? `to pass it as text, quote it for YAML inside the shell's quotes: -e "${
           where.slice(3)

@@ -6,10 +6,8 @@
  * or discards the step it was running by itself (see docs/architecture.md, "What a cut-off leaves"),
  * and a lock left behind is stale as soon as this process is gone.
  */
+import { EXIT } from "../core/errors.ts";
 import { exit, onStopSignals, type StopSignal, writeStderr } from "../runtime.ts";
-
-/** The exit code for a run stopped by this signal. */
-export const EXIT_CODES: Record<StopSignal, number> = { SIGINT: 130, SIGTERM: 143 };
 
 export interface Interruption {
   /** Aborted on the first signal; the run checks it before starting anything. */
@@ -24,7 +22,7 @@ export function stopOnSignals(): Interruption {
   const controller = new AbortController();
   let received: StopSignal | undefined;
   const dispose = onStopSignals((signal) => {
-    if (received) exit(EXIT_CODES[received]);
+    if (received) exit(EXIT[received]);
     received = signal;
     writeStderr(
       `\n${signal}: finishing what is running, starting nothing new; ${
@@ -35,7 +33,7 @@ export function stopOnSignals(): Interruption {
   });
   return {
     signal: controller.signal,
-    exitCode: () => (received ? EXIT_CODES[received] : undefined),
+    exitCode: () => (received ? EXIT[received] : undefined),
     dispose,
   };
 }

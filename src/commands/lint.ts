@@ -4,7 +4,7 @@
  * error (unknown rule, bad config file, missing path).
  */
 import { writeFileSync } from "node:fs";
-import { UserError } from "../core/types.ts";
+import { EXIT, UserError, userMessage } from "../core/errors.ts";
 import {
   defaultPaths,
   exitCodeOf,
@@ -38,8 +38,8 @@ export async function lintCommand(paths: string[], opts: LintCommandOptions): Pr
     return await run(paths, opts);
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
-    writeStderr(`error: ${e.message}\n${e.hint ? `hint: ${e.hint}\n` : ""}`);
-    return 2;
+    writeStderr(userMessage(e));
+    return EXIT.USAGE;
   }
 }
 

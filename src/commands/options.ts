@@ -3,7 +3,7 @@
  * every start, so it imports nothing that does work).
  */
 import { type Command, Option } from "commander";
-import { UserError } from "../core/types.ts";
+import { UsageError } from "../core/errors.ts";
 import { DEFAULT_LOCK_TTL } from "../fleet/lock.ts";
 
 /** Repeatable option: every value, in order. */
@@ -13,7 +13,7 @@ export const collect = (value: string, previous: string[]) => [...previous, valu
 export const int = (flag: string, min: number) => (value: string): number => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) {
-    throw new UserError(
+    throw new UsageError(
       min === 1
         ? `${flag} must be a positive whole number, got '${value}'`
         : `${flag} must be a whole number ≥ ${min}, got '${value}'`,

@@ -7,7 +7,7 @@
  * guaranteed): the rollback is refused unless --keep-schema says to go ahead; the other way back is
  * restoring the dump taken before that upgrade.
  */
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { rollbackPlan } from "../fleet/history.ts";
 import { openSession, readHistories } from "../fleet/session.ts";
 import { runUpgrade } from "../fleet/upgrade.ts";

@@ -12,7 +12,7 @@ import type { Inventory, InventoryHost } from "../config/model.ts";
 import { suggest } from "../config/suggest.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { mapLimit } from "../engine/pool.ts";
 import { Remote } from "../engine/remote.ts";
 import { probeFailed } from "../modules/_util.ts";

@@ -4,7 +4,7 @@
  * the target healthily, 1 otherwise (the report says which host runs what).
  */
 import { randomBytes } from "node:crypto";
-import { UserError } from "../core/types.ts";
+import { UsageError, UserError } from "../core/errors.ts";
 import { writeJournal } from "../fleet/journal.ts";
 import { failureCollector, RealUpgradeOps } from "../fleet/ops.ts";
 import {
@@ -56,7 +56,7 @@ export function parseSerial(value: string): (number | string)[] {
   return value.split(",").map((s) => s.trim()).map((s) => {
     if (/^\d+$/.test(s) && Number(s) > 0) return Number(s);
     if (/^\d+(\.\d+)?%$/.test(s) && parseFloat(s) > 0) return s;
-    throw new UserError(`--serial: '${s}' should be a number of hosts or a percentage like 25%`);
+    throw new UsageError(`--serial: '${s}' should be a number of hosts or a percentage like 25%`);
   });
 }
 

@@ -7,7 +7,7 @@
  * const { inventory, playbook } = loadConfig("inventory/prod.yml", "playbooks/site.yml");
  * for (const play of playbook.plays) selectHosts(inventory, play.hosts, "web");
  */
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { checkPattern, loadInventory } from "./inventory.ts";
 import type { Inventory, Playbook } from "./model.ts";
 import { loadPlaybook, type PlaybookOptions } from "./playbook.ts";

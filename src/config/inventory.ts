@@ -8,7 +8,7 @@ import { homedir, userInfo } from "node:os";
 import { dirname, join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { kindOf } from "../core/kind.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from "./model.ts";
 import { Problems } from "./problems.ts";
@@ -406,4 +406,3 @@ function currentUser(): string {
     return "root";
   }
 }
-

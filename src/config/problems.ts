@@ -3,7 +3,7 @@
  * and thrown together as one `ConfigError` before any host is contacted.
  */
 import { isAbsolute, relative } from "node:path";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { cwd } from "../runtime.ts";
 
 export interface Problem {

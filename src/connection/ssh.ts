@@ -19,14 +19,9 @@ import {
 } from "./known-hosts.ts";
 import type { ConnectionSettings } from "./settings.ts";
 import { countOn } from "./stats.ts";
+import { UnreachableError } from "../core/errors.ts";
 
-/** A host could not be reached or the connection broke: the host is reported unreachable. */
-export class UnreachableError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-    this.name = "UnreachableError";
-  }
-}
+export { UnreachableError };
 
 class SshConnection implements Connection {
   roundTrips = 0;

@@ -43,10 +43,5 @@ export interface HostFacts {
   pending_handlers: string[];
 }
 
-/** Errors a user can act on: printed as one message, never as a stack trace. */
-export class UserError extends Error {
-  constructor(message: string, readonly hint?: string) {
-    super(message);
-    this.name = "UserError";
-  }
-}
+/** Kept for code written before src/core/errors.ts (the one error module): import from there. */
+export { UserError } from "./errors.ts";

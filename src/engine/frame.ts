@@ -76,7 +76,8 @@ function receiver(data: Uint8Array): string {
  * A signal ends the script through `exit`, so its EXIT trap removes what it made (dash skips EXIT traps
  * on death by signal). SIGPIPE comes when the controller is gone and the script writes to it.
  */
-const EXIT_ON_SIGNALS = "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM";
+const EXIT_ON_SIGNALS =
+  "trap 'exit 129' HUP; trap 'exit 130' INT; trap 'exit 141' PIPE; trap 'exit 143' TERM";
 
 /**
  * A step that runs a command: its input (when it has one) received and verified first, then the

@@ -14,7 +14,7 @@ import { Buffer } from "node:buffer";
 import { type Command, render } from "../core/command.ts";
 import type { Connection, ExecResult } from "../core/types.ts";
 import type { Probe, Step } from "../modules/types.ts";
-import { batchScript, commandFrame, type Framed, frame, writeFrame } from "./frame.ts";
+import { batchScript, commandFrame, frame, type Framed, writeFrame } from "./frame.ts";
 
 export interface Privilege {
   become: boolean;
@@ -106,7 +106,7 @@ export class Remote {
     answers.forEach((answer, i) => answer && this.prefetched.set(keys[i], answer));
   }
 
-/** Execute one planned step. Returns the output of exec steps (for `register`). */
+  /** Execute one planned step. Returns the output of exec steps (for `register`). */
   async apply(step: Step, privilege: Privilege): Promise<ExecResult | null> {
     switch (step.kind) {
       case "exec": {

@@ -5,10 +5,9 @@
  */
 import { dirname, resolve } from "node:path";
 import type { Connection } from "../core/types.ts";
-import { UserError } from "../core/types.ts";
+import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
-import { UnreachableError } from "../connection/ssh.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
@@ -170,8 +169,7 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
 function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions): void {
   h.unreachable = true;
   h.counts.unreachable++;
-  const err = e as { message?: string; hint?: string };
-  const msg = (err.message ?? String(e)) + (err.hint ? `\n  hint: ${err.hint}` : "");
+  const msg = withHint(e);
   opts.reporter.emit({ type: "task_result", host: h.name, task, status: "unreachable", msg, durationMs: 0 });
 }
 
@@ -285,7 +283,7 @@ async function runTaskOnHost(
       return undefined;
     }
     if (e instanceof UserError) {
-      outcomes = [{ status: "failed", msg: e.message + (e.hint ? `\n  hint: ${e.hint}` : ""), result: {} }];
+      outcomes = [{ status: "failed", msg: withHint(e), result: {} }];
     } else throw e;
   }
   await recordOutcomes(task, h, outcomes, Date.now() - started, opts);
@@ -307,6 +305,7 @@ async function recordOutcomes(
       host: h.name,
       task: task.name,
       status: o.status,
+      ignored: o.ignored || undefined,
       // Everything textual goes through the redactor: a debug message or a command line can hold a secret.
       reason: o.reason === undefined ? undefined : opts.redactText(h, o.reason),
       unknown: o.unknown === undefined ? undefined : opts.redactText(h, o.unknown),

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { loadConfig, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import type { RunHost } from "../engine/run.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
 import type { Connect } from "../connection/connect.ts";
 import { FleetHosts } from "./hosts.ts";

@@ -5,7 +5,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 
 export type HostOutcome = "ok" | "failed" | "unreachable" | "rolled_back" | "untouched";
 

@@ -20,7 +20,8 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import process from "node:process";
 import { quote } from "../core/command.ts";
-import { type ExecResult, UserError } from "../core/types.ts";
+import { type ExecResult } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 
 export const STATE_DIR = "/var/lib/lago-provision";
 export const LOCK_FILE = `${STATE_DIR}/lock`;
@@ -88,7 +89,7 @@ export function lockScript(op: LockOp, expect = "none", force = false, dir = STA
 export function parseLockReply(stdout: string): LockReply {
   const [head = "", ...rest] = stdout.split("\n");
   const m = /^(ok|held|free|released|lost|busy) (\d+) (\d+)$/.exec(head.trim());
-  if (!m) throw new Error(`unexpected answer from the lock script: ${head.slice(0, 200)}`);
+  if (!m) throw new UserError(`unexpected answer from the lock script: ${head.slice(0, 200)}`);
   const reply: LockReply = { state: m[1] as LockState, hostNow: Number(m[2]), mtime: Number(m[3]) };
   const text = rest.join("\n").trim();
   if (text) {

@@ -4,6 +4,7 @@
  * Nothing here decides the order of things: that is src/fleet/upgrade.ts.
  */
 import { quote } from "../core/command.ts";
+import { UserError } from "../core/errors.ts";
 import type { RunEvent } from "../output/events.ts";
 import { appendHistoryScript, type HistoryEntry } from "./history.ts";
 import { FleetHosts, tail } from "./hosts.ts";
@@ -59,9 +60,9 @@ export class RealUpgradeOps implements UpgradeOps {
 
   async containers(host: string): Promise<Container[]> {
     const r = await this.ctx.fleet.run(host, surveyScript(projectOf(this.ctx.fleet, host)));
-    if (r.exitCode !== 0) throw new Error(`${host}: listing containers failed: ${tail(r)}`);
+    if (r.exitCode !== 0) throw new UserError(`${host}: listing containers failed: ${tail(r)}`);
     const parsed = parseSurvey(r.stdout);
-    if ("error" in parsed) throw new Error(`${host}: ${parsed.error}`);
+    if ("error" in parsed) throw new UserError(`${host}: ${parsed.error}`);
     this.seen.set(host, parsed);
     return parsed;
   }
@@ -102,7 +103,7 @@ export class RealUpgradeOps implements UpgradeOps {
     const db = cs.find((c) => c.service === "db" && c.state === "running");
     const backend = this.backend(host);
     if (!db && !backend) {
-      throw new Error(`${host} runs neither the database nor a Lago backend container to dump from`);
+      throw new UserError(`${host} runs neither the database nor a Lago backend container to dump from`);
     }
     const api = this.repositories().api;
     const fallback = String(
@@ -113,9 +114,9 @@ export class RealUpgradeOps implements UpgradeOps {
       host,
       backupScript({ from, db: db?.name, backend: backend?.name, image: fallback }),
     );
-    if (r.exitCode !== 0) throw new Error(tail(r));
+    if (r.exitCode !== 0) throw new UserError(tail(r));
     const m = /^backup (\S+) (\d+)$/m.exec(r.stdout);
-    if (!m) throw new Error(`unexpected output: ${tail(r)}`);
+    if (!m) throw new UserError(`unexpected output: ${tail(r)}`);
     return `${host}:${m[1]} (${Math.ceil(Number(m[2]) / 1024)} KiB)`;
   }
 
@@ -129,11 +130,11 @@ export class RealUpgradeOps implements UpgradeOps {
       if (expected.some((s) => s !== "front") && repos.api) wanted.add(repos.api);
       if (expected.includes("front") && repos.front) wanted.add(repos.front);
     }
-    if (wanted.size === 0) throw new Error(`no Lago image known for ${host}: deploy it with apply first`);
+    if (wanted.size === 0) throw new UserError(`no Lago image known for ${host}: deploy it with apply first`);
     const images = [...wanted].map((r) => `${r}:${version}`);
     const script = images.map((i) => `docker pull -q ${quote(i)} >/dev/null || exit 1`).join("\n");
     const r = await this.ctx.fleet.run(host, script);
-    if (r.exitCode !== 0) throw new Error(`docker pull ${images.join(" ")}: ${tail(r)}`);
+    if (r.exitCode !== 0) throw new UserError(`docker pull ${images.join(" ")}: ${tail(r)}`);
   }
 
   async migrate(host: string, version: string): Promise<void> {
@@ -146,10 +147,10 @@ export class RealUpgradeOps implements UpgradeOps {
       if (h !== host) this.say(`${host} runs no backend container: migrating from ${h}`);
       const image = `${imageRepository(c.image)}:${version}`;
       const r = await this.ctx.fleet.run(h, migrateScript(c.name, image));
-      if (r.exitCode !== 0) throw new Error(`./scripts/migrate.sh exited ${r.exitCode}:\n${tail(r, 8)}`);
+      if (r.exitCode !== 0) throw new UserError(`./scripts/migrate.sh exited ${r.exitCode}:\n${tail(r, 8)}`);
       return;
     }
-    throw new Error("no host runs a Lago backend container to take the environment from");
+    throw new UserError("no host runs a Lago backend container to take the environment from");
   }
 
   async stopClock(host: string): Promise<void> {
@@ -157,7 +158,7 @@ export class RealUpgradeOps implements UpgradeOps {
     const clocks = cs.filter((c) => c.kind === "clock" && c.state === "running").map((c) => c.name);
     if (clocks.length === 0) return;
     const r = await this.ctx.fleet.run(host, `docker stop -t 30 ${clocks.map(quote).join(" ")} >/dev/null`);
-    if (r.exitCode !== 0) throw new Error(`${host}: stopping the clock failed: ${tail(r)}`);
+    if (r.exitCode !== 0) throw new UserError(`${host}: stopping the clock failed: ${tail(r)}`);
     this.say(`${host}: old clock stopped`);
   }
 
@@ -199,7 +200,7 @@ export class RealUpgradeOps implements UpgradeOps {
   }
 
   checkLock(): void {
-    if (this.ctx.lock?.lost) throw new Error(this.ctx.lock.lost);
+    if (this.ctx.lock?.lost) throw new UserError(this.ctx.lock.lost);
   }
 }
 
@@ -213,7 +214,7 @@ export async function recordHistory(
   const results = await fleet.each([...entries.keys()], async (h) => {
     const line = JSON.stringify({ ...common, ...entries.get(h)! }) + "\n";
     const r = await fleet.run(h, appendHistoryScript(), line);
-    if (r.exitCode !== 0) throw new Error(tail(r));
+    if (r.exitCode !== 0) throw new UserError(tail(r));
   });
   for (const [h, r] of results) {
     if (r instanceof Error) say(`${h}: could not write the deploy history: ${r.message}`);

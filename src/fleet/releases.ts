@@ -6,7 +6,7 @@
  * @example
  * upgradePath("v1.49.0", "v1.51.0") // => ["v1.49.0", "v1.50.0", "v1.51.0"]
  */
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 
 /** From lago-stack.md: v1.31.0 via v1.30.0 and v1.43.0 via v1.42.0 make both of each pair bridges. */
 export const BRIDGE_RELEASES = [

@@ -4,7 +4,7 @@
  */
 import { loadConfig, loadInventory, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import type { RunHost } from "../engine/run.ts";
 import { type HistoryEntry, parseHistory, readHistoryScript } from "./history.ts";
 import { FleetHosts, tail } from "./hosts.ts";
@@ -96,7 +96,7 @@ export async function openSession(inventoryPath: string, opts: SessionOptions): 
 export async function readHistories(s: FleetSession, hosts = s.hosts): Promise<Map<string, HistoryEntry[]>> {
   const results = await s.fleet.each(hosts, async (h) => {
     const r = await s.fleet.run(h, readHistoryScript());
-    if (r.exitCode !== 0) throw new Error(`${h}: reading the deploy history failed: ${tail(r)}`);
+    if (r.exitCode !== 0) throw new UserError(`${h}: reading the deploy history failed: ${tail(r)}`);
     return parseHistory(r.stdout);
   });
   const out = new Map<string, HistoryEntry[]>();

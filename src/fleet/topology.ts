@@ -20,7 +20,7 @@
  */
 import type { Inventory, InventoryHost } from "../config/model.ts";
 import { kindOf } from "../core/kind.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 
 export const GROUPS = {
   web: "lago_web",
@@ -93,7 +93,9 @@ function queuesOf(h: InventoryHost, problems: string[]): string[] {
   // The position, not the text: an error about an inventory value never shows it.
   for (const [i, q] of (list as string[]).entries()) {
     if (!QUEUES.includes(q)) {
-      problems.push(`${h.name}: lago_worker_queues: item ${i + 1} is not a known queue (known: ${QUEUES.join(", ")})`);
+      problems.push(
+        `${h.name}: lago_worker_queues: item ${i + 1} is not a known queue (known: ${QUEUES.join(", ")})`,
+      );
     }
   }
   return [...new Set(list as string[])];

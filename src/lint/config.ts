@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { ConfigError, formatProblem } from "../config/problems.ts";
 import { didYouMean } from "../config/suggest.ts";
 import { readYaml, type YamlFile } from "../config/yaml.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { cwd } from "../runtime.ts";
 import { findRule, RULES } from "./rules.ts";
 import { SEVERITIES, type Severity } from "./types.ts";

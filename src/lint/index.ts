@@ -10,7 +10,7 @@
  */
 import { existsSync } from "node:fs";
 import type { ModuleRegistry } from "../config/json-schema.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { modules as defaultModules } from "../modules/index.ts";
 import { emptyConfig, excluder, type LintConfig, ruleSettings } from "./config.ts";
 import { checkIdempotence } from "./idempotence.ts";

@@ -11,7 +11,7 @@ import type { ModuleRegistry } from "../config/json-schema.ts";
 import type { Inventory } from "../config/model.ts";
 import { ConfigError, displayPath, type Problem } from "../config/problems.ts";
 import { type KeyPath, parseYaml, type YamlFile } from "../config/yaml.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { importedFile } from "../modules/import_tasks.ts";
 import { isTemplated } from "../vars/template.ts";
 import type { Position } from "./types.ts";

@@ -3,7 +3,7 @@
  * the config file and the output formats.
  */
 import { didYouMean } from "../config/suggest.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { idempotenceRules } from "./idempotence.ts";
 import { lagoRules } from "./lago.ts";
 import { schemaRules } from "./schema.ts";

@@ -14,7 +14,7 @@ import { dirname, isAbsolute, join, resolve } from "node:path";
 import { didYouMean } from "../config/suggest.ts";
 import { readYaml } from "../config/yaml.ts";
 import type { KeyPath } from "../config/yaml.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { parseExpression, referencedVariables } from "../vars/expression.ts";
 import { scanTemplate } from "./handlebars.ts";
 import {

@@ -6,7 +6,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { type Command, quote, raw, seq, splitWords } from "../core/command.ts";
-import { type ExecResult, UserError } from "../core/types.ts";
+import { type ExecResult } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import {
   attrSteps,
   groupArg,

@@ -1,7 +1,7 @@
 /** Small helpers shared by the core modules (private: not a module, not registered). */
 import { z } from "zod";
 import type { ExecResult } from "../core/types.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import type { ModuleContext, Plan, Step } from "./types.ts";
 
 /** An absolute path on the host (relative paths would depend on the login directory). */

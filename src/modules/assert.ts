@@ -4,7 +4,7 @@
  * against the task's variables. Needs no host state and changes nothing.
  */
 import { z } from "zod";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { evaluateCondition } from "../vars/expression.ts";
 import { defineModule, type ModuleDefinition, unchanged } from "./types.ts";
 

@@ -1,6 +1,6 @@
 /** debug: print a message or a variable's value. Needs no host state and changes nothing. */
 import { z } from "zod";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { defineModule, type ModuleDefinition, unchanged } from "./types.ts";
 
 const debugArgs = z.object({

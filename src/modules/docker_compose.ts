@@ -18,7 +18,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { type Command, quote, raw, splitWords } from "../core/command.ts";
-import { type ExecResult, UserError } from "../core/types.ts";
+import { type ExecResult } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { absPath, notYet, plural, probeFailed } from "./_util.ts";
 import {
   defineModule,

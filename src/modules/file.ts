@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { type Command, raw, seq } from "../core/command.ts";
-import { type ExecResult, UserError } from "../core/types.ts";
+import { type ExecResult } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import {
   attrSteps,
   attrsText,

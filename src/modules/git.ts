@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { and, type Command, raw } from "../core/command.ts";
-import { type ExecResult, UserError } from "../core/types.ts";
+import { type ExecResult } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { absPath, notYet, probeFailed } from "./_util.ts";
 import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, type Step } from "./types.ts";
 

@@ -18,7 +18,7 @@
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
 import { z } from "zod";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { CORE_SECRETS, SECRET_NAME, shortHash } from "../secrets/formats.ts";
 import {
   DEFAULT_DEST,

@@ -1,7 +1,7 @@
 /** service: a systemd unit's running state and whether it starts at boot. */
 import { z } from "zod";
 import type { ExecResult } from "../core/types.ts";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { probeFailed } from "./_util.ts";
 import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, type Step } from "./types.ts";
 

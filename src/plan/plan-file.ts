@@ -7,7 +7,7 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import type { RunEvent } from "../output/events.ts";
 
 export const PLAN_FORMAT = "lago-provision-plan";

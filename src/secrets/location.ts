@@ -4,7 +4,7 @@
  * `secrets` commands resolve it the same way, so they always open the same file.
  */
 import { dirname, isAbsolute, resolve } from "node:path";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 
 export const STORE_FILE = "lago-secrets.enc";

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { env } from "../runtime.ts";
 
 export const PASSPHRASE_ENV = "LAGO_SECRETS_PASSPHRASE";

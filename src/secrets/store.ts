@@ -30,7 +30,7 @@ import {
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { generateSecret, normalizeSecret } from "./formats.ts";
 import { forgetPassphrase, PASSPHRASE_ENV, passphraseFor } from "./passphrase.ts";
 

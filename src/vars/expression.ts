@@ -13,7 +13,7 @@
  * evaluateCondition("docker_version is defined and docker_version | int >= 24", vars, "site.yml:3:5 when");
  * ```
  */
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 import { isTemplated, renderString } from "./template.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in";

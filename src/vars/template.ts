@@ -3,7 +3,7 @@
  * is not defined is an error naming it and where it was used, never an empty string.
  */
 import Handlebars from "handlebars";
-import { UserError } from "../core/types.ts";
+import { UserError } from "../core/errors.ts";
 
 const hb = Handlebars.create();
 

@@ -42,18 +42,50 @@ const file = (name: string, text: string) => {
 
 describe("-e", () => {
   it.each([
-    ["a value YAML cannot start with", [`db_password=@${SECRET}`], /^-e db_password: the value is not valid YAML at column 1: Plain value cannot start with reserved character @$/],
-    ["a list not closed", [`api_token=[${SECRET}`], /^-e api_token: the value is not valid YAML at column \d+: Flow sequence must end with a \]$/],
-    ["a bad escape in double quotes", [`pw='"${SECRET}\\q"'`], /^-e pw: the value is not valid YAML at column \d+: invalid escape sequence in a double-quoted string$/],
-    ["an unknown tag", [`pw=!${SECRET}`], /^-e pw: the value is not valid YAML at column 1: unknown tag \(a value starting with !\)$/],
-    ["a stray closing bracket", [`pw=[1]]${SECRET}`], /^-e pw: the value is not valid YAML at column \d+: Unexpected flow-seq-end token in YAML stream$/],
+    [
+      "a value YAML cannot start with",
+      [`db_password=@${SECRET}`],
+      /^-e db_password: the value is not valid YAML at column 1: Plain value cannot start with reserved character @$/,
+    ],
+    [
+      "a list not closed",
+      [`api_token=[${SECRET}`],
+      /^-e api_token: the value is not valid YAML at column \d+: Flow sequence must end with a \]$/,
+    ],
+    [
+      "a bad escape in double quotes",
+      [`pw='"${SECRET}\\q"'`],
+      /^-e pw: the value is not valid YAML at column \d+: invalid escape sequence in a double-quoted string$/,
+    ],
+    [
+      "an unknown tag",
+      [`pw=!${SECRET}`],
+      /^-e pw: the value is not valid YAML at column 1: unknown tag \(a value starting with !\)$/,
+    ],
+    [
+      "a stray closing bracket",
+      [`pw=[1]]${SECRET}`],
+      /^-e pw: the value is not valid YAML at column \d+: Unexpected flow-seq-end token in YAML stream$/,
+    ],
     ["a quote not closed", [`pw='${SECRET}`], /^-e pw: a quote is not closed \(the value is not shown\)$/],
     ["a quote not closed, no name", [`'${SECRET}`], /^-e \(the 1st -e\): a quote is not closed/],
-    ["no NAME=", [`${SECRET}`], /^the 1st -e: expected NAME=value, a JSON\/YAML mapping or @file\.yml \(the value is not shown\)$/],
+    [
+      "no NAME=",
+      [`${SECRET}`],
+      /^the 1st -e: expected NAME=value, a JSON\/YAML mapping or @file\.yml \(the value is not shown\)$/,
+    ],
     ["no NAME= in the 2nd", ["a=1", `${SECRET}:x`], /^the 2nd -e: expected NAME=value/],
     ["one bad pair among good ones", [`a=1 token={${SECRET}`], /^-e token: the value is not valid YAML/],
-    ["a mapping that is not valid YAML", [`{"pw": "${SECRET}\\q"}`], /^the 1st -e \(a mapping\): the mapping is not valid YAML at column \d+: invalid escape/],
-    ["a flow mapping not closed", [`{pw: ${SECRET}`], /^the 1st -e \(a mapping\): the mapping is not valid YAML at column \d+: Flow map must end with a \}$/],
+    [
+      "a mapping that is not valid YAML",
+      [`{"pw": "${SECRET}\\q"}`],
+      /^the 1st -e \(a mapping\): the mapping is not valid YAML at column \d+: invalid escape/,
+    ],
+    [
+      "a flow mapping not closed",
+      [`{pw: ${SECRET}`],
+      /^the 1st -e \(a mapping\): the mapping is not valid YAML at column \d+: Flow map must end with a \}$/,
+    ],
   ])("%s", (_what, values, message) => {
     const warn = vi.spyOn(process, "emitWarning");
     const e = errorOf(() => parseExtraVars(values));
@@ -65,9 +97,21 @@ describe("-e", () => {
   });
 
   it.each([
-    ["not valid YAML", `db_password: "${SECRET}\\q"\n`, /^-e @.*bad\.yml: the file is not valid YAML at line 1, column \d+: invalid escape/],
-    ["a list", `- ${SECRET}\n`, /^-e @.*bad\.yml: expected a mapping of variables \(NAME: value\), got a list$/],
-    ["a scalar", `${SECRET}\n`, /^-e @.*bad\.yml: expected a mapping of variables \(NAME: value\), got a string$/],
+    [
+      "not valid YAML",
+      `db_password: "${SECRET}\\q"\n`,
+      /^-e @.*bad\.yml: the file is not valid YAML at line 1, column \d+: invalid escape/,
+    ],
+    [
+      "a list",
+      `- ${SECRET}\n`,
+      /^-e @.*bad\.yml: expected a mapping of variables \(NAME: value\), got a list$/,
+    ],
+    [
+      "a scalar",
+      `${SECRET}\n`,
+      /^-e @.*bad\.yml: expected a mapping of variables \(NAME: value\), got a string$/,
+    ],
   ])("@file: %s", (_what, text, message) => {
     const e = errorOf(() => parseExtraVars([`@${file("bad.yml", text)}`]));
     expect(e.message).toMatch(message);
@@ -101,15 +145,37 @@ describe("-e", () => {
 
 describe("inventory connection variables", () => {
   it.each([
-    ["ansible_port text", { ansible_port: SECRET }, /^host 'h': ansible_port should be an integer from 1 to 65535, got text$/],
+    [
+      "ansible_port text",
+      { ansible_port: SECRET },
+      /^host 'h': ansible_port should be an integer from 1 to 65535, got text$/,
+    ],
     ["ansible_port out of range", { ansible_port: 70000 }, /got a number out of that range$/],
-    ["ansible_user a list", { ansible_user: [SECRET] }, /^host 'h': ansible_user should be a non-empty string, got a list$/],
+    [
+      "ansible_user a list",
+      { ansible_user: [SECRET] },
+      /^host 'h': ansible_user should be a non-empty string, got a list$/,
+    ],
     ["ansible_user empty", { ansible_user: "" }, /got an empty string$/],
-    ["host_key_checking", { host_key_checking: SECRET }, /^host 'h': host_key_checking should be one of strict, accept-new, got something else$/],
-    ["ansible_connection", { ansible_connection: SECRET }, /^host 'h': ansible_connection should be one of ssh, local/],
-    ["jump_host", { jump_host: `${SECRET}:notaport` }, /^host 'h': jump_host should be user@host:port or the name of an inventory host$/],
+    [
+      "host_key_checking",
+      { host_key_checking: SECRET },
+      /^host 'h': host_key_checking should be one of strict, accept-new, got something else$/,
+    ],
+    [
+      "ansible_connection",
+      { ansible_connection: SECRET },
+      /^host 'h': ansible_connection should be one of ssh, local/,
+    ],
+    [
+      "jump_host",
+      { jump_host: `${SECRET}:notaport` },
+      /^host 'h': jump_host should be user@host:port or the name of an inventory host$/,
+    ],
   ])("%s", (_what, vars, message) => {
-    const e = errorOf(() => resolveConnection("h", vars as Record<string, unknown>, { home: dir, user: "me" }));
+    const e = errorOf(() =>
+      resolveConnection("h", vars as Record<string, unknown>, { home: dir, user: "me" })
+    );
     expect(e.message).toMatch(message);
     expectNoSecret(e);
   });
@@ -125,7 +191,11 @@ describe("templates and YAML files", () => {
 
   it.each([
     ["a bad escape", `db_password: "${SECRET}\\q"\n`, /YAML syntax error: invalid escape sequence/],
-    ["a block scalar header", `key: |${SECRET}\n  text\n`, /YAML syntax error: block scalar header includes extra characters$/],
+    [
+      "a block scalar header",
+      `key: |${SECRET}\n  text\n`,
+      /YAML syntax error: block scalar header includes extra characters$/,
+    ],
     ["an unexpected token", `key: [a]]${SECRET}\n`, /YAML syntax error: /],
   ])("a YAML file with %s", (_what, text, message) => {
     let err: Error | undefined;

@@ -5,7 +5,16 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -14,8 +23,8 @@ import {
   bootstrap,
   commandFrame,
   DATA_CUT_SHORT,
-  type Framed,
   frame,
+  type Framed,
   SCRIPT_CUT_SHORT,
   tempPrefix,
   writeFrame,
@@ -260,7 +269,9 @@ describe("what reaches the host's argument vectors", () => {
     ["a probe batch", frame(batchScript([frame(`test ${secret}`, { sudoUser: "deploy" })]))],
   ])("%s: only a bootstrap with a byte count", (_name, f) => {
     expect(f.command).not.toContain("SECRET");
-    expect(f.command).toMatch(/^(sudo -n -H -u \S+ -- )?sh -c 'export LC_ALL=C; lago_s=\$\(head -c \d+; echo \.\)/);
+    expect(f.command).toMatch(
+      /^(sudo -n -H -u \S+ -- )?sh -c 'export LC_ALL=C; lago_s=\$\(head -c \d+; echo \.\)/,
+    );
     expect(new TextDecoder().decode(f.stdin)).toContain("SECRET");
   });
 

@@ -73,7 +73,9 @@ describe("Remote.prefetch", () => {
     writeFileSync(at("a"), "");
     const conn = localHost();
     const remote = new Remote(conn, "root");
-    await remote.prefetch([probe(at("a")), probe(at("b"))].map((p) => ({ command: p.command, privilege: root })));
+    await remote.prefetch(
+      [probe(at("a")), probe(at("b"))].map((p) => ({ command: p.command, privilege: root })),
+    );
     expect(conn.roundTrips).toBe(1);
     expect(await remote.probe(probe(at("a")), root)).toBe(true);
     expect(await remote.probe(probe(at("b")), root)).toBe(false);
@@ -86,7 +88,9 @@ describe("Remote.prefetch", () => {
   it("drops every answer as soon as anything else runs on the host", async () => {
     const conn = localHost();
     const remote = new Remote(conn, "root");
-    await remote.prefetch([probe(at("a")), probe(at("b"))].map((p) => ({ command: p.command, privilege: root })));
+    await remote.prefetch(
+      [probe(at("a")), probe(at("b"))].map((p) => ({ command: p.command, privilege: root })),
+    );
     writeFileSync(at("a"), "");
     await remote.apply({ kind: "exec", command: ["true"] }, root);
     expect(await remote.probe(probe(at("a")), root)).toBe(true);

@@ -2,7 +2,7 @@
  * The condition evaluator as data: expression + variables in, value (or error text) out.
  */
 import { describe, expect, it } from "vitest";
-import { UserError } from "../../../src/core/types.ts";
+import { UserError } from "../../../src/core/errors.ts";
 import {
   type Condition,
   evaluate,
