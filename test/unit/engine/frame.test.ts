@@ -30,6 +30,8 @@ import {
   writeFrame,
 } from "../../../src/engine/frame.ts";
 import { parseBatch } from "../../../src/engine/remote.ts";
+import { render } from "../../../src/core/command.ts";
+import { bashLine } from "../../../src/modules/command.ts";
 
 const SHELLS = ["dash", "bash"] as const;
 type Shell = (typeof SHELLS)[number];
@@ -224,6 +226,12 @@ describe.each(SHELLS)("under %s", (shell) => {
       rmSync(marker, { force: true });
       await run(frame(body), shell, { closeOutput: true });
       expect(existsSync(marker)).toBe(false);
+    });
+
+    it("runs a shell task's line in bash, with the task's stdin", async () => {
+      const line = `read x; [[ $x == h* ]] && echo "got $x"; cat <<LAGO_SHELL\nhere\nLAGO_SHELL\nexit 3`;
+      const r = await run(commandFrame(render(bashLine(line)), "hello\n"), shell);
+      expect(r).toEqual({ exitCode: 3, stdout: "got hello\nhere\n", stderr: "" });
     });
 
     it("leaves no temporary directory behind", async () => {
