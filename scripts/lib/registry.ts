@@ -5,7 +5,7 @@
  * (e.g. 172.17.0.1:5000) once their daemon.json lists it under insecure-registries.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -61,9 +61,13 @@ export async function bridgeGateway(): Promise<string> {
   const gateway = gateways.split(" ").find((g) => /^\d+\.\d+\.\d+\.\d+$/.test(g));
   if (gateway) return gateway;
   // dockerd leaves IPAM's Gateway empty when it picked the subnet itself: read the bridge's own address.
-  const ipv4 = networkInterfaces()[bridge || "docker0"]?.find((a) => a.family === "IPv4");
-  if (!ipv4) throw new Error(`registry: cannot find the address of docker bridge ${bridge || "docker0"}`);
-  return ipv4.address;
+  // With `ip`, not os.networkInterfaces(): that lists only interfaces that are up, and on a fresh machine
+  // the bridge is down until a first container runs.
+  const name = bridge || "docker0";
+  const ip = await $`ip -4 -o addr show dev ${name}`.quiet().nothrow();
+  const address = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(ip.stdout)?.[1];
+  if (!address) throw new Error(`registry: cannot find the address of docker bridge ${name}`);
+  return address;
 }
 
 /** True when a Docker registry (API v2) answers at `addr`. */

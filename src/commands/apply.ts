@@ -8,7 +8,7 @@
  */
 import { writeFileSync } from "node:fs";
 import type { Connect } from "../connection/connect.ts";
-import { loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
+import { formatProblem, loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
 import type { HostRun } from "../engine/host-run.ts";
@@ -25,7 +25,7 @@ import {
   type PlanFile,
   readPlanFile,
 } from "../plan/plan-file.ts";
-import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
+import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { stopOnSignals } from "./interrupt.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
@@ -94,6 +94,8 @@ export async function converge(
   const extraVars = parseExtraVars(opts.extraVars);
   const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit: opts.limit });
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
+  // What Ansible would warn about in the inventory (a group_vars file for no group …): said, not fatal.
+  for (const w of inventory.warnings) writeStderr(`warning: ${formatProblem(w)}\n`);
 
   // Secrets are whatever secret-named variables hold (inventory, play vars, -e); one redactor per host.
   const playSecrets = playbook.plays.flatMap((p) => secretsFromVars(p.vars));
@@ -104,6 +106,7 @@ export async function converge(
     if (!cached || cached.known !== h.secrets.size) {
       const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
       const r = new Redactor([
+        ...inventory.secrets, // values that were encrypted with ansible-vault
         ...secretsFromVars(h.inventoryVars),
         ...playSecrets,
         ...secretsFromVars(extraVars),

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type AnsibleTagHandlers, ansibleYamlTags } from "./ansible/yaml11.ts";
 import { ConfigError, displayPath } from "./problems.ts";
 
 export type KeyPath = (string | number)[];
@@ -27,15 +28,35 @@ export interface YamlFile {
   locate(path: KeyPath, at?: "key" | "value"): Position;
 }
 
+export interface YamlOptions {
+  /**
+   * Read as Ansible reads inventories and their variables (YAML 1.1 types as PyYAML resolves them,
+   * `!unsafe`, `!vault`), instead of the YAML 1.2 core schema.
+   */
+  ansible?: AnsibleTagHandlers;
+}
+
 /** Parse YAML text; `file` is the name used in messages. Throws a ConfigError on malformed YAML. */
-export function parseYaml(text: string, file: string): YamlFile {
+export function parseYaml(text: string, file: string, options: YamlOptions = {}): YamlFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
-  const error = doc.errors[0];
+  const schema = options.ansible
+    ? { version: "1.1" as const, schema: "failsafe", customTags: ansibleYamlTags(options.ansible) }
+    : {};
+  const doc = parseDocument(text, {
+    lineCounter,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    ...schema,
+  });
+  // An unknown tag (`!!python/object`, `!unsafe` on a mapping) is only a warning to the library.
+  const error = doc.errors[0] ?? (options.ansible ? doc.warnings[0] : undefined);
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     const message = error.code === "DUPLICATE_KEY"
       ? `duplicate key '${keyAt(text, error.pos[0])}'`
+      : error.code === "TAG_RESOLVE_FAILED"
+      ? yamlProblem(error)
       : `YAML syntax error: ${yamlProblem(error)}`;
     throw new ConfigError([{ file, line, col, path: "", message }]);
   }
@@ -90,16 +111,19 @@ export function yamlProblem(e: { code: string; message: string }): string {
     case "BAD_DQ_ESCAPE":
       return "invalid escape sequence in a double-quoted string";
     case "TAG_RESOLVE_FAILED":
-    case "BAD_COLLECTION_TYPE":
-      return "unknown tag (a value starting with !)";
+    case "BAD_COLLECTION_TYPE": {
+      // `!!python/object` is a tag; `password: !Xy7…` makes the password one: only `!!` ones are shown.
+      const tag = /tag: (!![\w:/.-]+)/.exec(first)?.[1];
+      return tag ? `Unresolved tag: ${tag}` : "unknown tag (a value starting with !: quote it)";
+    }
   }
   if (first.startsWith("Block scalar header")) return "block scalar header includes extra characters";
   return first.replace(/: ".*"$/, "").replace(/"[^"]*"/g, "…");
 }
 
 /** Read and parse a YAML file; messages name it relative to the working directory. */
-export function readYaml(path: string): YamlFile {
-  return parseYaml(readFileSync(path, "utf8"), displayPath(path));
+export function readYaml(path: string, options: YamlOptions = {}): YamlFile {
+  return parseYaml(readFileSync(path, "utf8"), displayPath(path), options);
 }
 
 /** The key that starts at `offset` (quoted or plain), for the duplicate-key message. */

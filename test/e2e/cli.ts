@@ -19,6 +19,8 @@ export interface CliResult {
 export interface CliOptions {
   runtime?: "node" | "deno";
   env?: Record<string, string>;
+  /** The working directory (default: the repository). */
+  cwd?: string;
   /** Called for each JSON event as it arrives (to inject faults mid-run). */
   onEvent?: (event: Record<string, any>) => void;
 }
@@ -39,9 +41,9 @@ export function startCli(args: string[], opts: CliOptions = {}): StartedCli {
   const listeners = new Set<(e: Record<string, any>) => void>();
   const [cmd, pre] = opts.runtime === "deno"
     ? ["npx", ["deno", "run", "-A", "src/cli.ts"]]
-    : [process.execPath, ["dist/src/cli.js"]];
+    : [process.execPath, [resolve(repoRoot, "dist/src/cli.js")]];
   const child = spawn(cmd, [...pre, ...args], {
-    cwd: repoRoot,
+    cwd: opts.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: "1", ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });

@@ -60,7 +60,7 @@ describe("-e", () => {
     [
       "an unknown tag",
       [`pw=!${SECRET}`],
-      /^-e pw: the value is not valid YAML at column 1: unknown tag \(a value starting with !\)$/,
+      /^-e pw: the value is not valid YAML at column 1: unknown tag \(a value starting with !: quote it\)$/,
     ],
     [
       "a stray closing bracket",
