@@ -112,7 +112,9 @@ export function yamlProblem(e: { code: string; message: string }): string {
       return "invalid escape sequence in a double-quoted string";
     case "TAG_RESOLVE_FAILED":
     case "BAD_COLLECTION_TYPE": {
-      // `!!python/object` is a tag; `password: !Xy7…` makes the password one: only `!!` ones are shown.
+      // A tag's own handler (!vault) words its message; the library's quote the tag, and a stray `!`
+      // makes a value one (`password: !Xy7…`): only `!!` tags (`!!python/object`) are shown.
+      if (e.code === "TAG_RESOLVE_FAILED" && !/^Unresolved tag: /.test(first)) return first;
       const tag = /tag: (!![\w:/.-]+)/.exec(first)?.[1];
       return tag ? `Unresolved tag: ${tag}` : "unknown tag (a value starting with !: quote it)";
     }
