@@ -32,6 +32,8 @@ export class Remote {
   private onceDone = new Set<string>();
   /** Probe answers read ahead by `prefetch`, by privilege and script; cleared when anything else runs. */
   private prefetched = new Map<string, ExecResult>();
+  /** Runs once before the next step, then is forgotten (`beforeChange`). */
+  private before?: () => Promise<void>;
 
   /** `signal`: once aborted (SIGINT/SIGTERM), a wait step stops polling (it changes nothing). */
   constructor(readonly connection: Connection, readonly loginUser: string, private signal?: AbortSignal) {}
@@ -106,8 +108,16 @@ export class Remote {
     answers.forEach((answer, i) => answer && this.prefetched.set(keys[i], answer));
   }
 
+  /** `fn` runs once before the next step applied on this host (undefined: forget it). */
+  beforeChange(fn: (() => Promise<void>) | undefined): void {
+    this.before = fn;
+  }
+
   /** Execute one planned step. Returns the output of exec steps (for `register`). */
   async apply(step: Step, privilege: Privilege): Promise<ExecResult | null> {
+    const before = this.before;
+    this.before = undefined;
+    await before?.();
     switch (step.kind) {
       case "exec": {
         if (step.once) {

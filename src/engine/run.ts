@@ -82,6 +82,7 @@ export async function runPlays(
         facts: null,
         registered: {},
         pendingHandlers: [],
+        pendingOnHost: [],
         failed: false,
         unreachable: false,
         counts: emptyCounts(),
@@ -158,6 +159,7 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
     const r = await h.remote.run(hostFactsScript, privilege);
     if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
     h.facts = parseHostFacts(r.stdout);
+    h.pendingOnHost = [...h.facts.pending_handlers];
     for (const name of h.facts.pending_handlers) {
       if (!h.pendingHandlers.includes(name)) h.pendingHandlers.push(name);
     }
@@ -269,6 +271,11 @@ async function runTaskOnHost(
   opts: RunOptions,
 ): Promise<TaskOutcome[] | undefined> {
   const started = Date.now();
+  const notifies = task.keywords.notify ?? [];
+  const early = !checkFor(task, opts) && notifies.length > 0;
+  // The handlers a change notifies are saved on the host before its first step, so a controller that
+  // dies or loses the host right after the change cannot lose them: the next apply runs them.
+  if (early) h.remote?.beforeChange(() => persistPending(h, union(h.pendingHandlers, notifies)));
   let outcomes: TaskOutcome[];
   try {
     outcomes = await runTask(
@@ -285,8 +292,13 @@ async function runTaskOnHost(
     if (e instanceof UserError) {
       outcomes = [{ status: "failed", msg: withHint(e), result: {} }];
     } else throw e;
+  } finally {
+    h.remote?.beforeChange(undefined);
   }
   await recordOutcomes(task, h, outcomes, Date.now() - started, opts);
+  // Saved ahead of a change that did not happen: the host's list is this run's again. (After a
+  // failure it stays: the task may have changed something before it failed.)
+  if (early && !h.failed && !sameNames(h.pendingOnHost, h.pendingHandlers)) await persistPending(h);
   return outcomes;
 }
 
@@ -355,17 +367,22 @@ async function notify(h: HostRun, names: string[], opts: RunOptions): Promise<vo
   const fresh = names.filter((n) => !h.pendingHandlers.includes(n));
   if (fresh.length === 0) return;
   h.pendingHandlers.push(...fresh);
-  if (!opts.check) await persistPending(h);
+  // Already there when saved before the change (runTaskOnHost).
+  if (!opts.check && !sameNames(h.pendingOnHost, h.pendingHandlers)) await persistPending(h);
 }
 
-async function persistPending(h: HostRun): Promise<void> {
-  const { command, stdin } = savePendingCommand(h.pendingHandlers);
+async function persistPending(h: HostRun, names = h.pendingHandlers): Promise<void> {
+  const { command, stdin } = savePendingCommand(names);
   try {
     await h.remote!.run(command, { become: h.become, becomeUser: h.becomeUser }, stdin);
+    h.pendingOnHost = [...names];
   } catch {
     // Unreachable now: the next task on this host reports it.
   }
 }
+
+const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+const sameNames = (a: string[], b: string[]) => a.length === b.length && a.every((n) => b.includes(n));
 
 const answersTo = (handler: Task, name: string) =>
   handler.name === name || (handler.keywords.listen ?? []).includes(name);

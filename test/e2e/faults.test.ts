@@ -369,6 +369,60 @@ describe("the lago role's lago.env", () => {
   });
 });
 
+describe("a command running when the controller dies", () => {
+  it("runs to its end on the host, and the handler it notifies runs on the next apply", async () => {
+    const d = "/srv/faults-cmd";
+    await execIn(host, ["rm", "-rf", d]);
+    await execIn(host, ["mkdir", "-p", d]);
+    const play = join(work, "command.yml");
+    writeFileSync(
+      play,
+      stringify([{
+        name: "command",
+        hosts: "all",
+        tasks: [{
+          name: "long command",
+          // Waits for the test, then writes output (to a controller that is gone by then), then its mark.
+          shell: {
+            cmd: `touch ${d}/waiting; while [ ! -e ${d}/gate ]; do sleep 0.1; done; ` +
+              `i=0; while [ $i -lt 5000 ]; do echo line $i; i=$((i+1)); done; touch ${d}/changed`,
+            creates: `${d}/changed`,
+          },
+          notify: "mark",
+        }],
+        handlers: [{ name: "mark", shell: `echo ran >> ${d}/handled` }],
+      }]),
+    );
+    const run = start(play);
+    while ((await execIn(host, ["test", "-e", `${d}/waiting`], { allowFailure: true })).exitCode !== 0) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    run.child.kill("SIGKILL");
+    await run.done;
+    await execIn(host, ["touch", `${d}/gate`]);
+    // The command finishes on its own; its mark comes when it does.
+    const until = Date.now() + 120_000;
+    while ((await execIn(host, ["test", "-e", `${d}/changed`], { allowFailure: true })).exitCode !== 0) {
+      if (Date.now() > until) throw new Error("the command never finished on the host");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // The notification was on the host before the command ran.
+    expect((await execIn(host, ["cat", "/var/lib/lago-provision/pending-handlers"])).stdout).toBe("mark\n");
+    const again = await apply(play);
+    expect(again.code, failuresOf(again)).toBe(0);
+    expect(resultsOf(again, host).map((e) => `${e.task}: ${e.status}`)).toEqual([
+      "long command: ok",
+      "mark: changed",
+    ]);
+    expect((await execIn(host, ["cat", `${d}/handled`])).stdout).toBe("ran\n");
+    expect(
+      (await execIn(host, ["test", "-e", "/var/lib/lago-provision/pending-handlers"], { allowFailure: true }))
+        .exitCode,
+    ).toBe(1);
+    await execIn(host, ["rm", "-rf", d]);
+  });
+});
+
 describe("SIGINT and SIGTERM", () => {
   const lockFile = "/var/lib/lago-provision/lock";
 
