@@ -63,7 +63,7 @@ function planRun(args: CommandArgs, facts: PathFacts | undefined, asShell: boole
  * which reaches the host on stdin) rather than given as `bash -c LINE`: an argument is in
  * /proc/PID/cmdline for every user to read, templated secrets too. bash's stdin stays the task's.
  */
-export function bashLine(line: string): Command {
+export function bashLine(line: string, after: Command = []): Command {
   const lines = new Set(line.split("\n"));
   let end = "LAGO_SHELL";
   for (let i = 1; lines.has(end); i++) end = `LAGO_SHELL_${i}`;
@@ -71,7 +71,10 @@ export function bashLine(line: string): Command {
     "bash",
     "-c",
     'lago_line=$(cat <&3) && exec 3<&- && eval "$lago_line"',
-    raw(`3<<'${end}'\n${line}\n${end}\n`),
+    raw(`3<<'${end}'`),
+    // Redirections and pipes of the same command line (`after`) come before the document's lines.
+    ...after,
+    raw(`\n${line}\n${end}\n`),
   ];
 }
 

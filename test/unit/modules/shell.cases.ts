@@ -8,7 +8,7 @@ export const planCases: ModuleCase[] = [
     args: { cmd: "printf '%s' \"$PW\" | sha256sum > /tmp/x" },
     expect: {
       changed: true,
-      steps: [`${BASH} 3<<'LAGO_SHELL'\nprintf '%s' "$PW" | sha256sum > /tmp/x\nLAGO_SHELL\n`],
+      steps: [`${BASH} 3<<'LAGO_SHELL' \nprintf '%s' "$PW" | sha256sum > /tmp/x\nLAGO_SHELL\n`],
     },
   },
   {
@@ -16,7 +16,7 @@ export const planCases: ModuleCase[] = [
     args: { cmd: "cat <<LAGO_SHELL\nx\nLAGO_SHELL", chdir: "/srv" },
     expect: {
       changed: true,
-      steps: [`cd /srv && ${BASH} 3<<'LAGO_SHELL_1'\ncat <<LAGO_SHELL\nx\nLAGO_SHELL\nLAGO_SHELL_1\n`],
+      steps: [`cd /srv && ${BASH} 3<<'LAGO_SHELL_1' \ncat <<LAGO_SHELL\nx\nLAGO_SHELL\nLAGO_SHELL_1\n`],
     },
   },
 ];
