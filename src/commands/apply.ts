@@ -26,9 +26,12 @@ import {
   readPlanFile,
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
+import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { stopOnSignals } from "./interrupt.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
+import { FleetHosts } from "../fleet/hosts.ts";
+import { secretsStage } from "./secrets-stage.ts";
 import { fleetTopology, topologyVars } from "../fleet/topology.ts";
 
 export interface ApplyOptions {
@@ -84,7 +87,7 @@ const tee = (...reporters: Reporter[]): Reporter => ({
   close: () => reporters.forEach((r) => r.close()),
 });
 
-/** Load, validate and run once. */
+/** Load, validate, the secrets stage, and run once. */
 export async function converge(
   inventoryPath: string,
   opts: ApplyOptions,
@@ -96,45 +99,78 @@ export async function converge(
   const hosts = inventoryHosts(inventory, opts.acceptNewHostKeys);
   // What Ansible would warn about in the inventory (a group_vars file for no group …): said, not fatal.
   for (const w of inventory.warnings) writeStderr(`warning: ${formatProblem(w)}\n`);
+  markUnsafe(inventory.unsafe); // `!unsafe` values are never rendered as templates
+  const tags = splitList(opts.tags);
+  const skipTags = splitList(opts.skipTags);
+  // One connection per host, for the secrets stage and the play alike.
+  const connections = new FleetHosts(hosts, opts.forks, connect);
+  // An error that escapes the run is redacted too: with the -e values until the stores are open.
+  let errorRedactor = new Redactor(secretsFromVars(extraVars));
+  const redactError = (e: unknown) =>
+    e instanceof UserError
+      ? new UserError(errorRedactor.redactText(e.message), e.hint && errorRedactor.redactText(e.hint))
+      : e;
+  try {
+    const secrets = await secretsStage({
+      inventory,
+      plays: playbook.plays,
+      hosts,
+      limit: opts.limit,
+      check: opts.check,
+      extraVars,
+      tags,
+      skipTags,
+      connect: connections.connector(),
+      forks: opts.forks,
+      emit: (e) => reporter.emit(e),
+    });
 
-  // Secrets are whatever secret-named variables hold (inventory, play vars, -e); one redactor per host.
-  const playSecrets = playbook.plays.flatMap((p) => secretsFromVars(p.vars));
-  const redactors = new Map<string, { r: Redactor; known: number }>();
-  const redactorFor = (h: HostRun) => {
-    let cached = redactors.get(h.name);
-    // Rebuilt when a module taught the host new secrets (lago_secrets), so they are redacted at once.
-    if (!cached || cached.known !== h.secrets.size) {
-      const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
-      const r = new Redactor([
-        ...inventory.secrets, // values that were encrypted with ansible-vault
-        ...secretsFromVars(h.inventoryVars),
-        ...playSecrets,
-        ...secretsFromVars(extraVars),
-        ...hostSecrets,
-      ]);
-      cached = { r, known: h.secrets.size };
-      redactors.set(h.name, cached);
-    }
-    return cached.r;
-  };
+    // Secrets are whatever secret-named variables hold (inventory, play vars, -e), the values that were
+    // encrypted with ansible-vault, and every value of the stores the stage opened; one redactor per host.
+    const everywhere = [
+      ...inventory.secrets,
+      ...playbook.plays.flatMap((p) => secretsFromVars(p.vars)),
+      ...secretsFromVars(extraVars),
+      ...secrets.secrets,
+    ];
+    errorRedactor = new Redactor(everywhere);
+    const redactors = new Map<string, { r: Redactor; known: number }>();
+    const redactorFor = (h: HostRun) => {
+      let cached = redactors.get(h.name);
+      // Rebuilt when a module taught the host new secrets, so they are redacted at once.
+      if (!cached || cached.known !== h.secrets.size) {
+        const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
+        const r = new Redactor([...secretsFromVars(h.inventoryVars), ...everywhere, ...hostSecrets]);
+        cached = { r, known: h.secrets.size };
+        redactors.set(h.name, cached);
+      }
+      return cached.r;
+    };
 
-  const summary = await runPlays(playbook.file, playbook.plays, hosts, {
-    check: opts.check,
-    diff: opts.diff,
-    forks: opts.forks,
-    extraVars,
-    tags: splitList(opts.tags),
-    skipTags: splitList(opts.skipTags),
-    reporter,
-    selectHosts: (pattern) => selectHosts(inventory, pattern, opts.limit),
-    inventoryFile: inventory.file,
-    redactDiff: (h, d) => redactorFor(h).redactDiff(d),
-    redactText: (h, t) => redactorFor(h).redactText(t),
-    connect,
-    signal: opts.signal,
-  });
-  reporter.close();
-  return summary;
+    const summary = await runPlays(playbook.file, playbook.plays, hosts, {
+      check: opts.check,
+      diff: opts.diff,
+      forks: opts.forks,
+      extraVars,
+      tags,
+      skipTags,
+      reporter,
+      selectHosts: (pattern) => selectHosts(inventory, pattern, opts.limit),
+      inventoryFile: inventory.file,
+      redactDiff: (h, d) => redactorFor(h).redactDiff(d),
+      redactText: (h, t) => redactorFor(h).redactText(t),
+      connect: connections.connector(),
+      secrets: secrets.stores,
+      factsRead: secrets.factsRead,
+      signal: opts.signal,
+    });
+    reporter.close();
+    return summary;
+  } catch (e) {
+    throw redactError(e);
+  } finally {
+    await connections.close();
+  }
 }
 
 const pendingChanges = (s: PlanFile["summary"]) => s.change + s.unknown > 0;

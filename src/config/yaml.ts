@@ -124,8 +124,8 @@ export function yamlProblem(e: { code: string; message: string }): string {
 }
 
 /** Read and parse a YAML file; messages name it relative to the working directory. */
-export function readYaml(path: string, options: YamlOptions = {}): YamlFile {
-  return parseYaml(readFileSync(path, "utf8"), displayPath(path), options);
+export function readYaml(path: string): YamlFile {
+  return parseYaml(readFileSync(path, "utf8"), displayPath(path));
 }
 
 /** The key that starts at `offset` (quoted or plain), for the duplicate-key message. */

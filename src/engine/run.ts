@@ -4,18 +4,19 @@
  * the run; the others finish.
  */
 import { dirname, resolve } from "node:path";
-import type { Connection } from "../core/types.ts";
+import type { Connection, ExecResult } from "../core/types.ts";
 import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Diff } from "../modules/types.ts";
+import type { SecretsInputs } from "../secrets/inputs.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
 import type { Play, Task } from "./model.ts";
 import { batches, mapLimit } from "./pool.ts";
-import { Remote } from "./remote.ts";
+import { type Privilege, Remote } from "./remote.ts";
 import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
 import { mergeVars } from "./vars.ts";
 
@@ -40,11 +41,29 @@ export interface RunOptions {
   redactText(host: HostRun, text: string): string;
   /** The inventory file: tasks see `inventory_file` and `inventory_dir` (lago_secrets keeps its store there). */
   inventoryFile?: string;
+  /** The secrets stores opened before the play (src/commands/secrets-stage.ts), for lago_secrets. */
+  secrets?: SecretsInputs;
+  /**
+   * Host facts already read, with the privilege they were read with (the secrets stage reads them in
+   * its survey's round trip): a host's first play uses them instead of asking again.
+   */
+  factsRead?: ReadonlyMap<string, FactsRead>;
   /** Injectable for tests; defaults to ssh2 / local. */
   connect?(settings: ConnectionSettings): Promise<Connection>;
   /** Once aborted (SIGINT/SIGTERM), nothing new starts: no task, host, batch, play or handler. */
   signal?: AbortSignal;
 }
+
+export interface FactsRead {
+  privilege: Privilege;
+  result: ExecResult;
+}
+
+/** The privilege facts are gathered with in a play (the play's `become`, else the host's). */
+export const factsPrivilege = (play: Play, become: boolean, becomeUser: string): Privilege => ({
+  become: play.become ?? become,
+  becomeUser: play.becomeUser ?? becomeUser,
+});
 
 export interface RunSummary {
   hosts: Record<string, HostRun>;
@@ -155,8 +174,12 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
       const conn = await (opts.connect ?? connectTo)(inv.settings);
       h.remote = new Remote(conn, inv.settings.user, opts.signal);
     }
-    const privilege = { become: play.become ?? h.become, becomeUser: play.becomeUser ?? h.becomeUser };
-    const r = await h.remote.run(hostFactsScript, privilege);
+    const privilege = factsPrivilege(play, h.become, h.becomeUser);
+    const read = h.facts === null ? opts.factsRead?.get(h.name) : undefined;
+    const r = read && read.privilege.become === privilege.become &&
+        read.privilege.becomeUser === privilege.becomeUser
+      ? read.result
+      : await h.remote.run(hostFactsScript, privilege);
     if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
     h.facts = parseHostFacts(r.stdout);
     h.pendingOnHost = [...h.facts.pending_handlers];
@@ -175,7 +198,8 @@ function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions)
   opts.reporter.emit({ type: "task_result", host: h.name, task, status: "unreachable", msg, durationMs: 0 });
 }
 
-function selectedByTags(task: Task, opts: RunOptions): boolean {
+/** Whether `--tags` / `--skip-tags` let the task run. */
+export function selectedByTags(task: Task, opts: Pick<RunOptions, "tags" | "skipTags">): boolean {
   const tags = task.keywords.tags ?? [];
   if (tags.includes("never") && !(opts.tags ?? []).some((t) => tags.includes(t))) return false;
   if (opts.skipTags?.some((t) => tags.includes(t))) return false;
@@ -230,7 +254,12 @@ async function runOnceForBatch(play: Play, task: Task, active: HostRun[], opts: 
 async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOptions): Promise<void> {
   const probes = tasks.flatMap((task) => {
     const privilege = privilegeFor(task, h, play.become, play.becomeUser);
-    const env = { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" };
+    const env = {
+      check: checkFor(task, opts),
+      vars: varsFor(play, task, h, opts),
+      where: "",
+      secrets: opts.secrets,
+    };
     return probesFor(task, h, env).map((command) => ({ command, privilege }));
   });
   try {
@@ -281,7 +310,7 @@ async function runTaskOnHost(
     outcomes = await runTask(
       task,
       h,
-      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" },
+      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "", secrets: opts.secrets },
       privilegeFor(task, h, play.become, play.becomeUser),
     );
   } catch (e) {

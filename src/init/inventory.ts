@@ -149,8 +149,8 @@ export function inventoryVars(a: InitAnswers): Item[] {
 }
 
 /**
- * The first organization. Without one, sign-up stays open so that someone can create it (with sign-up
- * closed and no organization, nobody can ever log in).
+ * The first organization. Sign-up stays open until it exists: with sign-up closed and no organization,
+ * nobody could ever log in.
  */
 function organizationVars(a: InitAnswers): Item[] {
   if (!a.organization) {
@@ -161,9 +161,10 @@ function organizationVars(a: InitAnswers): Item[] {
     ]];
   }
   return [
-    // FIRST ORGANIZATION: the lago role's variables for LAGO_CREATE_ORG, LAGO_ORG_NAME,
-    // LAGO_ORG_USER_EMAIL and the generated LAGO_ORG_USER_PASSWORD go here once the role has them.
     ["lago_disable_signup", true, "closed: your organization is made by the first deploy"],
+    ["lago_create_org", true, "migrate makes it (password: LAGO_ORG_USER_PASSWORD in the store)"],
+    ["lago_org_name", a.organization.name],
+    ["lago_org_user_email", a.organization.adminEmail, "the admin's login"],
   ];
 }
 

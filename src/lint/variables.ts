@@ -16,6 +16,7 @@ import { readYaml } from "../config/yaml.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { parseExpression, referencedVariables } from "../vars/expression.ts";
+import { describeJinja, findJinja, mayHaveJinja } from "../vars/jinja.ts";
 import { scanTemplate } from "./handlebars.ts";
 import {
   atPath,
@@ -34,6 +35,17 @@ import {
 import type { Position, Report, Rule } from "./types.ts";
 
 export const variableRules: Rule[] = [
+  {
+    id: "jinja2",
+    family: "variables",
+    severity: "error",
+    title: "Jinja2 where templates are handlebars",
+    explanation: "Templates, task arguments and variables are rendered with handlebars, not Jinja2: " +
+      "`{% if %}`, `{% for %}`, `{# #}` and `{{ x | filter }}` would not render, and apply refuses them " +
+      "before contacting any host. The message shows the handlebars that does the same when there is " +
+      'one (`{{#if x}}`, `{{#each xs as |x|}}`, `{{default x "y"}}`); `lago-provision convert-templates ' +
+      "--write` rewrites the common forms in template files. See docs/from-ansible.md.",
+  },
   {
     id: "template-syntax",
     family: "variables",
@@ -269,7 +281,7 @@ class VariableChecker {
 
   checkValue(f: SourceFile, path: KeyPath, value: unknown, scope: Scope): void {
     walkValues(value, (v, p) => {
-      if (typeof v === "string" && v.includes("{{")) {
+      if (typeof v === "string" && mayHaveJinja(v)) {
         this.checkTemplate(f, v, scope, (at) => positionInValue(f, p, at), p);
       }
     }, path);
@@ -292,8 +304,11 @@ class VariableChecker {
     place: (at: Position) => Position,
     path?: KeyPath,
   ): void {
-    const scan = scanTemplate(text);
     const say = (message: string) => (path ? atPath(f, path, message) : message);
+    const jinja = findJinja(text);
+    for (const j of jinja) this.report("jinja2", f.file, place(j), say(describeJinja(j)));
+    if (jinja.length) return; // handlebars would only add a syntax error for the same text
+    const scan = scanTemplate(text);
     if (scan.error) this.report("template-syntax", f.file, place(scan.error), say(scan.error.message));
     for (const v of scan.vars) {
       this.used.add(v.name);

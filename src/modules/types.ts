@@ -6,6 +6,7 @@
 import type { z } from "zod";
 import type { Command } from "../core/command.ts";
 import type { ExecResult, HostFacts } from "../core/types.ts";
+import type { SecretsInputs } from "../secrets/inputs.ts";
 
 /** A read-only observation: one command (one round trip) plus a pure parser of its output. */
 export interface Probe<F> {
@@ -72,6 +73,8 @@ export interface ModuleContext {
   renderTemplate(text: string, source: string): string;
   /** The task's variables (for expressions, as `when` reads them; templated values render on use). */
   vars: Record<string, unknown>;
+  /** The secrets stores the secrets stage opened before the play (lago_secrets reads them here). */
+  secrets?: SecretsInputs;
 }
 
 export interface ModuleDefinition<A = any, F = any> {

@@ -45,6 +45,8 @@ export type RunEvent =
     /** Check mode: hash of the probe's view and the planned steps (saved plans compare these). */
     fingerprint?: string;
   }
+  /** The secrets stage generated (or, in check mode, would generate) these into the store, before the play. */
+  | { type: "secrets"; store: string; generated: string[]; check: boolean }
   | { type: "warning"; host?: string; msg: string }
   | { type: "recap"; hosts: Record<string, HostCounts>; durationMs: number };
 

@@ -4,6 +4,7 @@
  */
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
+import { describeJinja, findJinja, mayHaveJinja } from "./jinja.ts";
 
 const hb = Handlebars.create();
 
@@ -38,10 +39,27 @@ hb.registerHelper(
 hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
 // A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded. A value
 // that is itself a template (a role default naming another variable) is rendered first.
-hb.registerHelper("urlencode", (v: unknown, options: { data?: { root?: Record<string, unknown> } }) => {
-  const value = typeof v === "string" ? renderString(v, options.data?.root ?? {}, "urlencode") : v;
-  return encodeURIComponent(String(value));
+type HelperOptions = { data?: { root?: Record<string, unknown> } };
+const renderedArg = (v: unknown, options: HelperOptions, helper: string): unknown =>
+  typeof v === "string" ? renderString(v, options.data?.root ?? {}, helper) : v;
+hb.registerHelper("urlencode", (v: unknown, options: HelperOptions) => {
+  return encodeURIComponent(String(renderedArg(v, options, "urlencode")));
 });
+// The `user:password@` of a URL, each part percent-encoded; "" when both are empty, `:password@` without a
+// user. Values that are templates are rendered first, so an empty password is seen as empty.
+hb.registerHelper("userinfo", (user: unknown, password: unknown, options: HelperOptions) => {
+  const u = String(renderedArg(user, options, "userinfo") ?? "");
+  const p = String(renderedArg(password, options, "userinfo") ?? "");
+  if (u === "" && p === "") return "";
+  return `${encodeURIComponent(u)}${p === "" ? "" : `:${encodeURIComponent(p)}`}@`;
+});
+// Its arguments as one string (`{{concat "api-" queue "-worker"}}`).
+hb.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map(String).join(""));
+// Every occurrence of a text replaced (`{{replace service "-" "_"}}`).
+hb.registerHelper(
+  "replace",
+  (v: unknown, from: unknown, to: unknown) => String(v).replaceAll(String(from), String(to)),
+);
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
@@ -55,11 +73,36 @@ export const isTemplated = (text: string): boolean => text.includes("{{");
 const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
 
 /**
+ * Texts marked `!unsafe` in an inventory (Ansible's "never template this"): rendered as they are. Kept
+ * by value, for the run: a password that happens to contain `{{` or `{%` is data, not a template.
+ */
+const unsafeTexts = new Set<string>();
+
+export function markUnsafe(texts: Iterable<string>): void {
+  for (const t of texts) unsafeTexts.add(t);
+}
+
+/**
+ * Jinja2 left in a text handlebars is about to render is refused with what to write instead: a
+ * template is never written with `{% if %}` copied literally. `where` names the file or task.
+ */
+function refuseJinja(text: string, where: string): void {
+  if (!mayHaveJinja(text) || unsafeTexts.has(text)) return;
+  const [first, ...more] = findJinja(text);
+  if (!first) return;
+  const also = more.length
+    ? ` (and ${more.length} more: convert the file with lago-provision convert-templates)`
+    : "";
+  throw new UserError(`${where}:${first.line}:${first.col}: ${describeJinja(first)}${also}`);
+}
+
+/**
  * Render a string. Variables whose values are themselves templates (role defaults such as
  * `api_url: "https://{{ domain }}"`) are rendered in turn, up to a fixed depth to stop cycles.
  */
 export function renderString(text: string, vars: Record<string, unknown>, where: string, depth = 0): unknown {
-  if (!isTemplated(text)) return text;
+  refuseJinja(text, where);
+  if (!isTemplated(text) || unsafeTexts.has(text)) return text;
   if (depth > 10) {
     // The names in the template, not its text: a variable's value may hold a secret around them.
     const names = [...new Set([...text.matchAll(/\{\{\s*([A-Za-z_][\w.-]*)/g)].map((m) => m[1]))];
@@ -71,7 +114,8 @@ export function renderString(text: string, vars: Record<string, unknown>, where:
     return typeof value === "string" ? renderString(value, vars, where, depth + 1) : value;
   }
   const out = renderOnce(text, vars, where);
-  return isTemplated(out) && out !== text ? renderString(out, vars, where, depth + 1) : out;
+  const holdsUnsafe = unsafeTexts.size > 0 && [...unsafeTexts].some((u) => out.includes(u));
+  return isTemplated(out) && out !== text && !holdsUnsafe ? renderString(out, vars, where, depth + 1) : out;
 }
 
 function renderOnce(text: string, vars: Record<string, unknown>, where: string): string {

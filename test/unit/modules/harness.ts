@@ -22,7 +22,9 @@ export const testHost: HostFacts = {
   pending_handlers: [],
 };
 
-export function contextFor(c: Pick<ModuleCase, "check" | "host" | "localFiles" | "vars">): ModuleContext {
+export function contextFor(
+  c: Pick<ModuleCase, "check" | "host" | "localFiles" | "vars" | "secrets">,
+): ModuleContext {
   return {
     check: c.check ?? false,
     host: { ...testHost, ...c.host },
@@ -33,5 +35,6 @@ export function contextFor(c: Pick<ModuleCase, "check" | "host" | "localFiles" |
     },
     renderTemplate: (text, source) => renderText(text, c.vars ?? {}, source),
     vars: c.vars ?? {},
+    secrets: c.secrets,
   };
 }
