@@ -7,13 +7,14 @@ import { randomBytes } from "node:crypto";
 import { UsageError, UserError } from "../core/errors.ts";
 import { writeJournal } from "../fleet/journal.ts";
 import { failureCollector, RealUpgradeOps } from "../fleet/ops.ts";
+import { pathLines } from "../fleet/bridges.ts";
 import {
+  checkRelease,
   compareVersions,
-  parseVersion,
-  planHops,
+  hopsOf,
+  planUpgrade,
   showPath,
   sortVersions,
-  upgradePath,
 } from "../fleet/releases.ts";
 import { type FleetSession, openSession } from "../fleet/session.ts";
 import { describeTopology } from "../fleet/topology.ts";
@@ -43,8 +44,15 @@ export interface FleetCommandOptions {
 
 export interface UpgradeOptions extends FleetCommandOptions {
   to: string;
-  via: boolean;
+  /** true (a bare --via, as before: the path always goes through the bridges) or a list of stops. */
+  via?: boolean | string;
+  check?: boolean;
+  taskTimeout?: number;
 }
+
+/** `--via v1.40.0,v1.41.0` → its stops; a bare `--via` or none → the bridges alone. */
+const viaStops = (via: boolean | string | undefined): string[] | undefined =>
+  typeof via === "string" ? via.split(",").map((v) => v.trim()).filter(Boolean) : undefined;
 
 /** Prints progress lines (text) or `{"type":"fleet","msg":…}` lines (--json). */
 export function fleetSay(json: boolean): (msg: string) => void {
@@ -61,11 +69,15 @@ export function parseSerial(value: string): (number | string)[] {
 }
 
 export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions): Promise<number> {
-  parseVersion(opts.to);
+  // Tags that are not releases are refused before any host is contacted.
+  const via = viaStops(opts.via);
+  checkRelease(opts.to, "--to", []);
+  for (const v of via ?? []) checkRelease(v, "--via", []);
   const say = fleetSay(opts.json);
   const s = await openSession(inventoryPath, {
     ...sessionOptions(opts, say),
-    lockCommand: `upgrade ${inventoryPath} --to ${opts.to}`,
+    // --check reads the hosts only: no lock.
+    lockCommand: opts.check ? undefined : `upgrade ${inventoryPath} --to ${opts.to}`,
   });
   try {
     say(`topology: ${describeTopology(s.topology)}`);
@@ -93,8 +105,12 @@ export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions
     }
     const from = sortVersions(running)[0];
     say(`fleet runs ${[...states].map(([h, x]) => `${h} ${x.version ?? "nothing"}`).join(", ")}`);
-    const hops = planHops(from, opts.to, opts.via);
-    if (hops.length > 1) say(`path: ${showPath(upgradePath(from, opts.to))} (${hops.length} hops)`);
+    const plan = planUpgrade(from, opts.to, via);
+    const hops = hopsOf(plan.path);
+    for (const note of plan.notes) say(`note: ${note}`);
+    say(`path: ${showPath(plan.path)} (${hops.length} hop${hops.length === 1 ? "" : "s"})`);
+    for (const line of pathLines(plan.path)) say(line);
+    if (opts.check) return 0;
     const report = await runUpgrade(upgradeInput(s, opts, hops, "upgrade"), ops);
     if (report.ok) inventoryNote(s, opts.to, say);
     return finish(s, inventoryPath, opts, "upgrade", report);
