@@ -141,9 +141,11 @@ async function endWhileFrozen(run: StartedCli): Promise<CliResult> {
   }
 }
 
-function hold(dest: string, bytes: number, action: "stop" | "cut" = "stop"): Hold {
+/** Watches the next write to `dest`; resolves once the watcher runs, so the run may start. */
+async function hold(dest: string, bytes: number, action: "stop" | "cut" = "stop"): Promise<Hold> {
   const h = holdWrite(host, dest, bytes, action);
   holds.push(h);
+  await h.ready;
   return h;
 }
 
@@ -169,7 +171,7 @@ async function killAt(
   before: string,
   inventory?: string,
 ) {
-  const h = hold(dest, bytes);
+  const h = await hold(dest, bytes);
   const run = start(play, inventory);
   const first = await Promise.race([h.held, run.done]);
   if ("code" in first) throw new Error(`the run ended before the write was held: ${failuresOf(first)}`);
@@ -219,7 +221,7 @@ describe("the controller killed mid-write", () => {
 describe("the connection cut mid-write", () => {
   it("host frozen: the controller gives up, the host thaws and drops the write; a re-run installs it", async () => {
     await put(COPY_DEST, OLD);
-    const h = hold(COPY_DEST, 16 * MiB);
+    const h = await hold(COPY_DEST, 16 * MiB);
     const run = start(copyPlay);
     const held = await h.held;
     // SSH keepalives go unanswered: the host is reported unreachable.
@@ -238,7 +240,7 @@ describe("the connection cut mid-write", () => {
     await put(COPY_DEST, OLD);
     const reconnect = await reconnector(host);
     // At 16 MiB the host's own network goes down: what is in flight is lost, nothing is closed.
-    const h = hold(COPY_DEST, 16 * MiB, "cut");
+    const h = await hold(COPY_DEST, 16 * MiB, "cut");
     const run = start(copyPlay);
     let r: CliResult;
     try {
@@ -335,7 +337,7 @@ describe("the lago role's lago.env", () => {
 
   it("killed while the host's receiver is stopped at its first byte: the old or the new file", async () => {
     await reset();
-    const h = hold(ENV, 0);
+    const h = await hold(ENV, 0);
     const run = start(envPlay("two"));
     const held = await h.held;
     run.child.kill("SIGKILL");
@@ -436,7 +438,7 @@ describe("SIGINT and SIGTERM", () => {
     async (signal, code) => {
       await put(COPY_DEST, OLD);
       await execIn(host, ["rm", "-f", `${DIR}/after`]);
-      const h = hold(COPY_DEST, 16 * MiB);
+      const h = await hold(COPY_DEST, 16 * MiB);
       const run = start(copyPlay, tb.inventoryPath, []);
       const held = await h.held;
       // The lock is held while the run runs.
@@ -459,7 +461,7 @@ describe("SIGINT and SIGTERM", () => {
 
   it("--json: the recap and the interruption are events", async () => {
     await put(COPY_DEST, OLD);
-    const h = hold(COPY_DEST, 16 * MiB);
+    const h = await hold(COPY_DEST, 16 * MiB);
     const run = start(copyPlay);
     const held = await h.held;
     run.child.kill("SIGINT");

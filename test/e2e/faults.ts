@@ -21,14 +21,14 @@ d, prefix, want, action = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4
 print('watcher', os.getpid(), flush=True)
 deadline = time.time() + 900
 def writer(path):
-    # The shell holds the file open too while it waits (dash redirects before it forks): the writer is
-    # the process that is not a shell.
+    # The receiver is \`head -c N >FILE\`. The shell holds the file open too while it waits (dash
+    # redirects before it forks), and wc and sha256sum read it once it is whole: none of them is it.
     for pid in os.listdir('/proc'):
         if not pid.isdigit():
             continue
         try:
             with open('/proc/%s/comm' % pid) as f:
-                if f.read().strip() in ('sh', 'dash', 'bash'):
+                if f.read().strip() != 'head':
                     continue
             for fd in os.listdir('/proc/%s/fd' % pid):
                 if os.readlink('/proc/%s/fd/%s' % (pid, fd)) == path:
@@ -55,7 +55,10 @@ def watch():
             while size(path) >= 0:
                 if size(path) >= want:
                     if action == 'stop':
-                        os.kill(pid, signal.SIGSTOP)
+                        try:
+                            os.kill(pid, signal.SIGSTOP)
+                        except ProcessLookupError:
+                            break  # the whole file came before the hold: wait for the next write
                     else:
                         os.system('ip link set eth0 down')
                     return path, pid
@@ -83,6 +86,8 @@ export interface Held {
 
 /** A write being watched. */
 export interface Hold {
+  /** Once the watcher runs on the host: a write started before then may pass unseen. */
+  ready: Promise<void>;
   /** Once the write is held at its byte count. */
   held: Promise<Held>;
   /** Once the temp file is gone: the most bytes it ever held. */
@@ -132,16 +137,16 @@ export function holdWrite(host: string, dest: string, bytes: number, action: "st
         reject(new Error(`${what} of the write to ${dest} on ${host} never came (${code}): ${err || out}`));
       });
     });
+  const ready = line(/^watcher \d+$/m, () => undefined, "the start");
   const held = line(/^held (\d+) (\d+)$/m, (m) => ({ pid: Number(m[1]), size: Number(m[2]) }), "the hold");
   const final = line(/^final (\d+)$/m, (m) => Number(m[1]), "the end");
-  held.catch(() => {});
-  final.catch(() => {});
+  for (const p of [ready, held, final]) p.catch(() => {});
   const cancel = () => {
     const watcher = /^watcher (\d+)$/m.exec(out)?.[1];
     if (watcher && child.exitCode === null) void execIn(host, ["kill", watcher], { allowFailure: true });
     child.kill("SIGKILL");
   };
-  return { held, final, cancel };
+  return { ready, held, final, cancel };
 }
 
 /** Lets the held process go on (SIGCONT). */
