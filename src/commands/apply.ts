@@ -6,10 +6,11 @@
  * unreachable, 2 (with --detailed-exitcode) changes pending, 130/143 stopped by SIGINT/SIGTERM
  * (./interrupt.ts).
  */
-import { writeFileSync } from "node:fs";
 import type { Connect } from "../connection/connect.ts";
+import { checkConnectionFiles } from "../connection/credentials.ts";
 import { formatProblem, loadConfig, resolveConnection, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
+import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
 import { UserError } from "../core/errors.ts";
 import type { HostRun } from "../engine/host-run.ts";
 import { type RunHost, runPlays, type RunSummary } from "../engine/run.ts";
@@ -19,11 +20,11 @@ import {
   findDrift,
   hashExtraVars,
   isPlanFile,
+  openPlan,
   PLAN_FORMAT,
   PLAN_VERSION,
   PlanCollector,
   type PlanFile,
-  readPlanFile,
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { markUnsafe } from "../vars/template.ts";
@@ -66,6 +67,8 @@ export function inventoryHosts(inventory: Inventory, acceptNew: boolean): RunHos
   return inventory.hosts.map((h) => {
     const settings = resolveConnection(h.name, h.vars, { inventory });
     if (acceptNew) settings.hostKeyChecking = "accept-new";
+    // A key or known_hosts file that cannot serve stops the run here, before any host is contacted.
+    checkConnectionFiles(settings);
     return { name: h.name, settings, vars: { ...topologyVars(topology, h.name), ...h.vars } };
   });
 }
@@ -211,13 +214,13 @@ export const planCommand = (inventoryPath: string, opts: ApplyOptions): Promise<
 
 async function applyTo(target: string, opts: ApplyOptions): Promise<number> {
   if (isPlanFile(target)) {
-    const saved = readPlanFile(target);
+    const saved = openPlan(target);
     const o = { ...opts, playbook: saved.playbook, limit: saved.limit, retryFailed: false };
     return await guarded(
       saved.inventory,
       `apply ${target}`,
       o,
-      (_l, tap, connect) => applyPlan(target, opts, tap, connect),
+      (_l, tap, connect) => applyPlan(target, saved, opts, tap, connect),
     );
   }
   if (!opts.check) {
@@ -240,6 +243,8 @@ async function applyTo(target: string, opts: ApplyOptions): Promise<number> {
 }
 
 async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+  // Before any host is contacted: a plan that cannot be saved is not worth making.
+  if (opts.out) checkOutputFile(opts.out, { what: "plan", flag: "-o", example: "plan.json" });
   const collector = new PlanCollector();
   const summary = await converge(
     inventoryPath,
@@ -265,7 +270,7 @@ async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<numbe
   // Half a dry run is not a plan: `apply plan.json` would take the missing tasks for drift.
   if (opts.signal?.aborted) return 1;
   if (opts.out) {
-    writeFileSync(opts.out, JSON.stringify(plan, null, 2) + "\n");
+    writeFileAtomically(opts.out, JSON.stringify(plan, null, 2) + "\n");
     if (!opts.json) {
       writeStdout(`Plan saved to ${opts.out}; apply exactly it with: lago-provision apply ${opts.out}\n`);
     }
@@ -277,11 +282,11 @@ async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<numbe
 /** Re-plan quietly, refuse on any difference from the saved plan, then apply. */
 async function applyPlan(
   planPath: string,
+  saved: PlanFile,
   opts: ApplyOptions,
   tap?: Reporter,
   connect?: Connect,
 ): Promise<number> {
-  const saved = readPlanFile(planPath);
   const fromPlan: ApplyOptions = {
     ...opts,
     playbook: saved.playbook,
