@@ -3,7 +3,8 @@
  * (dry run saved) and `apply plan.json` (apply exactly that plan, or refuse on drift).
  * Stages: load → validate (nothing is contacted on error) → run → recap.
  * Exit codes: 0 success (with --detailed-exitcode: nothing to change), 1 a host failed or was
- * unreachable, 2 (with --detailed-exitcode) changes pending.
+ * unreachable, 2 (with --detailed-exitcode) changes pending, 130/143 stopped by SIGINT/SIGTERM
+ * (./interrupt.ts).
  */
 import type { Connect } from "../connection/connect.ts";
 import { checkConnectionFiles } from "../connection/credentials.ts";
@@ -28,6 +29,7 @@ import {
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
+import { stopOnSignals } from "./interrupt.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
 import { secretsStage } from "./secrets-stage.ts";
@@ -53,6 +55,8 @@ export interface ApplyOptions {
   lockWait?: number;
   lockTtl?: number;
   retryFailed?: boolean;
+  /** Set by the command, not an option: aborted by SIGINT/SIGTERM (./interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 const splitList = (s?: string) => s?.split(",").map((t) => t.trim()).filter(Boolean);
@@ -161,6 +165,7 @@ export async function converge(
       connect: connections.connector(),
       secrets: secrets.stores,
       factsRead: secrets.factsRead,
+      signal: opts.signal,
     });
     reporter.close();
     return summary;
@@ -187,7 +192,27 @@ const guarded = (
     say: (m) => (opts.json ? undefined : writeStdout(m)),
   }, ({ limit, tap, connect }) => run(limit, tap, connect)).then((code) => code ?? 0);
 
-export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
+/** Runs `command` so that SIGINT/SIGTERM stop it between tasks; its exit code, or 130/143 when stopped. */
+async function stoppable(
+  opts: ApplyOptions,
+  command: (opts: ApplyOptions) => Promise<number>,
+): Promise<number> {
+  const stop = stopOnSignals();
+  try {
+    const code = await command({ ...opts, signal: stop.signal });
+    return stop.exitCode() ?? code;
+  } finally {
+    stop.dispose();
+  }
+}
+
+export const applyCommand = (target: string, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, (o) => applyTo(target, o));
+
+export const planCommand = (inventoryPath: string, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, (o) => planFor(inventoryPath, o));
+
+async function applyTo(target: string, opts: ApplyOptions): Promise<number> {
   if (isPlanFile(target)) {
     const saved = openPlan(target);
     const o = { ...opts, playbook: saved.playbook, limit: saved.limit, retryFailed: false };
@@ -217,7 +242,7 @@ export async function applyCommand(target: string, opts: ApplyOptions): Promise<
   return opts.detailedExitcode && pendingChanges(collector.summary()) ? 2 : 0;
 }
 
-export async function planCommand(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<number> {
   // Before any host is contacted: a plan that cannot be saved is not worth making.
   if (opts.out) checkOutputFile(opts.out, { what: "plan", flag: "-o", example: "plan.json" });
   const collector = new PlanCollector();
@@ -242,6 +267,8 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
     summary: collector.summary(),
     hosts: collector.hosts,
   };
+  // Half a dry run is not a plan: `apply plan.json` would take the missing tasks for drift.
+  if (opts.signal?.aborted) return 1;
   if (opts.out) {
     writeFileAtomically(opts.out, JSON.stringify(plan, null, 2) + "\n");
     if (!opts.json) {
@@ -279,6 +306,7 @@ async function applyPlan(
   const collector = new PlanCollector();
   const quiet: Reporter = { emit: (e) => collector.add(e), close() {} };
   await converge(saved.inventory, { ...fromPlan, check: true }, quiet, connect);
+  if (opts.signal?.aborted) return 1;
   const drift = findDrift(saved.hosts, collector.hosts);
   if (drift.length > 0) {
     throw new UserError(

@@ -20,6 +20,7 @@ import {
   type SshOptions,
 } from "../connection/ssh-config.ts";
 import { UserError } from "../core/errors.ts";
+import { kindOf } from "../core/kind.ts";
 import { writeStderr } from "../runtime.ts";
 import { renderString } from "../vars/template.ts";
 import { parseSshArgs, proxyCommandJump, SshArgsError } from "./ansible/ssh-args.ts";
@@ -130,7 +131,7 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   };
   const str = (key: string, value: unknown): string => {
     if (typeof value !== "string" || value === "") {
-      fail(`${key} should be a non-empty string, got ${show(value)}`);
+      fail(`${key} should be a non-empty string, got ${kindOf(value)}`);
     }
     return value as string;
   };
@@ -229,7 +230,7 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   };
   if (timeout !== undefined) {
     if (!(Number(timeout) > 0)) {
-      fail(`the connection timeout should be a number of seconds, got ${show(timeout)}`);
+      fail(`the connection timeout should be a number of seconds, got ${kindOf(timeout)}`);
     }
     settings.connectTimeoutMs = Number(timeout) * 1000;
   }
@@ -274,8 +275,8 @@ function connectionType(value: unknown, fail: (m: string) => never): "ssh" | "lo
     return "ssh";
   }
   return fail(
-    `ansible_connection '${value}' is not supported: lago-provision connects over SSH (ssh) or runs ` +
-      `on this machine (local)`,
+    "ansible_connection should be one of ssh, local: lago-provision connects over SSH (ssh), or runs on " +
+      "this machine (local)",
   );
 }
 
@@ -288,13 +289,13 @@ function checkBecome(
   const method = get("ansible_become_method");
   if (method !== undefined && method !== "sudo" && method !== "ansible.builtin.sudo") {
     fail(
-      `ansible_become_method '${method}' is not supported: lago-provision becomes another user with sudo`,
+      "ansible_become_method should be sudo: lago-provision becomes another user with sudo -n",
       "use sudo (give the login user passwordless sudo), or log in as the user directly (ansible_user)",
     );
   }
   for (const key of ["ansible_become_exe", "ansible_sudo_exe"]) {
     const v = get(key);
-    if (v !== undefined && v !== "sudo") fail(`${key} '${v}' is not supported: sudo is run as sudo`);
+    if (v !== undefined && v !== "sudo") fail(`${key} should be sudo: sudo is run as sudo`);
   }
   for (const key of ["ansible_become_flags", "ansible_sudo_flags"]) {
     if (get(key) !== undefined) warn(`${key} is not used: sudo always runs as sudo -n -H -u USER`);
@@ -310,7 +311,7 @@ function hostKeyChecking(
 ): "strict" | "accept-new" {
   const own = text(["host_key_checking"]);
   if (own === "strict" || own === "accept-new") return own;
-  if (own !== undefined) fail(`host_key_checking should be one of strict, accept-new, got ${show(own)}`);
+  if (own !== undefined) fail("host_key_checking should be one of strict, accept-new, got something else");
   const ansible = [...NAMES.hostKeyChecking].reverse().map(get).find((v) => v !== undefined);
   const off = (why: string) => {
     warn(`${why} is taken as accept-new: an unknown host key is recorded, a changed one is still refused`);
@@ -331,13 +332,13 @@ function jumpOf(ssh: SshOptions, fail: (m: string, h?: string) => never): string
   if (ssh.proxyJump !== undefined) {
     if (ssh.proxyJump === "none") return undefined;
     if (ssh.proxyJump.includes(",")) {
-      fail(`ProxyJump ${ssh.proxyJump}: one jump host is supported, not a chain`);
+      fail("ProxyJump names a chain of jump hosts: one jump host is supported");
     }
     return ssh.proxyJump;
   }
   if (ssh.proxyCommand === undefined || ssh.proxyCommand === "none") return undefined;
   return proxyCommandJump(ssh.proxyCommand) ?? fail(
-    `ProxyCommand '${ssh.proxyCommand}' is not supported`,
+    "its ProxyCommand is not supported: only a relay through a jump host (ssh -W %h:%p bastion) is",
     "reach the host through a jump host instead: ProxyJump user@bastion (or jump_host)",
   );
 }
@@ -345,7 +346,11 @@ function jumpOf(ssh: SshOptions, fail: (m: string, h?: string) => never): string
 function portOf(key: string, value: unknown, fail: (m: string) => never): number {
   const n = typeof value === "string" && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof n !== "number" || !Number.isInteger(n) || n < 1 || n > 65535) {
-    fail(`${key} should be an integer from 1 to 65535, got ${show(value)}`);
+    fail(
+      `${key} should be an integer from 1 to 65535, got ${
+        typeof n === "number" ? "a number out of that range" : kindOf(value)
+      }`,
+    );
   }
   return n as number;
 }
@@ -366,7 +371,7 @@ function jumpSettings(spec: string, target: ConnectionSettings, options: Connect
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec);
   if (!m) {
     throw new UserError(
-      `host '${target.name}': jump_host should be user@host:port or an inventory host, got '${spec}'`,
+      `host '${target.name}': jump_host should be user@host:port or the name of an inventory host`,
     );
   }
   // ssh reads its configuration for the jump host too (its user, port, key).
@@ -388,5 +393,3 @@ function currentUser(): string {
     return "root";
   }
 }
-
-const show = (v: unknown) => JSON.stringify(v);

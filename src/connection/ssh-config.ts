@@ -265,7 +265,7 @@ export function evaluateSshConfig(lines: SshConfigLine[], ctx: EvaluateContext):
       default:
         if (!NO_EFFECT.has(l.keyword) && first) {
           out.unsupported.push({
-            keyword: l.args.length ? `${l.keyword} ${value}` : l.keyword,
+            keyword: l.keyword,
             where,
             refuse: REFUSED.has(l.keyword),
           });

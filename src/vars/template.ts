@@ -103,7 +103,11 @@ function refuseJinja(text: string, where: string): void {
 export function renderString(text: string, vars: Record<string, unknown>, where: string, depth = 0): unknown {
   refuseJinja(text, where);
   if (!isTemplated(text) || unsafeTexts.has(text)) return text;
-  if (depth > 10) throw new UserError(`${where}: variables refer to each other in a cycle: ${text}`);
+  if (depth > 10) {
+    // The names in the template, not its text: a variable's value may hold a secret around them.
+    const names = [...new Set([...text.matchAll(/\{\{\s*([A-Za-z_][\w.-]*)/g)].map((m) => m[1]))];
+    throw new UserError(`${where}: variables refer to each other in a cycle (through ${names.join(", ")})`);
+  }
   const single = SINGLE.exec(text);
   if (single) {
     const value = lookupPath(vars, single[1], where);

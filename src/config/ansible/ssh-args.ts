@@ -26,7 +26,7 @@ export function parseSshArgs(text: string, variable: string): SshArgs {
     words = shlexSplit(text);
   } catch (e) {
     if (e instanceof ShlexError) {
-      throw new SshArgsError(`${variable}: cannot read '${text}': ${e.message.toLowerCase()}`);
+      throw new SshArgsError(`${variable}: cannot be read as a command line: ${e.message.toLowerCase()}`);
     }
     throw e;
   }
@@ -44,7 +44,7 @@ export function parseSshArgs(text: string, variable: string): SshArgs {
     if (w.startsWith("-o")) {
       const option = value("-o");
       const m = /^\s*([A-Za-z]+)\s*(?:=\s*|\s+)(.*)$/.exec(option);
-      if (!m) throw new SshArgsError(`${variable}: -o ${option} should be Key=Value`);
+      if (!m) throw new SshArgsError(`${variable}: each -o option should be Key=Value`);
       line(m[1].toLowerCase(), ...splitValue(m[2]));
     } else if (w.startsWith("-J")) line("proxyjump", value("-J"));
     else if (w.startsWith("-p")) line("port", value("-p"));
@@ -55,7 +55,9 @@ export function parseSshArgs(text: string, variable: string): SshArgs {
     else if (w === "-a") line("forwardagent", "no");
     else {
       throw new SshArgsError(
-        `${variable}: the ssh option '${w}' is not supported (lago-provision connects with its own SSH client): ` +
+        `${variable}: ${
+          w.startsWith("-") ? `the ssh option '${w}'` : "a word that is not an ssh option"
+        } is not supported (lago-provision connects with its own SSH client): ` +
           `remove it, or see docs/from-ansible.md for the options it honours`,
       );
     }

@@ -51,7 +51,7 @@ describe("ssh_config(5) as ssh reads it", () => {
     const web = evaluateSshConfig(cfg, { host: "web1", localUser: "me" });
     expect(web).toMatchObject({ user: "all", port: 2200, identityFiles: ["~/.ssh/a", "~/.ssh/b"] });
     expect(web.unsupported).toEqual([{
-      keyword: "certificatefile ~/.ssh/a-cert.pub",
+      keyword: "certificatefile",
       where: "cfg:3",
       refuse: true,
     }]);
