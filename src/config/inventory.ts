@@ -11,7 +11,7 @@ import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from "./model.ts";
 import { Problems } from "./problems.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { readValid } from "./validate.ts";
 import type { YamlFile } from "./yaml.ts";
 

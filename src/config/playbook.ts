@@ -16,7 +16,7 @@ import type { FileKind, ModuleRegistry } from "./json-schema.ts";
 import type { Inventory, Play, Playbook, RoleRef, Task, TaskKeywords, Vars } from "./model.ts";
 import { displayPath, Problems } from "./problems.ts";
 import type { handlerKeywords, playSchema } from "./schema.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { problemAt, readValid, validateDocument } from "./validate.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
@@ -52,7 +52,7 @@ interface Notify {
 /** Load and validate a playbook with its roles and vars_files. Throws one ConfigError listing every problem. */
 export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playbook {
   const registry = options.modules ?? defaultRegistry;
-  const doc = readYaml(path);
+  const doc = readYaml(path, "playbook");
   const problems = new Problems();
   problems.add(...validateDocument(doc, "playbook", { modules: registry }));
   const base = dirname(path);

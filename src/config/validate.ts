@@ -20,7 +20,7 @@ import {
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { fingerprint, loadPrecompiled } from "./precompiled.ts";
 import { ConfigError, type Problem } from "./problems.ts";
-import { didYouMean, editDistance, suggest } from "./suggest.ts";
+import { didYouMean, editDistance, suggest } from "../core/suggest.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
 /** ajv's compiler, loaded only when a validator is not precompiled (it is a third of a lint's start). */
@@ -144,6 +144,16 @@ export function problemAt(
   return { file: doc.file, line, col, path: path.slice(strip).join("/"), message };
 }
 
+/** What a file of each kind is, in messages about the file itself ("the inventory does not exist"). */
+const WHAT: Record<FileKind, string> = {
+  inventory: "inventory",
+  playbook: "playbook",
+  tasks: "tasks file",
+  handlers: "handlers file",
+  vars: "vars file",
+  host_vars: "variables file",
+};
+
 /** Throw a ConfigError listing every problem of the document, if it has any. */
 export function checkDocument(doc: YamlFile, kind: FileKind, options: ValidateOptions = {}): void {
   const problems = validateDocument(doc, kind, options);
@@ -152,7 +162,7 @@ export function checkDocument(doc: YamlFile, kind: FileKind, options: ValidateOp
 
 /** Read a YAML file and check it against the schema of its kind; throws a ConfigError. */
 export function readValid(path: string, kind: FileKind, options: ValidateOptions = {}): YamlFile {
-  const doc = readYaml(path);
+  const doc = readYaml(path, WHAT[kind]);
   checkDocument(doc, kind, options);
   return doc;
 }

@@ -1,6 +1,6 @@
 /** The per-host state of one run: connection, facts, registered results, notifications, counts. */
 import type { HostFacts } from "../core/types.ts";
-import type { HostCounts } from "../output/events.ts";
+import type { HostCounts, TaskResult } from "../output/events.ts";
 import type { Remote } from "./remote.ts";
 
 export interface HostRun {
@@ -21,6 +21,13 @@ export interface HostRun {
   secrets: Map<string, string>;
   /** Check mode: what earlier tasks would do, so later plans that rest on it are judged honestly. */
   predicted: CheckPrediction;
+  /** Every task (or loop item) on this host in run order, as reported: what the run's result is made of. */
+  records: TaskRecord[];
+}
+
+/** A task's result as reported, and the role it belongs to (the fleet records deploys of the lago role). */
+export interface TaskRecord extends TaskResult {
+  role?: string;
 }
 
 export interface CheckPrediction {

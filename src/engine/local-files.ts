@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
-import type { Task } from "./model.ts";
+import type { Task } from "../config/model.ts";
 
 export function candidatePaths(path: string, kind: "files" | "templates", task: Task): string[] {
   if (isAbsolute(path)) return [path];

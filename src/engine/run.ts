@@ -9,11 +9,11 @@ import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
-import type { Diff } from "../modules/types.ts";
-import type { Reporter, RunEvent } from "../output/events.ts";
+import type { Diff } from "../core/types.ts";
+import type { Reporter, RunEvent, TaskResult } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
-import type { Play, Task } from "./model.ts";
+import type { Play, Task } from "../config/model.ts";
 import { batches, mapLimit } from "./pool.ts";
 import { Remote } from "./remote.ts";
 import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
@@ -85,6 +85,7 @@ export async function runPlays(
         counts: emptyCounts(),
         secrets: new Map(),
         predicted: emptyPrediction(),
+        records: [],
       };
       runs.set(name, h);
     }
@@ -156,8 +157,16 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
 function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions): void {
   h.unreachable = true;
   h.counts.unreachable++;
-  const msg = withHint(e);
-  opts.reporter.emit({ type: "task_result", host: h.name, task, status: "unreachable", msg, durationMs: 0 });
+  const result: TaskResult = {
+    type: "task_result",
+    host: h.name,
+    task,
+    status: "unreachable",
+    msg: withHint(e),
+    durationMs: 0,
+  };
+  h.records.push(result);
+  opts.reporter.emit(result);
 }
 
 function selectedByTags(task: Task, opts: RunOptions): boolean {
@@ -283,7 +292,7 @@ async function recordOutcomes(
 ): Promise<void> {
   for (const o of outcomes) learnSecrets(h, o.result);
   for (const o of outcomes) {
-    opts.reporter.emit({
+    const result: TaskResult = {
       type: "task_result",
       host: h.name,
       task: task.name,
@@ -303,7 +312,9 @@ async function recordOutcomes(
       targets: o.diffs?.length ? o.diffs.map((d) => d.target) : undefined,
       source: `${task.source.file}:${task.source.line}:${task.source.col}`,
       fingerprint: o.fingerprint,
-    });
+    };
+    h.records.push({ ...result, role: task.role?.name });
+    opts.reporter.emit(result);
   }
   // One count per task per host: the worst outcome over its loop items.
   const failed = outcomes.some((o) => o.status === "failed" && !o.ignored);

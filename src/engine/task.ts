@@ -11,7 +11,7 @@ import type { TaskStatus } from "../output/events.ts";
 import { evaluateCondition } from "../vars/expression.ts";
 import { renderDeep, renderText } from "../vars/template.ts";
 import type { HostRun, UnknownRegister } from "./host-run.ts";
-import type { Task } from "./model.ts";
+import type { Task } from "../config/model.ts";
 import { type Privilege, StepFailed } from "./remote.ts";
 import { readLocalFile } from "./local-files.ts";
 import { planFingerprint } from "./fingerprint.ts";

@@ -20,11 +20,11 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import process from "node:process";
 import { quote } from "../core/command.ts";
+import { LOCK_FILE, STATE_DIR } from "../core/state-dir.ts";
+
 import { type ExecResult } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
 
-export const STATE_DIR = "/var/lib/lago-provision";
-export const LOCK_FILE = `${STATE_DIR}/lock`;
 export const DEFAULT_LOCK_TTL = 300;
 
 export interface LockRecord {

@@ -8,7 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { checkPattern } from "../config/inventory.ts";
 import type { FileKind as SchemaKind } from "../config/json-schema.ts";
 import type { Inventory } from "../config/model.ts";
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { validateDocument } from "../config/validate.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { cwd } from "../runtime.ts";

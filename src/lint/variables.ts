@@ -11,7 +11,7 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { readYaml } from "../config/yaml.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";

@@ -5,7 +5,9 @@
  */
 import type { z } from "zod";
 import type { Command } from "../core/command.ts";
-import type { ExecResult, HostFacts } from "../core/types.ts";
+import type { Diff, ExecResult, HostFacts } from "../core/types.ts";
+
+export type { Diff };
 
 /** A read-only observation: one command (one round trip) plus a pure parser of its output. */
 export interface Probe<F> {
@@ -30,16 +32,6 @@ export type Step =
   }
   /** Poll a probe until it returns true or the timeout passes (wait_for). Changes nothing. */
   | { kind: "wait"; probe: Probe<boolean>; timeoutSec: number; intervalSec: number; what: string };
-
-/** Before/after of one thing the task changes, shown by --diff (secrets are redacted by the engine). */
-export interface Diff {
-  /** What it is: a path, "packages", "service nginx" ... */
-  target: string;
-  before: string;
-  after: string;
-  /** The whole content is secret: show only that it changed. */
-  sensitive?: boolean;
-}
 
 export interface Plan {
   /** Would this task change the host? */

@@ -2,10 +2,12 @@
  * `-e` values, as Ansible takes them: `key=value` pairs (values read as YAML scalars, so
  * `debug=true` is a boolean and `port=8080` a number), a JSON/YAML mapping, or `@file.yml`.
  */
-import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { UserError } from "../core/errors.ts";
 import { splitWords } from "../core/command.ts";
+import { readTextFile } from "../core/files.ts";
+import { MAX_CONFIG_BYTES } from "./yaml.ts";
+import { countRead } from "../core/stats.ts";
 
 export function parseExtraVars(values: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -16,12 +18,9 @@ export function parseExtraVars(values: string[]): Record<string, unknown> {
 function parseOne(value: string): Record<string, unknown> {
   if (value.startsWith("@")) {
     const file = value.slice(1);
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch {
-      throw new UserError(`-e ${value}: cannot read ${file}`);
-    }
+    countRead(file);
+    // A regular file of bounded size only: a FIFO or /dev/zero must not hang or fill the controller.
+    const text = readTextFile(file, { what: "-e file", maxBytes: MAX_CONFIG_BYTES });
     return asMapping(parseYamlText(text, value), value);
   }
   const trimmed = value.trim();

@@ -1,0 +1,150 @@
+/**
+ * One session per command: what was loaded (src/session/load.ts), one connection per host opened on
+ * first use and shared by everything the command does on it (the fleet lock, surveys, the deploy
+ * history and every playbook run), the fleet lock when the command changes hosts, and `converge`, the
+ * one way a playbook runs, in check mode or not.
+ */
+import { type Connect, connectTo } from "../connection/connect.ts";
+import { UserError } from "../core/errors.ts";
+import type { HostRun } from "../engine/host-run.ts";
+import { runPlays } from "../engine/run.ts";
+import { FleetHosts } from "../fleet/hosts.ts";
+import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock, type LockIdentity } from "../fleet/lock.ts";
+import { selectHosts } from "../config/index.ts";
+import type { Reporter } from "../output/events.ts";
+import { Redactor, secretsFromVars } from "../output/index.ts";
+import type { Loaded } from "./load.ts";
+import { type RunResult, runResult } from "./result.ts";
+
+export interface LockRequest {
+  /** The command line, recorded in the lock for whoever finds it held. */
+  command: string;
+  /** Seconds to wait for a lock another run holds. */
+  wait?: number;
+  /** Seconds without renewal after which the lock expires (a killed controller). */
+  ttl?: number;
+  /** apply: hosts that cannot be reached (or locked) are left out and reported by the run. */
+  skipUnreachable?: boolean;
+}
+
+export interface SessionOptions {
+  /** The hosts the command works on (default: the hosts --limit selects). */
+  hosts?: string[];
+  /** Hosts in parallel. */
+  forks: number;
+  /** Take the fleet lock on `hosts` for the whole command. */
+  lock?: LockRequest;
+  say(msg: string): void;
+  /** Injectable transport (tests); default ssh2, or local for `ansible_connection: local`. */
+  connect?: Connect;
+}
+
+export interface ConvergeRequest {
+  check: boolean;
+  diff: boolean;
+  tags?: string[];
+  skipTags?: string[];
+  /** Only these hosts (a batch of a rolling upgrade); default: every host of the session. */
+  hosts?: string[];
+  /** Variables above `-e` for this run only (a batch's lago_version). */
+  extraVars?: Record<string, unknown>;
+  reporter: Reporter;
+}
+
+export class Session {
+  readonly fleet: FleetHosts;
+  readonly me: LockIdentity = currentIdentity();
+  readonly lock?: FleetLock;
+  /** The hosts the command works on. */
+  readonly hosts: string[];
+
+  private constructor(readonly loaded: Loaded, private opts: SessionOptions) {
+    this.hosts = opts.hosts ?? loaded.selected;
+    const hosts = new Set(this.hosts);
+    this.fleet = new FleetHosts(
+      loaded.hosts.filter((h) => hosts.has(h.name)),
+      opts.forks,
+      opts.connect ?? connectTo,
+    );
+    if (opts.lock) {
+      this.lock = new FleetLock(this.fleet.lockHosts(this.hosts), {
+        command: opts.lock.command,
+        me: this.me,
+        ttl: opts.lock.ttl ?? DEFAULT_LOCK_TTL,
+        wait: opts.lock.wait ?? 0,
+        skipUnreachable: opts.lock.skipUnreachable,
+        say: opts.say,
+      });
+    }
+  }
+
+  /** Opens the session: takes the lock when asked (connecting to every host); nothing else yet. */
+  static async open(loaded: Loaded, opts: SessionOptions): Promise<Session> {
+    const s = new Session(loaded, opts);
+    try {
+      await s.lock?.acquire();
+    } catch (e) {
+      await s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  /** Runs the playbook on the session's hosts (or a batch of them); the run's result. */
+  async converge(req: ConvergeRequest): Promise<RunResult> {
+    const { loaded } = this;
+    const playbook = loaded.playbook;
+    if (!playbook) throw new UserError("this command runs no playbook");
+    const hosts = new Set(req.hosts ?? this.hosts);
+    const extraVars = { ...loaded.extraVars, ...req.extraVars };
+    const redact = redactors(loaded, extraVars);
+    const summary = await runPlays(playbook.file, playbook.plays, loaded.hosts, {
+      check: req.check,
+      diff: req.diff,
+      forks: this.opts.forks,
+      extraVars,
+      tags: req.tags,
+      skipTags: req.skipTags,
+      reporter: req.reporter,
+      selectHosts: (pattern) =>
+        selectHosts(loaded.inventory, pattern, loaded.limit).filter((h) => hosts.has(h)),
+      inventoryFile: loaded.inventory.file,
+      redactDiff: (h, d) => redact(h).redactDiff(d),
+      redactText: (h, t) => redact(h).redactText(t),
+      connect: this.fleet.connector(),
+    });
+    req.reporter.close();
+    return runResult(summary, req.check);
+  }
+
+  /** Releases the lock and closes every connection. */
+  async close(): Promise<void> {
+    await this.lock?.release();
+    await this.fleet.close();
+  }
+}
+
+/**
+ * One redactor per host: secrets are whatever secret-named variables hold (inventory, play vars, -e)
+ * and the values a module reported as secrets on that host (lago_secrets), redacted from then on.
+ */
+function redactors(loaded: Loaded, extraVars: Record<string, unknown>): (h: HostRun) => Redactor {
+  const playSecrets = (loaded.playbook?.plays ?? []).flatMap((p) => secretsFromVars(p.vars));
+  const cache = new Map<string, { r: Redactor; known: number }>();
+  return (h) => {
+    let cached = cache.get(h.name);
+    // Rebuilt when a module taught the host new secrets, so they are redacted at once.
+    if (!cached || cached.known !== h.secrets.size) {
+      const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
+      const r = new Redactor([
+        ...secretsFromVars(h.inventoryVars),
+        ...playSecrets,
+        ...secretsFromVars(extraVars),
+        ...hostSecrets,
+      ]);
+      cached = { r, known: h.secrets.size };
+      cache.set(h.name, cached);
+    }
+    return cached.r;
+  };
+}
