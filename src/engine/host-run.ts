@@ -35,6 +35,8 @@ export interface CheckPrediction {
   changedTasks: string[];
   /** Paths earlier tasks would create -> the task's name. */
   creates: Map<string, string>;
+  /** Host files earlier tasks would write or change -> the task's name. */
+  writes: Map<string, string>;
   /** Registered results only known after apply (command output) -> the task that registers it. */
   unknownRegisters: Map<string, UnknownRegister>;
 }
@@ -48,6 +50,7 @@ export interface UnknownRegister {
 export const emptyPrediction = (): CheckPrediction => ({
   changedTasks: [],
   creates: new Map(),
+  writes: new Map(),
   unknownRegisters: new Map(),
 });
 

@@ -71,13 +71,9 @@ const composeArgs = z.object({
       "not given: docker compose (v2) when the host has it, else docker-compose (v1).",
   ),
   env_template: z.string().min(1).optional().describe(
-    "Check mode: the template (role templates/) env_file is rendered from by an earlier task. When that " +
-      "task would change env_file, the plan compares the two variable by variable (hashes only) and adds " +
-      "the services that read a changed variable.",
-  ),
-  pending_changes: z.union([z.boolean(), z.enum(["true", "false"])]).default(false).describe(
-    "Check mode: an earlier task changes the compose files (e.g. `{{ compose_file.changed }}`); the probe " +
-      "reads them as they are now, so the outcome is reported as known only after apply.",
+    "The template (role templates/) an earlier task renders env_file from. The plan compares the two " +
+      "variable by variable (hashes only) and recreates the services that read a variable that differs: " +
+      "so a dry run, where that task has not written env_file yet, names them too.",
   ),
 }).strict();
 type ComposeArgs = z.infer<typeof composeArgs>;
@@ -117,9 +113,9 @@ export interface ComposeFacts {
   services: ComposeService[];
   /** image reference -> local image ID, or null when the host does not have it. */
   images: Record<string, string | null>;
-  /** Check mode with env_template: sha256 of each `NAME=...` line of env_file, by NAME. */
+  /** With env_template: sha256 of each `NAME=...` line of env_file, by NAME. */
   envHashes?: Record<string, string>;
-  /** Check mode with env_template: service -> the variables (`${NAME}`) it reads. */
+  /** With env_template: service -> the variables (`${NAME}`) it reads. */
   refs?: Record<string, string[]>;
 }
 
@@ -198,7 +194,7 @@ export const ENV_HASHES = `while IFS= read -r line || [ -n "$line" ]; do case $l
   name=\${line%%=*}; case $name in *[!A-Za-z0-9_]*) ;; *)
   printf 'lago:envhash %s %s\\n' "$name" "$(printf '%s' "$line" | sha256sum | cut -c1-64)";; esac;; esac; done <`;
 
-function composeProbe(a: ComposeArgs, check: boolean): Probe<ComposeFacts> {
+function composeProbe(a: ComposeArgs): Probe<ComposeFacts> {
   const dc = projectArgs(a);
   const fileChecks: Command = [...a.files, ...(a.env_file ? [a.env_file] : [])].flatMap((f) => [
     raw("[ -f"),
@@ -229,7 +225,7 @@ function composeProbe(a: ComposeArgs, check: boolean): Probe<ComposeFacts> {
     raw("config 2>/dev/null | awk"),
     CONFIG_AWK,
     raw(`)\nprintf '%s\\n' "$services"`),
-    ...(check && a.env_template && a.env_file
+    ...(a.env_template && a.env_file
       ? [
         raw("\n$dc"),
         ...dc,
@@ -447,7 +443,7 @@ function diffLine(p: ServicePlan, want: string): { before: string; after: string
   const before = `${name}: ${p.before}`;
   if (!p.action && !p.pull) return { before, after: before };
   const target = oneShot(p.service) ? "completed" : "running";
-  // A variable of env_file changes (check mode): compose's new hash is known only once the file is written.
+  // A variable of env_file changes (env_template): compose's new hash is known once the file is written.
   const config = p.why.startsWith("reads ") ? `config changes: ${p.why}` : `config ${short(want)}`;
   const after = p.action
     ? `${name}: ${target}, ${config} (${p.action}${p.pull ? `, pull ${p.service.image}` : ""})`
@@ -456,11 +452,12 @@ function diffLine(p: ServicePlan, want: string): { before: string; after: string
 }
 
 /**
- * Check mode, env_template given: the variables whose `NAME=...` line differs between the template as it
- * renders now and env_file on the host (compared by sha256), or null when there is nothing to compare.
+ * env_template given: the variables whose `NAME=...` line differs between the template as it renders
+ * now and env_file on the host (compared by sha256), or null when there is nothing to compare. After
+ * the template task wrote env_file, none differs.
  */
 function changedVariables(a: ComposeArgs, facts: ComposeFacts, ctx: ModuleContext): string[] | null {
-  if (!ctx.check || !a.env_template || !facts.envHashes) return null;
+  if (!a.env_template || !facts.envHashes) return null;
   const text = ctx.renderTemplate(
     new TextDecoder().decode(ctx.readLocalFile(a.env_template, "templates")),
     a.env_template,
@@ -484,6 +481,15 @@ function applyChangedVariables(plans: ServicePlan[], changed: string[], refs: Re
       p.why = `reads ${read.join(", ")}`;
     }
   }
+}
+
+/**
+ * The host files what compose does rests on: the compose files, and env_file unless env_template says
+ * how it will read (then the plan compares it variable by variable).
+ */
+function projectFiles(a: ComposeArgs): string[] {
+  const files = [...a.files, ...(a.env_file && !a.env_template ? [a.env_file] : [])];
+  return files.map((f) => (f.startsWith("/") ? f : `${a.project_src.replace(/\/$/, "")}/${f}`));
 }
 
 function planPresent(a: ComposeArgs, facts: ComposeFacts, cli: string, ctx: ModuleContext): Plan {
@@ -573,7 +579,7 @@ function planPresent(a: ComposeArgs, facts: ComposeFacts, cli: string, ctx: Modu
     : `project ${a.project_name}: ${plural(plans.length, "service")} up to date (${
       plans.map((p) => `${p.service.name} ${p.why}`).join(", ")
     })`;
-  return { changed, reason, steps, diffs, result: { compose_cli: cli, services } };
+  return { changed, reason, steps, diffs, result: { compose_cli: cli, services }, reads: projectFiles(a) };
 }
 
 function planAbsent(a: ComposeArgs, facts: ComposeFacts): Plan {
@@ -600,24 +606,14 @@ function planAbsent(a: ComposeArgs, facts: ComposeFacts): Plan {
 function planCompose(a: ComposeArgs, facts: ComposeFacts, ctx: ModuleContext): Plan {
   if (facts.dockerError !== undefined) {
     return notYet(
-      ctx,
       `docker_compose: docker does not answer: ${facts.dockerError}`,
       "install Docker first (the docker role) and make sure its service runs",
       `project ${a.project_name}: would be deployed once docker runs`,
     );
   }
   if (a.state === "absent") return planAbsent(a, facts);
-  if (ctx.check && (a.pending_changes === true || a.pending_changes === "true")) {
-    return notYet(
-      ctx,
-      `compose project ${a.project_name}: an earlier task changes its files`,
-      "what compose recreates is known after apply; apply with --diff lists the services",
-      `project ${a.project_name}: would converge after the earlier change to its files`,
-    );
-  }
   if (facts.cli === null) {
     return notYet(
-      ctx,
       "docker_compose: no compose CLI on the host (neither 'docker compose' nor 'docker-compose')",
       "install Docker and Compose first (the docker role), or give compose_command",
       `project ${a.project_name}: would be deployed once Docker and Compose are installed`,
@@ -627,7 +623,6 @@ function planCompose(a: ComposeArgs, facts: ComposeFacts, ctx: ModuleContext): P
     const { what, path: p } = facts.missing;
     const path = what === "directory" ? a.project_src : p.startsWith("/") ? p : `${a.project_src}/${p}`;
     return notYet(
-      ctx,
       `docker_compose: ${path} does not exist`,
       what === "directory"
         ? "create project_src first (file, state: directory)"
@@ -659,7 +654,7 @@ export const dockerComposeModule: ModuleDefinition<ComposeArgs, ComposeFacts> = 
     "A Compose project (v2 or v1.29) converged like `up -d`, decided first: creates, recreates (config hash " +
     "changed), starts and pulls only the services that need it; waits for health.",
   args: composeArgs,
-  probe: (a, ctx) => composeProbe(a, ctx.check),
+  probe: (a) => composeProbe(a),
   plan: (a, facts, ctx) => planCompose(a, facts, ctx),
   resultFrom,
 });

@@ -1,7 +1,9 @@
 /**
  * The module contract. A module is a planner: it names one read-only probe of the host and a pure
- * `plan(args, facts, ctx)` that decides what would change. Check mode runs the probe and `plan` only,
- * so a dry run cannot lie; apply executes the returned steps. A module never talks to a connection.
+ * `plan(args, facts, ctx)` that decides what would change. A plan never knows the mode: it says what
+ * it would do, what it rests on that is missing now (`assumes`), what it creates and what host files
+ * it reads; the engine alone decides what a dry run reports (src/engine/task.ts) and apply executes
+ * the steps. So a dry run cannot lie. A module never talks to a connection.
  */
 import type { z } from "zod";
 import type { Command } from "../core/command.ts";
@@ -44,17 +46,29 @@ export interface Plan {
   /** Extra fields for `register` (e.g. `stat`). */
   result?: Record<string, unknown>;
   /**
-   * Check mode only: the plan rests on something missing now that an earlier task may provide (a
-   * directory, a unit a package installs). The engine turns this into "unknown until apply", a known
-   * change (when an earlier task declares it creates `path`), or a predicted failure.
+   * The plan rests on something missing now that an earlier task may provide (a directory, a unit a
+   * package installs). Apply fails with `error` (and `hint`), unless `stepsProvide` says the plan's
+   * own steps may settle it (daemon-reload loads a unit file written earlier). A dry run judges it
+   * instead: a known change when an earlier task creates `path`, "unknown until apply" when earlier
+   * tasks change the host some other way, a predicted failure otherwise.
    */
-  assumes?: { what: string; path?: string; error: string };
+  assumes?: { what: string; path?: string; error: string; hint?: string; stepsProvide?: boolean };
   /** Paths this plan creates on apply, so later plans that assume them are known, not guessed. */
   creates?: string[];
+  /**
+   * Files on the host the probe read and the plan rests on (compose files): in a dry run, when an
+   * earlier task would change one of them, what this plan would do is known only after apply.
+   */
+  reads?: string[];
 }
 
 /** What the engine gives a module besides its arguments. Everything here is local and synchronous. */
 export interface ModuleContext {
+  /**
+   * The run's mode. Only lago_secrets reads it, until the secrets stage (issue #20) gathers the store
+   * before any host is contacted; every other plan is the same in both modes
+   * (test/unit/modules/check-parity.test.ts).
+   */
   check: boolean;
   /** Host facts gathered at play start. */
   host: HostFacts;
