@@ -84,13 +84,39 @@ export class Remote {
    * probe one by one, as without it.
    */
   async prefetch(probes: { command: Command; privilege: Privilege }[]): Promise<void> {
-    const scripts = [...new Set(probes.map((p) => this.script(p.command, p.privilege)))]
-      .filter((s) => !this.prefetched.has(s));
+    const scripts = this.unread(probes);
     // One probe alone is one round trip either way.
     if (scripts.length < 2) return;
     const result = await this.connection.exec("sh -s", { stdin: batchScript(scripts) });
     const answers = parseBatch(result.stdout, scripts.length);
     answers.forEach((answer, i) => answer && this.prefetched.set(scripts[i], answer));
+  }
+
+  /**
+   * Runs a command that may change the host (the fleet lock), then reads probes, in one round trip:
+   * the command's result, and the probes' answers kept for `probe` (read after the command, so they
+   * see what it did). Without probes, or when the batch comes back garbled, the command runs alone.
+   */
+  async runThenPrefetch(
+    command: Command | string,
+    privilege: Privilege,
+    probes: { command: Command; privilege: Privilege }[],
+  ): Promise<ExecResult> {
+    this.prefetched.clear();
+    const scripts = this.unread(probes);
+    if (scripts.length === 0) return await this.run(command, privilege);
+    const all = [this.script(command, privilege), ...scripts];
+    const result = await this.connection.exec("sh -s", { stdin: batchScript(all) });
+    const [first, ...answers] = parseBatch(result.stdout, all.length);
+    if (!first) return await this.run(command, privilege);
+    answers.forEach((answer, i) => answer && this.prefetched.set(scripts[i], answer));
+    return this.checked(first);
+  }
+
+  /** The probes' scripts as sent, without the ones already read ahead. */
+  private unread(probes: { command: Command; privilege: Privilege }[]): string[] {
+    return [...new Set(probes.map((p) => this.script(p.command, p.privilege)))]
+      .filter((s) => !this.prefetched.has(s));
   }
 
   /** Execute one planned step. Returns the output of exec steps (for `register`). */

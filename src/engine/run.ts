@@ -3,12 +3,13 @@
  * batch in parallel, up to --forks) → handlers → recap → disconnect. Hosts that fail or drop off leave
  * the run; the others finish.
  */
-import { dirname, resolve } from "node:path";
-import type { Connection } from "../core/types.ts";
+import type { ExecResult } from "../core/types.ts";
 import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
+import type { Probe } from "../modules/types.ts";
+import { raw } from "../core/command.ts";
 import type { Diff } from "../core/types.ts";
 import type { Reporter, RunEvent, TaskResult } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
@@ -18,6 +19,7 @@ import { batches, mapLimit } from "./pool.ts";
 import { Remote } from "./remote.ts";
 import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
 import { mergeVars } from "./vars.ts";
+import { magicVars } from "../vars/magic.ts";
 
 export interface RunHost {
   name: string;
@@ -39,9 +41,12 @@ export interface RunOptions {
   redactDiff(host: HostRun, diff: Diff): Diff;
   redactText(host: HostRun, text: string): string;
   /** The inventory file: tasks see `inventory_file` and `inventory_dir` (lago_secrets keeps its store there). */
-  inventoryFile?: string;
-  /** Injectable for tests; defaults to ssh2 / local. */
-  connect?(settings: ConnectionSettings): Promise<Connection>;
+  inventoryFile: string;
+  /**
+   * A host's connection, borrowed from the caller (the session's: one per host for the whole
+   * command), which closes it. Without it the run connects (ssh2 / local) and closes by itself.
+   */
+  remote?(settings: ConnectionSettings): Promise<Remote>;
 }
 
 export interface RunSummary {
@@ -93,7 +98,7 @@ export async function runPlays(
   };
 
   try {
-    for (const play of plays) {
+    for (const [index, play] of plays.entries()) {
       const names = opts.selectHosts(play.hosts);
       emit({ type: "play_start", play: play.name, hosts: names });
       if (names.length === 0) {
@@ -108,7 +113,7 @@ export async function runPlays(
         // Each host on its own: connect, facts, then its probes read ahead (no wait for the others).
         await mapLimit(active, opts.forks, async (h) => {
           await prepareHost(h, byName.get(h.name)!, play, opts);
-          if (isActive(h)) await prefetchProbes(play, tasks, h, opts);
+          if (isActive(h)) await prefetchProbes(plays.slice(index), h, opts);
         });
         await runPlayOnBatch(play, tasks, batch, opts);
         failedSoFar += batch.filter((h) => !isActive(h)).length;
@@ -125,7 +130,7 @@ export async function runPlays(
       }
     }
   } finally {
-    await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
+    if (!opts.remote) await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
   }
   const recapHosts = Object.fromEntries(
     inventory.filter((h) => runs.has(h.name)).map((h) => [h.name, runs.get(h.name)!.counts]),
@@ -135,15 +140,23 @@ export async function runPlays(
   return { hosts: all, ok: [...runs.values()].every(isActive) };
 }
 
+/** The facts script as a probe (read-only): its answer may have been read ahead. */
+export const FACTS_PROBE: Probe<ExecResult> = { command: [raw(hostFactsScript)], parse: (r) => r };
+
+/** Facts are gathered with the play's privilege. */
+export const factsPrivilege = (play: Play, h: { become: boolean; becomeUser: string }) => ({
+  become: play.become ?? h.become,
+  becomeUser: play.becomeUser ?? h.becomeUser,
+});
+
 /** Connect once per run and gather facts once per play (one round trip, also reads pending handlers). */
 async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOptions): Promise<void> {
   try {
-    if (!h.remote) {
-      const conn = await (opts.connect ?? connectTo)(inv.settings);
-      h.remote = new Remote(conn, inv.settings.user);
-    }
-    const privilege = { become: play.become ?? h.become, becomeUser: play.becomeUser ?? h.becomeUser };
-    const r = await h.remote.run(hostFactsScript, privilege);
+    h.remote ??= opts.remote
+      ? await opts.remote(inv.settings)
+      : new Remote(await connectTo(inv.settings), inv.settings.user);
+    // A probe: read ahead with the fleet lock or an earlier play's probes when nothing ran since.
+    const r = await h.remote.probe(FACTS_PROBE, factsPrivilege(play, h));
     if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
     h.facts = parseHostFacts(r.stdout);
     for (const name of h.facts.pending_handlers) {
@@ -212,16 +225,24 @@ async function runOnceForBatch(play: Play, task: Task, active: HostRun[], opts: 
 }
 
 /**
- * Reads every probe the play's tasks will need on this host in one round trip, right after facts. On
- * a re-run where nothing changes, each task then finds its answer ready: two round trips per host for
- * the whole play (facts and this). The first change on a host drops the answers (see Remote), and
- * the tasks after it probe one by one, as they would without this.
+ * Reads every probe this and the later plays' tasks will need on this host in one round trip, right
+ * after facts (the later plays' facts too). On a re-run where nothing changes, each task then finds its
+ * answer ready: facts and this one batch for the whole playbook. The first change on a host drops the
+ * answers (see Remote), and the tasks after it probe one by one, as they would without this. What a
+ * later play's task cannot decide yet (a variable an earlier task registers) gives no probe.
  */
-async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOptions): Promise<void> {
-  const probes = tasks.flatMap((task) => {
-    const privilege = privilegeFor(task, h, play.become, play.becomeUser);
-    const env = { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" };
-    return probesFor(task, h, env).map((command) => ({ command, privilege }));
+async function prefetchProbes(plays: Play[], h: HostRun, opts: RunOptions): Promise<void> {
+  const probes = plays.flatMap((play, i) => {
+    if (i > 0 && !opts.selectHosts(play.hosts).includes(h.name)) return [];
+    const tasks = play.tasks.filter((t) => selectedByTags(t, opts));
+    return [
+      ...(i > 0 ? [{ command: FACTS_PROBE.command, privilege: factsPrivilege(play, h) }] : []),
+      ...tasks.flatMap((task) => {
+        const privilege = privilegeFor(task, h, play.become, play.becomeUser);
+        const env = { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" };
+        return probesFor(task, h, env).map((command) => ({ command, privilege }));
+      }),
+    ];
   });
   try {
     await h.remote!.prefetch(probes);
@@ -243,13 +264,7 @@ function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<s
     registered: h.registered,
     task: task.keywords.vars,
     extra: opts.extraVars,
-    magic: {
-      inventory_hostname: h.name,
-      check_mode: opts.check,
-      ansible_check_mode: opts.check,
-      ...(opts.inventoryFile &&
-        { inventory_file: resolve(opts.inventoryFile), inventory_dir: dirname(resolve(opts.inventoryFile)) }),
-    },
+    magic: magicVars({ host: h.name, inventoryFile: opts.inventoryFile, check: opts.check }),
   });
 }
 

@@ -13,6 +13,7 @@ import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { didYouMean } from "../core/suggest.ts";
 import { readYaml } from "../config/yaml.ts";
+import { isMagicName } from "../vars/magic.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { parseExpression, referencedVariables } from "../vars/expression.ts";
@@ -69,8 +70,6 @@ export const variableRules: Rule[] = [
 
 type Scope = ReadonlySet<string>;
 
-const MAGIC = new Set(["facts", "inventory_hostname", "check_mode", "ansible_check_mode"]);
-const isMagic = (name: string) => MAGIC.has(name) || name.startsWith("ansible_");
 /** Task keys that are not rendered (names, references), or are conditions (checked as expressions). */
 const NOT_RENDERED = new Set(["name", "register", "notify", "tags", "listen", "loop_control", "no_log"]);
 const CONDITIONS = ["when", "changed_when", "failed_when"];
@@ -233,7 +232,7 @@ class VariableChecker {
   // ---- checks ----
 
   defined(name: string, scope: Scope): boolean {
-    return scope.has(name) || isMagic(name) || this.extra.has(name);
+    return scope.has(name) || isMagicName(name) || this.extra.has(name);
   }
 
   checkTask(t: TaskSite, base: Scope): void {
@@ -331,7 +330,7 @@ class VariableChecker {
 
   checkUnused(f: SourceFile): void {
     for (const key of keysOf(f.doc?.value)) {
-      if (this.used.has(key) || isMagic(key)) continue;
+      if (this.used.has(key) || isMagicName(key)) continue;
       const where = f.kind === "defaults" ? "defaults" : "vars";
       this.report(
         "unused-variable",

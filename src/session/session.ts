@@ -7,7 +7,7 @@
 import { type Connect, connectTo } from "../connection/connect.ts";
 import { UserError } from "../core/errors.ts";
 import type { HostRun } from "../engine/host-run.ts";
-import { runPlays } from "../engine/run.ts";
+import { FACTS_PROBE, factsPrivilege, runPlays } from "../engine/run.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
 import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock, type LockIdentity } from "../fleet/lock.ts";
 import { selectHosts } from "../config/index.ts";
@@ -78,9 +78,13 @@ export class Session {
     }
   }
 
-  /** Opens the session: takes the lock when asked (connecting to every host); nothing else yet. */
+  /**
+   * Opens the session: takes the lock when asked (connecting to every host), reading in the same round
+   * trip the facts the playbook's first play gathers there.
+   */
   static async open(loaded: Loaded, opts: SessionOptions): Promise<Session> {
     const s = new Session(loaded, opts);
+    if (s.lock) s.factsAlongLock();
     try {
       await s.lock?.acquire();
     } catch (e) {
@@ -88,6 +92,19 @@ export class Session {
       throw e;
     }
     return s;
+  }
+
+  private factsAlongLock(): void {
+    const plays = this.loaded.playbook?.plays ?? [];
+    for (const name of this.hosts) {
+      const play = plays.find((p) =>
+        selectHosts(this.loaded.inventory, p.hosts, this.loaded.limit).includes(name)
+      );
+      const host = this.loaded.hosts.find((h) => h.name === name);
+      if (!play || !host) continue;
+      const privilege = factsPrivilege(play, host.settings);
+      this.fleet.readAlong(name, [{ command: FACTS_PROBE.command, privilege }]);
+    }
   }
 
   /** Runs the playbook on the session's hosts (or a batch of them); the run's result. */
@@ -111,7 +128,7 @@ export class Session {
       inventoryFile: loaded.inventory.file,
       redactDiff: (h, d) => redact(h).redactDiff(d),
       redactText: (h, t) => redact(h).redactText(t),
-      connect: this.fleet.connector(),
+      remote: (s) => this.fleet.remoteFor(s),
     });
     req.reporter.close();
     return runResult(summary, req.check);

@@ -1,9 +1,14 @@
 /**
  * Handlebars rendering for template files and `{{ var }}` in task arguments. Strict: a variable that
- * is not defined is an error naming it and where it was used, never an empty string.
+ * is not defined is an error naming it and where it was used, never an empty string. Variables are
+ * read through the one scope (src/vars/scope.ts): a variable whose value is a template reads as what
+ * it renders to, in a template, a helper's argument or a condition alike.
  */
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
+import { isTemplated, plain, scopeOf } from "./scope.ts";
+
+export { isTemplated };
 
 const hb = Handlebars.create();
 
@@ -36,17 +41,10 @@ hb.registerHelper(
   (v: unknown, sep: unknown) => (Array.isArray(v) ? v.join(typeof sep === "string" ? sep : ",") : String(v)),
 );
 hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
-// A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded. A value
-// that is itself a template (a role default naming another variable) is rendered first.
-hb.registerHelper("urlencode", (v: unknown, options: { data?: { root?: Record<string, unknown> } }) => {
-  const value = typeof v === "string" ? renderString(v, options.data?.root ?? {}, "urlencode") : v;
-  return encodeURIComponent(String(value));
-});
+// A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded.
+hb.registerHelper("urlencode", (v: unknown) => encodeURIComponent(String(v)));
 
 const cache = new Map<string, HandlebarsTemplateDelegate>();
-
-/** True when the text contains a handlebars expression. */
-export const isTemplated = (text: string): boolean => text.includes("{{");
 
 /**
  * A template made only of `{{ name }}` (one plain variable path) yields the value itself, not its
@@ -54,20 +52,31 @@ export const isTemplated = (text: string): boolean => text.includes("{{");
  */
 const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
 
-/**
- * Render a string. Variables whose values are themselves templates (role defaults such as
- * `api_url: "https://{{ domain }}"`) are rendered in turn, up to a fixed depth to stop cycles.
- */
-export function renderString(text: string, vars: Record<string, unknown>, where: string, depth = 0): unknown {
-  if (!isTemplated(text)) return text;
-  if (depth > 10) throw new UserError(`${where}: variables refer to each other in a cycle: ${text}`);
-  const single = SINGLE.exec(text);
-  if (single) {
-    const value = lookupPath(vars, single[1], where);
-    return typeof value === "string" ? renderString(value, vars, where, depth + 1) : value;
+/** The variables as the one scope reads them (templated values resolved on first use). */
+export const scoped = (vars: Record<string, unknown>): Record<string, unknown> => scopeOf(vars, renderIn);
+
+/** Renders against a scope: what the scope calls to resolve a templated value. */
+function renderIn(text: string, scope: Record<string, unknown>, where: string): unknown {
+  try {
+    const single = SINGLE.exec(text);
+    if (single) return plain(lookupPath(scope, single[1], where));
+    return renderOnce(text, scope, where);
+  } catch (e) {
+    // A variable read on the way failed: say where it was read, then what failed in it.
+    if (e instanceof UserError && !e.message.startsWith(`${where}:`)) {
+      throw new UserError(`${where}: ${e.message}`, e.hint);
+    }
+    throw e;
   }
-  const out = renderOnce(text, vars, where);
-  return isTemplated(out) && out !== text ? renderString(out, vars, where, depth + 1) : out;
+}
+
+/**
+ * Render a string. A template that is one variable yields its value (resolved, as plain data);
+ * anything else renders to text.
+ */
+export function renderString(text: string, vars: Record<string, unknown>, where: string): unknown {
+  if (!isTemplated(text)) return text;
+  return renderIn(text, scoped(vars), where);
 }
 
 function renderOnce(text: string, vars: Record<string, unknown>, where: string): string {
@@ -83,6 +92,7 @@ function renderOnce(text: string, vars: Record<string, unknown>, where: string):
   try {
     return fn(vars);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const m = /"([^"]+)" not defined in/.exec(String((e as Error).message));
     if (m) throw undefinedVariable(fullPath(text, m[1]), where);
     throw new UserError(`${where}: template error: ${firstLine(e)}`);
