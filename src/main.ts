@@ -77,6 +77,7 @@ export async function main(args: string[]): Promise<number> {
       ),
     );
 
+  defineInit(program, run);
   defineSecrets(program, run);
   defineFleet(program, run);
 
@@ -95,6 +96,51 @@ export async function main(args: string[]): Promise<number> {
 type Run = <A extends unknown[]>(
   command: (...args: A) => Promise<number> | number,
 ) => (...args: A) => Promise<void>;
+
+function defineInit(program: Command, run: Run): void {
+  program
+    .command("init")
+    .description(
+      "Write a working inventory and create its secrets store, from answers asked on the terminal or given as flags.",
+    )
+    .argument("[inventory]", "the inventory to write (never overwritten)", "inventory/prod.yml")
+    .option(
+      "--host <name[=address[:port]]>",
+      "a host: its inventory name, and how to reach it when the name does not say (repeatable; several: a fleet)",
+      collect,
+      [],
+    )
+    .option("--user <user>", "SSH user: root, or a user with sudo (default root)")
+    .option("--ssh-key <path>", "SSH private key (default: ssh-agent and ~/.ssh)")
+    .option("--known-hosts <path>", "known_hosts file with the hosts' keys (default ~/.ssh/known_hosts)")
+    .option("--domain <domain>", "the domain Lago is served on")
+    .option("--tls <mode>", "letsencrypt (default for one host), selfsigned, provided or none")
+    .option("--acme-email <email>", "letsencrypt: e-mail for expiry notices")
+    .option("--tls-cert <path>", "provided: certificate chain on this machine")
+    .option("--tls-key <path>", "provided: its private key on this machine")
+    .option("--lago-version <vX.Y.Z>", "Lago release (default: the lago role's)")
+    .option("--org-name <name>", "the first organization, created on the first deploy (empty: none)")
+    .option("--admin-email <email>", "its admin's login; the password is generated into the secrets store")
+    .option("--postgres-host <host[:port]>", "an external PostgreSQL (default: bundled on the host)")
+    .option("--postgres-user <user>", "its user (default lago)")
+    .option("--postgres-db <db>", "its database (default lago)")
+    .option("--postgres-sslmode <mode>", "its sslmode (disable ... verify-full)")
+    .option("--postgres-password-env <NAME>", "the environment variable holding its password")
+    .option("--redis-host <host[:port]>", "an external Redis (default: bundled on the host)")
+    .option("--redis-tls", "connect to it with TLS (rediss://)")
+    .option("--redis-password-env <NAME>", "the environment variable holding its password (if it has one)")
+    .option("--s3-bucket <bucket>", "keep Lago's files in this S3 bucket (default: the host's disk)")
+    .option("--s3-region <region>", "its region (default us-east-1)")
+    .option("--s3-endpoint <url>", "an S3-compatible service's endpoint")
+    .option("--s3-access-key-id <id>", "the access key id")
+    .option("--s3-secret-key-env <NAME>", "the environment variable holding the secret access key")
+    .option("--no-input", "ask nothing, even on a terminal: what no flag gives is its default, or an error")
+    .action(
+      run(async (inventory: string, opts) =>
+        (await import("./commands/init.ts")).initCommand(inventory, opts)
+      ),
+    );
+}
 
 function defineSecrets(program: Command, run: Run): void {
   const secrets = () => import("./commands/secrets.ts");

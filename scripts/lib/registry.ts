@@ -5,11 +5,12 @@
  * (e.g. 172.17.0.1:5000) once their daemon.json lists it under insecure-registries.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
+import { requireCommands } from "./machine.ts";
 import { withLock } from "./testbed-lock.ts";
 import { log, repoRoot } from "./testbed-paths.ts";
 
@@ -60,9 +61,13 @@ export async function bridgeGateway(): Promise<string> {
   const gateway = gateways.split(" ").find((g) => /^\d+\.\d+\.\d+\.\d+$/.test(g));
   if (gateway) return gateway;
   // dockerd leaves IPAM's Gateway empty when it picked the subnet itself: read the bridge's own address.
-  const ipv4 = networkInterfaces()[bridge || "docker0"]?.find((a) => a.family === "IPv4");
-  if (!ipv4) throw new Error(`registry: cannot find the address of docker bridge ${bridge || "docker0"}`);
-  return ipv4.address;
+  // With `ip`, not os.networkInterfaces(): that lists only interfaces that are up, and on a fresh machine
+  // the bridge is down until a first container runs.
+  const name = bridge || "docker0";
+  const ip = await $`ip -4 -o addr show dev ${name}`.quiet().nothrow();
+  const address = /\binet (\d+\.\d+\.\d+\.\d+)\//.exec(ip.stdout)?.[1];
+  if (!address) throw new Error(`registry: cannot find the address of docker bridge ${name}`);
+  return address;
 }
 
 /** True when a Docker registry (API v2) answers at `addr`. */
@@ -98,24 +103,6 @@ export async function catalog(addr = PUSH_ADDR): Promise<string[]> {
   return ((await r.json()) as { repositories?: string[] }).repositories ?? [];
 }
 
-async function installRegistry(): Promise<void> {
-  if ((await $`command -v docker-registry`.quiet().nothrow()).exitCode === 0) return;
-  log("installing docker-registry (apt)");
-  // No init system here: keep the package's scripts from starting the system-wide service.
-  const policy = "/usr/sbin/policy-rc.d";
-  const ownPolicy = !existsSync(policy);
-  if (ownPolicy) writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-  try {
-    await $`apt-get update -q`.quiet();
-    await $({
-      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-    })`apt-get install -y -q --no-install-recommends docker-registry`
-      .quiet();
-  } finally {
-    if (ownPolicy) rmSync(policy, { force: true });
-  }
-}
-
 /** Whether `pid` is a live docker-registry (a zombie's cmdline is empty). */
 function isRegistry(pid: number): boolean {
   try {
@@ -134,7 +121,7 @@ function ourPid(): number | null {
 }
 
 async function startRegistry(): Promise<void> {
-  await installRegistry();
+  await requireCommands(["docker-registry"], "demo");
   const paths = registryPaths();
   mkdirSync(paths.storage, { recursive: true });
   writeFileSync(paths.config, configText(paths.storage));

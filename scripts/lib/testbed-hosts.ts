@@ -33,8 +33,9 @@ export const hostFor = (index: number): TestbedHost => ({
 });
 
 // The recipe's flags (testbed.md): --privileged is refused on this kernel, these are enough for systemd
-// and for a nested dockerd once a role installs one.
-const RUN_FLAGS = [
+// and for a nested dockerd once a role installs one (its storage on a tmpfs: overlayfs cannot sit on the
+// container's own overlayfs root).
+export const SYSTEMD_RUN_FLAGS = [
   "--cap-add",
   "ALL",
   "--cap-drop",
@@ -51,13 +52,12 @@ const RUN_FLAGS = [
   "/run",
   "--tmpfs",
   "/run/lock",
-  "--tmpfs",
-  "/var/lib/docker:exec",
   "--stop-signal",
   "SIGRTMIN+3",
   "-e",
   "container=docker",
 ];
+const RUN_FLAGS = [...SYSTEMD_RUN_FLAGS, "--tmpfs", "/var/lib/docker:exec"];
 
 /** This testbed's containers (see LAGO_TESTBED_PREFIX), whatever their state, ordered by index. */
 export async function listHosts(): Promise<HostStatus[]> {

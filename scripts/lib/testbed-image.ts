@@ -16,6 +16,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { $ } from "zx";
+import { requireCommands } from "./machine.ts";
 import { withLock } from "./testbed-lock.ts";
 import { type Codename, imageName, log, mirror, testbedPaths } from "./testbed-paths.ts";
 
@@ -123,6 +124,7 @@ async function removeRootfs(dir: string): Promise<void> {
 }
 
 async function debootstrap(codename: Codename, dir: string, cacheDir: string): Promise<void> {
+  await requireCommands(["debootstrap"], "demo");
   const debs = join(cacheDir, "debs", codename);
   mkdirSync(debs, { recursive: true });
   const logFile = join(cacheDir, `debootstrap-${codename}.log`);

@@ -37,7 +37,9 @@ export interface Testbed {
 async function requireDocker(): Promise<void> {
   const r = await $`docker info --format {{.ServerVersion}}`.quiet().nothrow();
   if (r.exitCode !== 0) {
-    throw new Error(`testbed: docker is not usable (start dockerd first): ${r.stderr.trim()}`);
+    throw new Error(
+      `testbed: docker is not usable: run \`bash scripts/prepare-machine.sh demo\` (as root) first: ${r.stderr.trim()}`,
+    );
   }
 }
 

@@ -19,7 +19,7 @@ import {
   type PlanFile,
   readPlanFile,
 } from "../plan/plan-file.ts";
-import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
+import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { apply, type ApplyRequest } from "../session/apply.ts";
 import { pendingChanges, type RunResult } from "../session/result.ts";
 
@@ -76,6 +76,7 @@ function request(inventory: string, command: string, opts: ApplyOptions): ApplyR
     retryFailed: opts.retryFailed,
     reporter: reporterFor(opts),
     say: (m) => (opts.json ? undefined : writeStdout(m + "\n")),
+    warn: (line) => writeStderr(line + "\n"),
   };
 }
 

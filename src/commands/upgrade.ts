@@ -24,7 +24,7 @@ import { describeTopology } from "../fleet/topology.ts";
 import { formatReport, runUpgrade, type UpgradeReport } from "../fleet/upgrade.ts";
 import { createReporter } from "../output/index.ts";
 import { progress } from "../output/progress.ts";
-import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
+import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import {
   type FleetRequest,
   inventoryNote,
@@ -63,6 +63,7 @@ function fleetRequest(inventory: string, command: string, opts: FleetCommandOpti
     tags: splitList(opts.tags),
     skipTags: splitList(opts.skipTags),
     say: progress(opts.json, writeStdout),
+    warn: (line) => writeStderr(line + "\n"),
     // -v shows each deploy's playbook run (-vv its details).
     screen: opts.verbose > 0
       ? createReporter({

@@ -1,220 +1,80 @@
 /**
- * Ansible YAML inventories: `all:` with hosts, children and vars (recursively), plus `group_vars/` and
- * `host_vars/` beside the file. Resolves each host's variables with Ansible's precedence, turns them
- * into connection settings, and matches host patterns (`web:&prod:!db`, `lago-*`).
+ * Inventories as Ansible reads them (src/config/ansible/): INI and YAML files, several sources, a
+ * directory, a list of hosts; `group_vars/` and `host_vars/` beside each source; Ansible Vault. This
+ * module turns them into the inventory the engine runs on (each host's groups and variables with
+ * Ansible's precedence), matches host patterns (`web:&prod:!db`, `lago-*`) and turns a host's variables
+ * into connection settings.
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
 import { homedir, userInfo } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
-import type { Inventory, InventoryGroup, InventoryHost, Vars } from "./model.ts";
-import { Problems } from "./problems.ts";
+import { newFindings, type VaultOptions } from "./ansible/ansible-files.ts";
+import type { VarsDocument } from "./ansible/inventory-data.ts";
+import { parseSources } from "./ansible/inventory-sources.ts";
+import { hostVars, readVarsFiles, sortedGroups } from "./ansible/inventory-vars.ts";
+import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
+import type { Inventory, InventoryGroup, Vars } from "./model.ts";
+import { displayPath, type Problem, Problems } from "./problems.ts";
 import { didYouMean } from "../core/suggest.ts";
-import { readValid } from "./validate.ts";
-import type { YamlFile } from "./yaml.ts";
+import { validateDocument } from "./validate.ts";
 
-type RawGroup = {
-  hosts?: Record<string, Vars | null>;
-  children?: Record<string, RawGroup | null>;
-  vars?: Vars;
-};
+export { expandHostPattern } from "./ansible/host-pattern.ts";
+
+export interface InventoryOptions {
+  /** Vault passwords (default: ANSIBLE_VAULT_PASSWORD_FILE, if set). */
+  vault?: VaultOptions;
+}
 
 /**
- * Load an inventory file and the `group_vars/` and `host_vars/` beside it. Throws one ConfigError
- * listing every problem in all of those files.
+ * Load inventory sources (files, directories, host lists; several `-i` merge in order) and the
+ * `group_vars/` and `host_vars/` beside each. Throws one ConfigError listing every problem.
  */
-export function loadInventory(path: string): Inventory {
+export function loadInventory(sources: string | string[], options: InventoryOptions = {}): Inventory {
+  const list = Array.isArray(sources) ? sources : [sources];
+  const vault = options.vault ?? { secrets: vaultSecretsFromEnv() };
+  const found = newFindings();
   const problems = new Problems();
-  const doc = problems.try(() => readValid(path, "inventory"));
-  const inventory = doc ? buildInventory(doc, problems) : undefined;
-  const base = dirname(path);
-  const groupFiles = varsDir(join(base, "group_vars"), problems);
-  const hostFiles = varsDir(join(base, "host_vars"), problems);
-  if (inventory) {
-    checkNames(groupFiles, [...inventory.groups.keys()], "group", problems);
-    checkNames(hostFiles, inventory.hosts.map((h) => h.name), "host", problems);
+  const data = problems.try(() => parseSources(list, vault, found));
+  problems.throwIfAny();
+  const warnings: Problem[] = [...data!.warnings];
+  const files = readVarsFiles(list, data!, vault, found, problems, warnings);
+  for (const doc of [...data!.varsDocs, ...files.docs] as VarsDocument[]) {
+    const prefix = (p: Problem) => ({ ...p, path: [doc.pathPrefix, p.path].filter(Boolean).join("/") });
+    problems.add(...validateDocument(doc, "host_vars").map(prefix));
   }
   problems.throwIfAny();
-  resolveVars(inventory!, groupFiles, hostFiles);
-  return inventory!;
-}
 
-interface Building {
-  inventory: Inventory;
-  byName: Map<string, InventoryHost>;
-}
-
-function buildInventory(doc: YamlFile, problems: Problems): Inventory {
-  const inventory: Inventory = { file: doc.file, hosts: [], groups: new Map() };
-  const b: Building = { inventory, byName: new Map() };
-  const top = (doc.value ?? {}) as Record<string, RawGroup | null>;
-  const all = group(b, "all");
-  for (const [name, raw] of Object.entries(top)) {
-    if (name !== "all") link(all, group(b, name));
-    visit(b, doc, name, raw ?? {}, [name]);
-  }
-  const ungrouped = group(b, "ungrouped");
-  link(all, ungrouped);
-  for (const h of inventory.hosts) {
-    if (![...inventory.groups.values()].some((g) => g.name !== "all" && g.hosts.includes(h.name))) {
-      ungrouped.hosts.push(h.name);
-    }
-  }
-  all.hosts = []; // hosts listed under `all:` directly are in `ungrouped`; `all` reaches everyone through it
-  const cycle = setDepths(inventory, all);
-  if (cycle) {
-    const { line, col } = doc.locate([]);
-    problems.add({ file: doc.file, line, col, path: "", message: `group cycle: ${cycle.join(" → ")}` });
-  }
-  return inventory;
-}
-
-function group(b: Building, name: string): InventoryGroup {
-  let g = b.inventory.groups.get(name);
-  if (!g) {
-    b.inventory.groups.set(name, g = { name, hosts: [], children: [], parents: [], depth: 0, vars: {} });
-  }
-  return g;
-}
-
-function link(parent: InventoryGroup, child: InventoryGroup): void {
-  if (!parent.children.includes(child.name)) parent.children.push(child.name);
-  if (!child.parents.includes(parent.name)) child.parents.push(parent.name);
-}
-
-function visit(b: Building, doc: YamlFile, name: string, raw: RawGroup, path: string[]): void {
-  const g = group(b, name);
-  Object.assign(g.vars, raw.vars);
-  for (const [pattern, vars] of Object.entries(raw.hosts ?? {})) {
-    for (const host of expandHostRange(pattern)) {
-      if (!g.hosts.includes(host)) g.hosts.push(host);
-      let h = b.byName.get(host);
-      if (!h) {
-        const { line, col } = doc.locate([...path, "hosts", pattern], "key");
-        h = { name: host, groups: [], vars: {}, source: { file: doc.file, line, col } };
-        b.inventory.hosts.push(h);
-        b.byName.set(host, h);
-      }
-      Object.assign(h.vars, vars);
-    }
-  }
-  for (const [childName, child] of Object.entries(raw.children ?? {})) {
-    link(g, group(b, childName));
-    visit(b, doc, childName, child ?? {}, [...path, "children", childName]);
-  }
-}
-
-/** Depth = longest path from `all`. Returns the groups of a cycle, if there is one. */
-function setDepths(inventory: Inventory, all: InventoryGroup): string[] | undefined {
-  const walk = (g: InventoryGroup, trail: string[]): string[] | undefined => {
-    for (const name of g.children) {
-      if (trail.includes(name)) return [...trail.slice(trail.indexOf(name)), name];
-      const child = inventory.groups.get(name)!;
-      child.depth = Math.max(child.depth, g.depth + 1);
-      const cycle = walk(child, [...trail, name]);
-      if (cycle) return cycle;
-    }
-  };
-  return walk(all, ["all"]);
-}
-
-/** Groups containing the host (directly or via children), in variable precedence order. */
-function memberships(inventory: Inventory, host: string): string[] {
-  const found = new Set<string>();
-  const up = (name: string) => {
-    if (found.has(name)) return;
-    found.add(name);
-    for (const p of inventory.groups.get(name)!.parents) up(p);
-  };
-  for (const g of inventory.groups.values()) if (g.hosts.includes(host)) up(g.name);
-  found.add("all");
-  const priority = (g: InventoryGroup) => Number(g.vars.ansible_group_priority ?? 1);
-  return [...found].map((n) => inventory.groups.get(n)!).sort((a, b) =>
-    a.depth - b.depth || priority(a) - priority(b) || a.name.localeCompare(b.name)
-  ).map((g) => g.name);
-}
-
-interface VarsFile {
-  vars: Vars;
-  /** The file (or first file of a directory), for messages. */
-  doc: YamlFile;
-}
-
-/** `group_vars/NAME.yml`, `NAME.yaml`, or a directory `NAME/` of such files (merged in name order). */
-function varsDir(dir: string, problems: Problems): Map<string, VarsFile> {
-  const out = new Map<string, VarsFile>();
-  if (!existsSync(dir)) return out;
-  const read = (file: string) => problems.try(() => readValid(file, "host_vars"));
-  for (const entry of readdirSync(dir).sort()) {
-    const full = join(dir, entry);
-    const isYaml = (f: string) => /\.ya?ml$/.test(f);
-    const files = statSync(full).isDirectory()
-      ? readdirSync(full).filter(isYaml).sort().map((f) => join(full, f))
-      : isYaml(entry)
-      ? [full]
-      : [];
-    const docs = files.map(read).filter((d): d is YamlFile => d !== undefined);
-    if (docs.length) {
-      const name = entry.replace(/\.ya?ml$/, "");
-      out.set(name, { doc: docs[0], vars: Object.assign({}, ...docs.map((d) => d.value ?? {})) });
-    }
-  }
-  return out;
-}
-
-/** A group_vars/host_vars file for a group or host the inventory does not have is most likely a typo. */
-function checkNames(files: Map<string, VarsFile>, names: string[], what: string, problems: Problems): void {
-  for (const [name, { doc }] of files) {
-    if (names.includes(name)) continue;
-    problems.add({
-      file: doc.file,
-      line: 1,
-      col: 1,
-      path: "",
-      message: `no ${what} '${name}' in the inventory${didYouMean(name, names)}`,
+  const depth = data!.depths();
+  const groups = new Map<string, InventoryGroup>();
+  for (const g of data!.groups.values()) {
+    groups.set(g.name, {
+      name: g.name,
+      // Hosts listed under `all:` are in `ungrouped`; `all` reaches everyone through it.
+      hosts: g.name === "all" ? [] : [...g.hosts],
+      children: [...g.children],
+      parents: [...g.parents],
+      depth: depth.get(g.name) ?? 1,
+      priority: g.priority,
+      vars: Object.assign({}, g.vars, ...files.groups.map((source) => source.get(g.name))),
     });
   }
-}
-
-/**
- * Each host's groups and variables. Ansible's order, lowest first: inventory-file group vars <
- * group_vars/ files < inventory-file host vars < host_vars/ file; among groups, `all` < parents <
- * children (then ansible_group_priority, then name).
- */
-function resolveVars(
-  inventory: Inventory,
-  groupFiles: Map<string, VarsFile>,
-  hostFiles: Map<string, VarsFile>,
-) {
-  const inline = new Map([...inventory.groups].map(([name, g]) => [name, { ...g.vars }]));
-  for (const [name, file] of groupFiles) Object.assign(inventory.groups.get(name)!.vars, file.vars);
-  for (const h of inventory.hosts) {
-    h.groups = memberships(inventory, h.name);
-    const layers = [
-      ...h.groups.map((g) => inline.get(g)),
-      ...h.groups.map((g) => groupFiles.get(g)?.vars),
-      h.vars,
-      hostFiles.get(h.name)?.vars,
-    ];
-    h.vars = Object.assign({}, ...layers);
-  }
-}
-
-/** `web[01:03].lan` → web01.lan, web02.lan, web03.lan; `db-[a:c]`; `[1:9:2]` with a stride. */
-export function expandHostRange(pattern: string): string[] {
-  const m = /^(.*?)\[([0-9a-z]+):([0-9a-z]+)(?::(\d+))?\](.*)$/.exec(pattern);
-  if (!m) return [pattern];
-  const [, head, from, to, step, tail] = m;
-  const stride = Number(step ?? 1) || 1;
-  const items: string[] = [];
-  if (/^\d+$/.test(from) && /^\d+$/.test(to)) {
-    for (let i = Number(from); i <= Number(to); i += stride) items.push(String(i).padStart(from.length, "0"));
-  } else {
-    for (let c = from.charCodeAt(0); c <= to.charCodeAt(0); c += stride) items.push(String.fromCharCode(c));
-  }
-  return items.flatMap((item) => expandHostRange(`${head}${item}${tail}`));
+  const hosts = [...data!.hosts.values()].map((h) => ({
+    name: h.name,
+    groups: sortedGroups(data!, h.name),
+    vars: hostVars(data!, files, h.name),
+    source: h.source,
+  }));
+  return {
+    file: list[0].includes(",") ? list[0] : displayPath(list[0]),
+    sources: list,
+    hosts,
+    groups,
+    warnings,
+    secrets: found.secrets,
+    unsafe: found.unsafe,
+  };
 }
 
 // ---- host patterns ----

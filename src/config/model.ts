@@ -4,6 +4,8 @@
  * turned into `{ [freeForm]: "..." }`, every task with its source position.
  */
 export type { ConnectionSettings } from "../connection/settings.ts";
+import type { Secret } from "../output/redact.ts";
+import type { Problem } from "./problems.ts";
 
 export interface SourceRef {
   file: string;
@@ -81,8 +83,9 @@ export interface InventoryHost {
    */
   groups: string[];
   /**
-   * Variables after Ansible's precedence, lowest first: inventory-file group vars (all < parent <
-   * child) < group_vars/ files (same order) < inventory-file host vars < host_vars/ file.
+   * Variables after Ansible's precedence, lowest first: `all` (inventory, then group_vars/all) <
+   * other groups in the inventory (parent < child) < their group_vars/ files < the host in the
+   * inventory < host_vars/ (src/config/ansible/inventory-vars.ts).
    */
   vars: Vars;
   /** Where the host is first listed. */
@@ -97,13 +100,23 @@ export interface InventoryGroup {
   parents: string[];
   /** Longest distance from `all` (all = 0): deeper groups' variables win. */
   depth: number;
+  /** `ansible_group_priority` (default 1): among groups of the same depth, higher wins. */
+  priority: number;
   /** The group's own variables: inventory file, then its group_vars/ file on top. */
   vars: Vars;
 }
 
 export interface Inventory {
-  /** The inventory file, as shown in messages. */
+  /** The (first) inventory source, as shown in messages. */
   file: string;
+  /** Every source given (`-i` several times), in order. */
+  sources: string[];
+  /** What Ansible would warn about (files for unknown groups, skipped keys): shown, not fatal. */
+  warnings: Problem[];
+  /** Values that were encrypted with ansible-vault: redacted wherever they would be shown. */
+  secrets: Secret[];
+  /** Texts marked `!unsafe`: used as written, never rendered as templates. */
+  unsafe: string[];
   /** Every host, in the order the inventory first lists them. */
   hosts: InventoryHost[];
   /** Every group by name, including `all` and `ungrouped`. */

@@ -1,7 +1,7 @@
 /**
  * Playbooks and roles: reads a playbook, the roles it uses (`roles/NAME/{tasks,handlers,defaults,vars}/
  * main.yml`) and its vars_files, validates all of them, then normalises every task into
- * `{ name, module, args, keywords, source, role? }` (src/engine/model.ts). Every problem in every
+ * `{ name, module, args, keywords, source, role? }` (src/config/model.ts). Every problem in every
  * file is reported at once, before any host is contacted.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -52,7 +52,7 @@ interface Notify {
 /** Load and validate a playbook with its roles and vars_files. Throws one ConfigError listing every problem. */
 export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playbook {
   const registry = options.modules ?? defaultRegistry;
-  const doc = readYaml(path, "playbook");
+  const doc = readYaml(path, { what: "playbook" });
   const problems = new Problems();
   problems.add(...validateDocument(doc, "playbook", { modules: registry }));
   const base = dirname(path);

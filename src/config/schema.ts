@@ -118,6 +118,10 @@ export const playSchema = z.object({
 export const playbookSchema = z.array(playSchema).describe("A playbook: a list of plays, run in order.");
 
 const port = z.number().int().min(1).max(65535);
+/** A whole number written as text (`ansible_port: "2222"`), which Ansible accepts too. */
+const digits = z.string().regex(/^\s*\d+\s*$/, { error: "should be a whole number" }).meta({
+  examples: ["2222"],
+});
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: "should be the name of an environment variable, like LAGO_SSH_PASSWORD",
 }).meta({ examples: ["LAGO_SSH_PASSWORD"] });
@@ -131,7 +135,7 @@ export const hostVarsSchema = z.object({
   ansible_host: z.string().min(1).optional().describe(
     "Address to connect to (name or IP); defaults to the host's inventory name.",
   ),
-  ansible_port: templated(port).optional().describe("SSH port (default 22)."),
+  ansible_port: z.union([port, digits, templateString]).optional().describe("SSH port (default 22)."),
   ansible_user: z.string().min(1).optional().describe("User to log in as (default: the current user)."),
   ansible_ssh_private_key_file: z.string().min(1).optional().describe("Private key file to log in with."),
   ansible_password_env: envName.optional().describe(
@@ -160,7 +164,7 @@ export const hostVarsSchema = z.object({
     "strict (default): unknown or changed host keys are refused; accept-new: unknown keys are recorded, " +
       "changed ones refused.",
   ),
-  ansible_group_priority: z.number().int().optional().describe(
+  ansible_group_priority: z.union([z.number().int(), digits]).optional().describe(
     "Group vars only: among groups of the same depth, higher priority wins (default 1).",
   ),
 }).catchall(z.unknown()).describe(
@@ -169,13 +173,17 @@ export const hostVarsSchema = z.object({
 
 /** One inventory group: its hosts, child groups and variables. */
 export const groupSchema: z.ZodType = z.object({
-  hosts: z.record(z.string(), hostVarsSchema.nullable()).optional().describe(
-    "Hosts of this group: name → variables (or empty). Ranges such as web[01:03] expand to several hosts.",
-  ),
+  hosts: z.union([z.string().min(1), z.record(z.string(), hostVarsSchema.nullable())]).nullable().optional()
+    .describe(
+      "Hosts of this group: name (with an optional :port) → variables (or empty), or a single name. Ranges " +
+        "such as web[01:03] expand to several hosts.",
+    ),
   get children() {
-    return z.record(z.string(), groupSchema.nullable()).optional().describe("Child groups: name → group.");
+    return z.record(z.string(), groupSchema.nullable()).nullable().optional().describe(
+      "Child groups: name → group.",
+    );
   },
-  vars: hostVarsSchema.optional().describe("Variables for every host of this group."),
+  vars: hostVarsSchema.nullable().optional().describe("Variables for every host of this group."),
 }).strict().describe("An inventory group.").meta({ id: "group" });
 
 export const inventorySchema = z.record(z.string(), groupSchema.nullable()).describe(

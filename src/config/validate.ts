@@ -162,7 +162,7 @@ export function checkDocument(doc: YamlFile, kind: FileKind, options: ValidateOp
 
 /** Read a YAML file and check it against the schema of its kind; throws a ConfigError. */
 export function readValid(path: string, kind: FileKind, options: ValidateOptions = {}): YamlFile {
-  const doc = readYaml(path, WHAT[kind]);
+  const doc = readYaml(path, { what: WHAT[kind] });
   checkDocument(doc, kind, options);
   return doc;
 }

@@ -7,6 +7,7 @@
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import { MiB, readTextFile } from "../core/files.ts";
 import { countRead } from "../core/stats.ts";
+import { type AnsibleTagHandlers, ansibleYamlTags } from "./ansible/yaml11.ts";
 import { ConfigError, displayPath } from "./problems.ts";
 
 export type KeyPath = (string | number)[];
@@ -28,15 +29,35 @@ export interface YamlFile {
   locate(path: KeyPath, at?: "key" | "value"): Position;
 }
 
+export interface YamlOptions {
+  /**
+   * Read as Ansible reads inventories and their variables (YAML 1.1 types as PyYAML resolves them,
+   * `!unsafe`, `!vault`), instead of the YAML 1.2 core schema.
+   */
+  ansible?: AnsibleTagHandlers;
+}
+
 /** Parse YAML text; `file` is the name used in messages. Throws a ConfigError on malformed YAML. */
-export function parseYaml(text: string, file: string): YamlFile {
+export function parseYaml(text: string, file: string, options: YamlOptions = {}): YamlFile {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: false });
-  const error = doc.errors[0];
+  const schema = options.ansible
+    ? { version: "1.1" as const, schema: "failsafe", customTags: ansibleYamlTags(options.ansible) }
+    : {};
+  const doc = parseDocument(text, {
+    lineCounter,
+    merge: true,
+    uniqueKeys: true,
+    prettyErrors: false,
+    ...schema,
+  });
+  // An unknown tag (`!!python/object`, `!unsafe` on a mapping) is only a warning to the library.
+  const error = doc.errors[0] ?? (options.ansible ? doc.warnings[0] : undefined);
   if (error) {
     const { line, col } = lineCounter.linePos(error.pos[0]);
     const message = error.code === "DUPLICATE_KEY"
       ? `duplicate key '${keyAt(text, error.pos[0])}'`
+      : error.code === "TAG_RESOLVE_FAILED"
+      ? error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
       : `YAML syntax error: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
     throw new ConfigError([{ file, line, col, path: "", message }]);
   }
@@ -88,10 +109,14 @@ export const MAX_CONFIG_BYTES = 8 * MiB;
  * Read and parse a YAML file, only when it is a regular file of bounded size (src/core/files.ts);
  * messages name it relative to the working directory, and `what` it is ("inventory").
  */
-export function readYaml(path: string, what = "file"): YamlFile {
+export function readYaml(path: string, options: YamlOptions & { what?: string } = {}): YamlFile {
   const file = displayPath(path);
   countRead(path);
-  return parseYaml(readTextFile(file, { what, maxBytes: MAX_CONFIG_BYTES }), file);
+  return parseYaml(
+    readTextFile(file, { what: options.what ?? "file", maxBytes: MAX_CONFIG_BYTES }),
+    file,
+    options,
+  );
 }
 
 /** The key that starts at `offset` (quoted or plain), for the duplicate-key message. */

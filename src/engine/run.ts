@@ -312,6 +312,7 @@ async function recordOutcomes(
       host: h.name,
       task: task.name,
       status: o.status,
+      ignored: o.ignored || undefined,
       // Everything textual goes through the redactor: a debug message or a command line can hold a secret.
       reason: o.reason === undefined ? undefined : opts.redactText(h, o.reason),
       unknown: o.unknown === undefined ? undefined : opts.redactText(h, o.unknown),

@@ -4,7 +4,7 @@
  * and apply, so a dry run reports exactly what apply would do.
  */
 import type { Command } from "../core/command.ts";
-import { UnreachableError, UserError } from "../core/errors.ts";
+import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { modules } from "../modules/index.ts";
 import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
 import type { TaskStatus } from "../output/events.ts";
@@ -73,11 +73,10 @@ export async function runTask(
   try {
     items = loopItems(task, env.vars);
   } catch (e) {
-    return [unknownOrThrow(e, env, host, undefined)];
+    return [unknownOrFailed(e, task, env, host, undefined)];
   }
-  // Check mode: an item that needs a result only apply makes is unknown, not failed (unknownOrThrow).
   const run = (vars: Record<string, unknown>, item: unknown) =>
-    runItem(task, host, env, privilege, vars, item).catch((e) => unknownOrThrow(e, env, host, item));
+    runItem(task, host, env, privilege, vars, item).catch((e) => unknownOrFailed(e, task, env, host, item));
   if (items === null) return [await run(env.vars, undefined)];
   const loopVar = task.keywords.loop_var ?? "item";
   const outcomes: TaskOutcome[] = [];
@@ -97,13 +96,25 @@ export async function runTask(
   return outcomes;
 }
 
-/** Check mode: an error that only means "needs a result apply will make" becomes unknown; others rethrow. */
-function unknownOrThrow(e: unknown, env: TaskEnv, host: HostRun, item: unknown): TaskOutcome {
+/**
+ * A task that could not be run or judged (a `when`, `loop`, argument or `changed_when`/`failed_when`
+ * that fails to render, arguments invalid after templating, a module that refuses): in check mode,
+ * "unknown" when it only needs a result apply will make; otherwise a failure of this host, which
+ * `ignore_errors` ignores, as Ansible does. Unreachable hosts and bugs are not task failures: rethrown.
+ */
+function unknownOrFailed(e: unknown, task: Task, env: TaskEnv, host: HostRun, item: unknown): TaskOutcome {
   const dependsOn = env.check ? missingFromCheckRun(e, host) : undefined;
-  if (!dependsOn) throw e;
-  const unknown = `uses the result of '${dependsOn.task}', which is known only after it runs` +
-    (dependsOn.readOnly ? " (give that read-only task `check_mode: false` to run it under --check)" : "");
-  return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
+  if (dependsOn) {
+    const unknown = `uses the result of '${dependsOn.task}', which is known only after it runs` +
+      (dependsOn.readOnly ? " (give that read-only task `check_mode: false` to run it under --check)" : "");
+    return { status: "ok", reason: unknown, unknown, item, result: { changed: false, skipped: false } };
+  }
+  if (!(e instanceof UserError) || e instanceof UnreachableError) throw e;
+  const outcome = failure(e, item);
+  if (task.keywords.ignore_errors) outcome.ignored = true;
+  const name = task.keywords.register;
+  if (name && item === undefined) host.registered[name] = outcome.result;
+  return outcome;
 }
 
 /**
@@ -155,8 +166,10 @@ async function runItem(
     if (env.check) fingerprint = planFingerprint(facts, plan);
     else refuseMissing(plan);
   } catch (e) {
-    if (e instanceof UnreachableError || e instanceof UserError) throw e;
-    return failure(e, item);
+    // A module that refuses (assert, lago_secrets) fails like a command does: failed_when and
+    // ignore_errors judge it. Unreachable, or unknown until apply, is decided by the caller.
+    if (e instanceof UnreachableError || (env.check && missingFromCheckRun(e, host))) throw e;
+    return finish(task, host, failure(e, item), vars, where);
   }
 
   if (env.check) {
@@ -358,7 +371,7 @@ function finish(
 export const asDone = (reason: string): string => reason.replace(/\bwould (be )?/g, "");
 
 function failure(e: unknown, item: unknown): TaskOutcome {
-  const msg = e instanceof Error ? e.message : String(e);
+  const msg = withHint(e);
   return { status: "failed", msg, item, result: { changed: false, failed: true, msg } };
 }
 

@@ -115,13 +115,21 @@ export const schemaRules: Rule[] = [
       "handler answers would never restart anything, so apply refuses it; the message suggests the " +
       "nearest handler name.",
   ),
+  {
+    ...schema(
+      "inventory-skipped",
+      "Something in an inventory that Ansible (and apply) skips",
+      "A group_vars/ or host_vars/ file for a group or host the inventory does not have, a key in a group " +
+        "other than hosts, children and vars, a group that is not a mapping: Ansible skips them with a " +
+        "warning, and so does apply. They are most likely typos (the message suggests the nearest name).",
+    ),
+    severity: "warning",
+  },
   schema(
     "unknown-group-or-host",
     "A group or host name the inventory does not have",
-    "A group_vars/NAME.yml or host_vars/NAME.yml file must be named after a group or host of the " +
-      "inventory beside it, and a play's `hosts:` pattern must name groups or hosts that exist (or use a " +
-      "glob); otherwise the variables apply to nobody, or the play runs on no host. Apply refuses both; " +
-      "the message suggests the nearest name.",
+    "A play's `hosts:` pattern must name groups or hosts that exist (or use a glob); otherwise the play " +
+      "runs on no host. Apply refuses it; the message suggests the nearest name.",
   ),
 ];
 
@@ -178,8 +186,11 @@ function checkInventories(project: Project, report: Report): void {
     if (inventory) loaded.push(inventory);
     for (const p of problems) {
       // Schema problems come again here, identical: the findings are deduplicated.
-      const rule = /^no (group|host) '/.test(p.message) ? "unknown-group-or-host" : schemaRuleOf(p.message);
-      report(rule, p.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
+      report(schemaRuleOf(p.message), p.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
+    }
+    for (const w of inventory?.warnings ?? []) {
+      if (w.message.startsWith("skipped: unknown key")) continue; // the schema reports it as unknown-key
+      report("inventory-skipped", displayPath(w.file), w, w.path ? `${w.path}: ${w.message}` : w.message);
     }
   }
   if (loaded.length === 0) return;

@@ -153,7 +153,10 @@ function planSecrets(a: LagoSecretsArgs, facts: HostSecretFiles, ctx: ModuleCont
     ? ensureSecrets(store, names)
     : { contents: contents!, generated: [] };
   const values = Object.fromEntries(names.map((n) => [n, stored.secrets[n].value]));
-  const result = { secrets: values, store, dest: a.dest, generated };
+  // Later tasks may read every secret of the store (an S3 key `init` put there), not only those the host
+  // file gets.
+  const every = Object.fromEntries(Object.entries(stored.secrets).map(([n, s]) => [n, s.value]));
+  const result = { secrets: every, store, dest: a.dest, generated };
 
   const content = renderSecretsEnv(values, names);
   const dest = facts.files.find((f) => f.path === a.dest)!;

@@ -26,6 +26,8 @@ export interface TaskResult {
   reason?: string;
   /** Error message for failed/unreachable. */
   msg?: string;
+  /** A failure `ignore_errors` let pass: the host went on (counted as ok). */
+  ignored?: boolean;
   /** Check mode: the outcome depends on an earlier task that would change. */
   unknown?: string;
   /** Set when the result is for one loop item. */

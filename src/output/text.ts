@@ -70,6 +70,7 @@ export function createTextReporter(options: TextReporterOptions): Reporter {
     line(`${lead}${item}${tone(first)}${duration}`.trimEnd());
     const indent = " ".repeat(LABEL_WIDTH + hostWidth + 5);
     for (const more of rest) line(`${indent}${tone(more)}`.trimEnd());
+    if (e.ignored) line(`${indent}${c.dim("...ignoring (ignore_errors)")}`);
     if (options.diff) { for (const d of e.diffs ?? []) printDiff(d); }
     const current = tasks.at(-1);
     if (current) current.ms = Math.max(current.ms, e.durationMs);

@@ -35,6 +35,7 @@ export interface FleetRequest {
   healthTimeout: number;
   skipBackup: boolean;
   say(msg: string): void;
+  warn?(line: string): void;
   /** What a deploy shows of its playbook run (-v); nothing by default. */
   screen?: Reporter;
 }

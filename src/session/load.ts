@@ -4,7 +4,14 @@
  * and each host's connection settings. Nothing here contacts a host: a mistake stops the command
  * before the first connection.
  */
-import { checkPattern, loadConfig, loadInventory, resolveConnection, selectHosts } from "../config/index.ts";
+import {
+  checkPattern,
+  formatProblem,
+  loadConfig,
+  loadInventory,
+  resolveConnection,
+  selectHosts,
+} from "../config/index.ts";
 import { parseExtraVars } from "../config/extra-vars.ts";
 import type { Inventory, Playbook } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
@@ -22,6 +29,8 @@ export interface LoadRequest {
   extraVars?: string[];
   /** `--accept-new-host-keys`: record unknown host keys (changed ones are still refused). */
   acceptNewHostKeys?: boolean;
+  /** Told what Ansible would warn about in the inventory (a group_vars file for no group): not fatal. */
+  warn?(line: string): void;
 }
 
 export interface Loaded {
@@ -49,6 +58,7 @@ export function load(req: LoadRequest): Loaded {
     const limitError = req.limit === undefined ? undefined : checkPattern(inventory, req.limit);
     if (limitError) throw new UserError(`--limit: ${limitError}`);
   }
+  for (const w of inventory.warnings) req.warn?.(`warning: ${formatProblem(w)}`);
   const selected = selectHosts(inventory, "all", req.limit);
   const topology = fleetTopology(inventory);
   const hosts = inventory.hosts.map((h) => {

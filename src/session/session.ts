@@ -154,6 +154,7 @@ function redactors(loaded: Loaded, extraVars: Record<string, unknown>): (h: Host
     if (!cached || cached.known !== h.secrets.size) {
       const hostSecrets = [...h.secrets].map(([name, value]) => ({ name, value }));
       const r = new Redactor([
+        ...loaded.inventory.secrets, // values that were encrypted with ansible-vault
         ...secretsFromVars(h.inventoryVars),
         ...playSecrets,
         ...secretsFromVars(extraVars),

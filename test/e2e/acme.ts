@@ -17,6 +17,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
+import { requireCommands } from "../../scripts/lib/machine.ts";
 import { bridgeGateway } from "../../scripts/lib/registry.ts";
 import { log, repoRoot } from "../../scripts/lib/testbed-paths.ts";
 
@@ -49,17 +50,6 @@ export function pebblePaths() {
     challPid: f("challtestsrv.pid"),
     challLog: f("challtestsrv.log"),
   };
-}
-
-async function installPebble(): Promise<void> {
-  const has = async (cmd: string) => (await $`command -v ${cmd}`.quiet().nothrow()).exitCode === 0;
-  if (await has("pebble") && await has("pebble-challtestsrv")) return;
-  log("installing pebble (apt)");
-  await $`apt-get update -q`.quiet();
-  await $({
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  })`apt-get install -y -q --no-install-recommends pebble`
-    .quiet();
 }
 
 /** A CA and pebble's certificate for `addr` (and 127.0.0.1 for the management interface). */
@@ -198,7 +188,7 @@ async function waitUntil(what: string, logFile: string, ready: () => Promise<boo
 
 /** pebble and its DNS running, for the current bridge gateway. Idempotent; about 1 s when already up. */
 export async function ensurePebble(): Promise<Pebble> {
-  await installPebble();
+  await requireCommands(["pebble", "pebble-challtestsrv", "openssl"], "test");
   const p = pebblePaths();
   const addr = await bridgeGateway();
   const directory = `https://${addr}:${ACME_PORT}/dir`;

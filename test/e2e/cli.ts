@@ -17,6 +17,8 @@ export interface CliResult {
 export interface CliOptions {
   runtime?: "node" | "deno";
   env?: Record<string, string>;
+  /** The working directory (default: the repository). */
+  cwd?: string;
   /** Called for each JSON event as it arrives (to inject faults mid-run). */
   onEvent?: (event: Record<string, any>) => void;
 }
@@ -24,10 +26,10 @@ export interface CliOptions {
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
   const [cmd, pre] = opts.runtime === "deno"
     ? ["npx", ["deno", "run", "-A", "src/cli.ts"]]
-    : [process.execPath, ["dist/src/cli.js"]];
+    : [process.execPath, [resolve(repoRoot, "dist/src/cli.js")]];
   return new Promise((resolveRun, reject) => {
     const child = spawn(cmd, [...pre, ...args], {
-      cwd: repoRoot,
+      cwd: opts.cwd ?? repoRoot,
       env: { ...process.env, NO_COLOR: "1", ...opts.env },
       stdio: ["ignore", "pipe", "pipe"],
     });

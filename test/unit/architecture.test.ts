@@ -14,7 +14,7 @@ const LAYERS: string[][] = [
   ["cli.ts"],
   ["main.ts"],
   ["commands"],
-  ["session", "lint"],
+  ["session", "lint", "init"],
   ["fleet"],
   ["engine"],
   ["config"],

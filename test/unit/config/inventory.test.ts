@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
-  expandHostRange,
+  expandHostPattern,
   loadInventory,
   matchHosts,
   resolveConnection,
@@ -38,7 +38,8 @@ describe("inventory structure", () => {
     expect(host("solo").groups).toEqual(["all", "ungrouped"]);
     expect(host("lago-web1").groups).toEqual(["all", "lago", "prod", "web"]);
     expect(host("lago-db1").groups).toEqual(["all", "lago", "prod", "db"]);
-    expect(inventory.groups.get("all")!.children).toEqual(["lago", "prod", "ungrouped"]);
+    // As Ansible orders them: `ungrouped` first (it exists before any source is read).
+    expect(inventory.groups.get("all")!.children).toEqual(["ungrouped", "lago", "prod"]);
     expect(inventory.groups.get("web")).toMatchObject({
       parents: ["lago"],
       depth: 2,
@@ -47,10 +48,10 @@ describe("inventory structure", () => {
   });
 
   it("expands host ranges", () => {
-    expect(expandHostRange("web[01:03].lan")).toEqual(["web01.lan", "web02.lan", "web03.lan"]);
-    expect(expandHostRange("db-[a:c]")).toEqual(["db-a", "db-b", "db-c"]);
-    expect(expandHostRange("n[1:7:3]")).toEqual(["n1", "n4", "n7"]);
-    expect(expandHostRange("r[1:2]-[a:b]")).toEqual(["r1-a", "r1-b", "r2-a", "r2-b"]);
+    expect(expandHostPattern("web[01:03].lan").hosts).toEqual(["web01.lan", "web02.lan", "web03.lan"]);
+    expect(expandHostPattern("db-[a:c]").hosts).toEqual(["db-a", "db-b", "db-c"]);
+    expect(expandHostPattern("n[1:7:3]").hosts).toEqual(["n1", "n4", "n7"]);
+    expect(expandHostPattern("r[1:2]-[a:b]").hosts).toEqual(["r1-a", "r1-b", "r2-a", "r2-b"]);
   });
 });
 
@@ -88,17 +89,17 @@ describe("variable precedence (Ansible's)", () => {
     expect(inv.hosts[0].vars.v).toBe("a");
   });
 
-  it("reports a group_vars file for a group that does not exist, and bad host_vars", () => {
-    const load = () =>
-      tempInventory({
-        "hosts.yml": "all:\n  children:\n    web:\n      hosts:\n        w1:\n",
-        "group_vars/wbe.yml": "x: 1\n",
-        "host_vars/w1.yml": "ansible_port: nope\n",
-      });
-    expect(load).toThrow(
-      /group_vars\/wbe\.yml:1:1: no group 'wbe' in the inventory — did you mean 'web'\?$/m,
+  it("warns about a group_vars file for a group that does not exist (Ansible skips it), refuses bad host_vars", () => {
+    const files = {
+      "hosts.yml": "all:\n  children:\n    web:\n      hosts:\n        w1:\n",
+      "group_vars/wbe.yml": "x: 1\n",
+    };
+    expect(tempInventory(files).warnings.map((w) => w.message)).toEqual([
+      "not read: the inventory has no group 'wbe' — did you mean 'web'?",
+    ]);
+    expect(() => tempInventory({ ...files, "host_vars/w1.yml": "ansible_port: nope\n" })).toThrow(
+      /host_vars\/w1\.yml:1:15 ansible_port: should be an integer from 1 to 65535 or a string like "2222"$/m,
     );
-    expect(load).toThrow(/host_vars\/w1\.yml:1:15 ansible_port: should be an integer from 1 to 65535$/m);
   });
 });
 

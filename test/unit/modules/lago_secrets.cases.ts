@@ -26,6 +26,9 @@ const FIVE = [...CORE_SECRETS];
 const dir = mkdtempSync(join(tmpdir(), "lago-secrets-cases-"));
 /** Holds the five. */
 export const STORE = join(dir, "five.enc");
+/** The five and a secret no `names` lists (an S3 key `init` put there). */
+export const EXTRA_STORE = join(dir, "extra.enc");
+const S3_KEY = { LAGO_AWS_S3_SECRET_ACCESS_KEY: `s3-${"y".repeat(30)}` };
 /** Never created (check mode and refusals must leave it so). */
 export const NO_STORE = join(dir, "missing.enc");
 /** Created by the apply case that generates. */
@@ -33,6 +36,14 @@ export const GEN_STORE = join(dir, "generated.enc");
 addSecrets(
   STORE,
   Object.fromEntries(FIVE.map((n) => [n, { value: VALUES[n], source: "test" }])),
+  { passphrase: PASSPHRASE, kdf: { N: 1024, r: 8, p: 1 } },
+);
+
+addSecrets(
+  EXTRA_STORE,
+  Object.fromEntries(
+    Object.entries({ ...VALUES, ...S3_KEY }).map(([n, v]) => [n, { value: v, source: "test" }]),
+  ),
   { passphrase: PASSPHRASE, kdf: { N: 1024, r: 8, p: 1 } },
 );
 
@@ -83,6 +94,16 @@ export const planCases: ModuleCase[] = [
       steps: [WRITE],
       diffs: sensitive,
       result: { secrets: VALUES, store: STORE, dest: DEST, generated: [] },
+    },
+  },
+  {
+    name: "a store secret no name lists: later tasks read it, the host file does not get it",
+    args: { store: EXTRA_STORE },
+    facts: host(upToDate(), missing(ENV)),
+    expect: {
+      changed: false,
+      reason: `${DEST} already holds the 5 secrets of ${EXTRA_STORE}`,
+      result: { secrets: { ...VALUES, ...S3_KEY } },
     },
   },
   {
