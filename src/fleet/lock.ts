@@ -376,7 +376,8 @@ export class FleetLock {
         const reply = await call(h, "renew", this.me.token);
         if (reply.state === "lost") {
           const who = reply.record ? `${reply.record.owner} ('${reply.record.command}')` : "nobody";
-          this.lost ??= `${h.name}: the lock expired and is now held by ${who}`;
+          // The latest word wins when it names the new holder (a renewal may have found no lock at all).
+          if (!this.lost || reply.record) this.lost = `${h.name}: the lock expired and is now held by ${who}`;
         }
       } catch {
         // Unreachable for now: the next renewal tries again; the TTL covers a short outage.
