@@ -19,6 +19,7 @@ import {
 } from "./json-schema.ts";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { fingerprint, loadPrecompiled } from "./precompiled.ts";
+import { argumentProblems } from "./module-args.ts";
 import { ConfigError, type Problem } from "./problems.ts";
 import { didYouMean, editDistance, suggest } from "../core/suggest.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
@@ -104,10 +105,48 @@ export interface ValidateOptions {
   modules?: ModuleRegistry;
 }
 
-/** Every problem in one parsed document, located and sorted by position. */
+/**
+ * Every problem in one parsed document, located and sorted by position: its JSON Schema, then the
+ * rules of each task's module arguments (src/config/module-args.ts).
+ */
 export function validateDocument(doc: YamlFile, kind: FileKind, options: ValidateOptions = {}): Problem[] {
   const registry = options.modules ?? defaultRegistry;
-  return validateWith(validator(kind, registry), doc, kind, registry);
+  const problems = [
+    ...validateWith(validator(kind, registry), doc, kind, registry),
+    ...ruleProblems(doc, kind, registry),
+  ];
+  return problems.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** Where the task lists are in a document of each kind. */
+function taskLists(value: unknown, kind: FileKind): { path: KeyPath; tasks: unknown[] }[] {
+  if (!Array.isArray(value)) return [];
+  if (kind === "tasks" || kind === "handlers") return [{ path: [], tasks: value }];
+  if (kind !== "playbook") return [];
+  return value.flatMap((play, i) =>
+    (["pre_tasks", "tasks", "post_tasks", "handlers"] as const).flatMap((key) => {
+      const tasks = (play as Record<string, unknown> | null)?.[key];
+      return Array.isArray(tasks) ? [{ path: [i, key], tasks }] : [];
+    })
+  );
+}
+
+/** The module-argument rules of every task in the document (the JSON Schema says the rest). */
+function ruleProblems(doc: YamlFile, kind: FileKind, registry: ModuleRegistry): Problem[] {
+  return taskLists(doc.value, kind).flatMap(({ path, tasks }) =>
+    tasks.flatMap((task, j) => {
+      if (task === null || typeof task !== "object") return [];
+      const found = Object.keys(task).filter((k) => k in registry && k !== "import_tasks");
+      if (found.length !== 1) return [];
+      const module = found[0];
+      const mod = registry[module];
+      const raw = (task as Record<string, unknown>)[module];
+      const args = typeof raw === "string" && mod.freeForm ? { [mod.freeForm]: raw } : raw ?? {};
+      return argumentProblems(mod, args).map((p) =>
+        problemAt(doc, kind, [...path, j, module, ...p.path], p.message)
+      );
+    })
+  );
 }
 
 /** The problems `validate` finds in `doc`, explained (exported to compare validators in tests). */
