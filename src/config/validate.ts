@@ -19,6 +19,8 @@ import {
 } from "./json-schema.ts";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { fingerprint, loadPrecompiled } from "./precompiled.ts";
+import { conditionMistake, templateMistakes } from "../vars/template-check.ts";
+import { isTemplated } from "../vars/template.ts";
 import { argumentProblems } from "./module-args.ts";
 import { ConfigError, type Problem } from "./problems.ts";
 import { didYouMean, editDistance, suggest } from "../core/suggest.ts";
@@ -103,6 +105,8 @@ function validator(kind: FileKind, registry: ModuleRegistry): ValidateFunction {
 export interface ValidateOptions {
   /** Module registry to validate tasks against (default: all modules). */
   modules?: ModuleRegistry;
+  /** Check templates and conditions from their text (default true; lint locates them itself). */
+  texts?: boolean;
 }
 
 /**
@@ -114,8 +118,49 @@ export function validateDocument(doc: YamlFile, kind: FileKind, options: Validat
   const problems = [
     ...validateWith(validator(kind, registry), doc, kind, registry),
     ...ruleProblems(doc, kind, registry),
+    ...(options.texts === false ? [] : textProblems(doc, kind)),
   ];
   return problems.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** Task keys whose strings are conditions (`assert: that:` too). */
+const isCondition = (path: KeyPath): boolean => {
+  const [key, parent, grand] = [path.at(-1), path.at(-2), path.at(-3)].map(String);
+  const conditions = ["when", "changed_when", "failed_when"];
+  return conditions.includes(key) || conditions.includes(parent) ||
+    (key === "that" && parent === "assert") || (parent === "that" && grand === "assert");
+};
+
+/**
+ * Templates and conditions that cannot work, found from their text: every templated string in the
+ * document (task arguments, loops, variables) and every condition of a task, located at its value.
+ */
+function textProblems(doc: YamlFile, kind: FileKind): Problem[] {
+  const problems: Problem[] = [];
+  const tasks = new Set(taskLists(doc.value, kind).flatMap((l) => l.tasks));
+  const visit = (value: unknown, path: KeyPath, inTask: boolean): void => {
+    if (typeof value === "string") {
+      if (inTask && isCondition(path)) {
+        const mistake = conditionMistake(value);
+        if (mistake) problems.push(problemAt(doc, kind, path, mistake));
+      } else if (isTemplated(value)) {
+        for (const m of templateMistakes(value)) {
+          const where = value.includes("\n") ? ` (line ${m.line}, column ${m.col} of the template)` : "";
+          problems.push(problemAt(doc, kind, path, m.message + where));
+        }
+      }
+      return;
+    }
+    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, [...path, i], inTask));
+    if (value !== null && typeof value === "object") {
+      const isTask = tasks.has(value);
+      for (const [k, v] of Object.entries(value)) {
+        visit(v, [...path, k], (inTask || isTask) && !(isTask && k === "vars"));
+      }
+    }
+  };
+  visit(doc.value, [], false);
+  return problems;
 }
 
 /** Where the task lists are in a document of each kind. */

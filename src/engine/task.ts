@@ -13,7 +13,7 @@ import { renderDeep, renderText } from "../vars/template.ts";
 import type { HostRun, UnknownRegister } from "./host-run.ts";
 import type { Task } from "../config/model.ts";
 import { type Privilege, StepFailed } from "./remote.ts";
-import { readLocalFile } from "./local-files.ts";
+import { readLocalFile } from "../config/local-files.ts";
 import { planFingerprint } from "./fingerprint.ts";
 
 export interface TaskOutcome {
@@ -292,7 +292,8 @@ function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string
   return {
     check: env.check,
     host: host.facts!,
-    readLocalFile: (path, kind) => readLocalFile(path, kind, task),
+    readLocalFile: (path, kind) =>
+      readLocalFile(path, kind, { roleDir: task.role?.dir, file: task.source.file }),
     renderTemplate: (text, source) => renderText(text, vars, source),
     vars,
   };

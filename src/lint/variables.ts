@@ -18,6 +18,7 @@ import type { KeyPath } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { parseExpression, referencedVariables } from "../vars/expression.ts";
 import { scanTemplate } from "./handlebars.ts";
+import { templateMistakes } from "../vars/template-check.ts";
 import {
   atPath,
   isMap,
@@ -41,9 +42,10 @@ export const variableRules: Rule[] = [
     severity: "error",
     title: "A template or condition does not parse",
     explanation: "A `{{ }}` template (in a task argument, a variable or a template file) or a " +
-      "`when:`/`changed_when:`/`failed_when:` expression has a syntax error: an unclosed `{{#if}}` block, " +
-      "a stray brace, an operator with nothing after it. Apply would fail on the task at run time, after " +
-      "earlier tasks already changed the host; lint finds it before.",
+      "`when:`/`changed_when:`/`failed_when:` expression cannot work: a syntax error (an unclosed `{{#if}}` " +
+      "block, a stray brace, an operator with nothing after it), a helper that does not exist or gets the " +
+      "wrong number of arguments, a partial, or Jinja (`{% %}`, `| filter`) where handlebars is read. Apply " +
+      "refuses it too when the files load, before any host is contacted.",
   },
   {
     id: "undefined-variable",
@@ -293,7 +295,8 @@ class VariableChecker {
   ): void {
     const scan = scanTemplate(text);
     const say = (message: string) => (path ? atPath(f, path, message) : message);
-    if (scan.error) this.report("template-syntax", f.file, place(scan.error), say(scan.error.message));
+    // The same checks apply makes when the files load (src/vars/template-check.ts).
+    for (const m of templateMistakes(text)) this.report("template-syntax", f.file, place(m), say(m.message));
     for (const v of scan.vars) {
       this.used.add(v.name);
       if (v.guarded || this.defined(v.name, scope)) continue;

@@ -44,6 +44,35 @@ hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`
 // A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded.
 hb.registerHelper("urlencode", (v: unknown) => encodeURIComponent(String(v)));
 
+/**
+ * How many arguments each helper takes (min, max), handlebars' own block helpers included: a template
+ * calling an unknown helper, or one with the wrong number of arguments, is refused when the files load
+ * (src/vars/template-check.ts).
+ */
+export const HELPERS: Record<string, [number, number]> = {
+  default: [2, 2],
+  coalesce: [1, Infinity],
+  includes: [2, 2],
+  eq: [2, 2],
+  ne: [2, 2],
+  not: [1, 1],
+  and: [1, Infinity],
+  or: [1, Infinity],
+  json: [1, 1],
+  upper: [1, 1],
+  lower: [1, 1],
+  join: [1, 2],
+  quote: [1, 1],
+  urlencode: [1, 1],
+  // Handlebars' built-ins.
+  if: [1, 1],
+  unless: [1, 1],
+  each: [1, 1],
+  with: [1, 1],
+  lookup: [2, 2],
+  log: [1, Infinity],
+};
+
 const cache = new Map<string, HandlebarsTemplateDelegate>();
 
 /**
