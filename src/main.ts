@@ -77,6 +77,22 @@ export async function main(args: string[]): Promise<number> {
       ),
     );
 
+  program
+    .command("convert-templates")
+    .description(
+      "Rewrite the common Jinja2 forms in template files as handlebars ({% if %} → {{#if}}, filters → helpers).",
+    )
+    .argument(
+      "[paths...]",
+      "template files or folders (default: the templates/ folders under roles playbooks templates)",
+    )
+    .option("-w, --write", "rewrite the files in place (default: show the changes)", false)
+    .action(
+      run(async (paths: string[], opts) =>
+        (await import("./commands/convert-templates.ts")).convertTemplatesCommand(paths, opts)
+      ),
+    );
+
   defineInit(program, run);
   defineSecrets(program, run);
   defineFleet(program, run);
@@ -107,8 +123,7 @@ function defineInit(program: Command, run: Run): void {
     .option(
       "--host <name[=address[:port]]>",
       "a host: its inventory name, and how to reach it when the name does not say (repeatable; several: a fleet)",
-      collect,
-      [],
+      (value: string, previous?: string[]) => collect(value, previous ?? []),
     )
     .option("--user <user>", "SSH user: root, or a user with sudo (default root)")
     .option("--ssh-key <path>", "SSH private key (default: ssh-agent and ~/.ssh)")
@@ -119,8 +134,8 @@ function defineInit(program: Command, run: Run): void {
     .option("--tls-cert <path>", "provided: certificate chain on this machine")
     .option("--tls-key <path>", "provided: its private key on this machine")
     .option("--lago-version <vX.Y.Z>", "Lago release (default: the lago role's)")
-    .option("--org-name <name>", "the first organization, created on the first deploy (empty: none)")
-    .option("--admin-email <email>", "its admin's login; the password is generated into the secrets store")
+    .option("--org-name <name>", "your organization's name (empty: none)")
+    .option("--admin-email <email>", "its admin's e-mail (sign-up stays open for them)")
     .option("--postgres-host <host[:port]>", "an external PostgreSQL (default: bundled on the host)")
     .option("--postgres-user <user>", "its user (default lago)")
     .option("--postgres-db <db>", "its database (default lago)")

@@ -10,7 +10,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { isatty } from "node:tty";
 import { parse } from "yaml";
 import { UserError } from "../core/types.ts";
-import { type Ask, gatherAnswers, type InitAnswers, type InitFlags } from "../init/answers.ts";
+import { gatherAnswers, type InitAnswers, type InitFlags } from "../init/answers.ts";
 import { inventoryText } from "../init/inventory.ts";
 import { terminalQuestions } from "../init/prompt.ts";
 import { cwd, env, writeStdout } from "../runtime.ts";
@@ -54,10 +54,8 @@ const refuseOverwrite = (path: string) =>
     `edit it, or give init another path (lago-provision init inventory/staging.yml)`,
   );
 
-/** What the installation needs in its store: Lago's five, site.yml's two, the admin's password. */
-function storeNames(a: InitAnswers): string[] {
-  return [...CORE_SECRETS, ...KNOWN_EXTRA_SECRETS, ...(a.organization ? ["LAGO_ORG_USER_PASSWORD"] : [])];
-}
+/** What the installation needs in its store: Lago's five and playbooks/site.yml's two. */
+const storeNames = (): string[] => [...CORE_SECRETS, ...KNOWN_EXTRA_SECRETS];
 
 function summary(a: InitAnswers): string {
   const hosts = a.hosts.length === 1 ? "1 host" : `a fleet of ${a.hosts.length} hosts`;
@@ -77,9 +75,9 @@ export async function initCommand(inventory: string | undefined, opts: InitOptio
   let gathered;
   try {
     gathered = await gatherAnswers(opts, {
-      ask: terminal?.ask as Ask | undefined,
+      ask: terminal?.ask,
       env: env(),
-      defaultVersion: version ?? "",
+      defaultVersion: version,
     });
   } finally {
     terminal?.close();
@@ -104,7 +102,7 @@ export async function initCommand(inventory: string | undefined, opts: InitOptio
     Object.entries(secrets).map(([name, value]) => [name, { value, source: "given to init" }]),
   );
   if (Object.keys(given).length) addSecrets(store, given);
-  const { contents } = ensureSecrets(store, storeNames(answers));
+  const { contents } = ensureSecrets(store, storeNames());
   createFile(path, text);
 
   const say = (line = "") => writeStdout(`${line}\n`);
@@ -116,13 +114,14 @@ export async function initCommand(inventory: string | undefined, opts: InitOptio
     }`,
   );
   say("  keep it and its passphrase safe: without them, data Lago encrypted cannot be read again");
-  if (answers.organization) {
-    say(`  ${answers.organization.adminEmail} logs in with LAGO_ORG_USER_PASSWORD from the store`);
-  }
   const acceptNew = answers.knownHosts ? "" : " --accept-new-host-keys";
   say();
   say("Deploy (and again after any change; a re-run changes nothing):");
   say(`  LAGO_SECRETS_PASSPHRASE=... lago-provision apply ${path}${acceptNew}`);
   if (acceptNew) say("  (--accept-new-host-keys records each host's SSH key once; a changed key is refused)");
+  if (answers.organization) {
+    const { adminEmail, name } = answers.organization;
+    say(`Then sign up as ${adminEmail} to create ${name}, and close sign-up (lago_disable_signup: true).`);
+  }
   return 0;
 }

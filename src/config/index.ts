@@ -41,7 +41,7 @@ export function loadConfig(
   options: ConfigOptions = {},
 ): { inventory: Inventory; playbook: Playbook } {
   const problems = new Problems();
-  const inventory = problems.try(() => loadInventory(inventoryPath));
+  const inventory = problems.try(() => loadInventory(inventoryPath, { refuseJinja: true }));
   const playbook = problems.try(() => loadPlaybook(playbookPath, { ...options, inventory }));
   problems.throwIfAny();
   const limitError = options.limit === undefined ? undefined : checkPattern(inventory!, options.limit);

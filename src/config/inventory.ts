@@ -18,6 +18,7 @@ import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
 import type { Inventory, InventoryGroup, Vars } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
 import { didYouMean } from "../core/suggest.ts";
+import { jinjaInDocument } from "./jinja-check.ts";
 import { validateDocument } from "./validate.ts";
 
 export { expandHostPattern } from "./ansible/host-pattern.ts";
@@ -25,6 +26,8 @@ export { expandHostPattern } from "./ansible/host-pattern.ts";
 export interface InventoryOptions {
   /** Vault passwords (default: ANSIBLE_VAULT_PASSWORD_FILE, if set). */
   vault?: VaultOptions;
+  /** Refuse Jinja2 in variables (a run renders them; listing the inventory does not). */
+  refuseJinja?: boolean;
 }
 
 /**
@@ -40,9 +43,11 @@ export function loadInventory(sources: string | string[], options: InventoryOpti
   problems.throwIfAny();
   const warnings: Problem[] = [...data!.warnings];
   const files = readVarsFiles(list, data!, vault, found, problems, warnings);
+  const unsafe = new Set(found.unsafe);
   for (const doc of [...data!.varsDocs, ...files.docs] as VarsDocument[]) {
     const prefix = (p: Problem) => ({ ...p, path: [doc.pathPrefix, p.path].filter(Boolean).join("/") });
     problems.add(...validateDocument(doc, "host_vars").map(prefix));
+    if (options.refuseJinja) problems.add(...jinjaInDocument(doc, unsafe).map(prefix));
   }
   problems.throwIfAny();
 

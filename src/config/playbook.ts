@@ -15,6 +15,7 @@ import { isTemplated } from "../vars/template.ts";
 import { templateMistakes } from "../vars/template-check.ts";
 import { findLocalFile, LOCAL_FILES, readLocalFile } from "./local-files.ts";
 import { checkPattern } from "./inventory.ts";
+import { jinjaInDocument, jinjaInTemplates } from "./jinja-check.ts";
 import type { FileKind, ModuleRegistry } from "./json-schema.ts";
 import type { Inventory, Play, Playbook, RoleRef, Task, TaskKeywords, Vars } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
@@ -42,6 +43,8 @@ interface LoadedRole {
   handlers?: YamlFile;
   defaults: Vars;
   vars: Vars;
+  /** Every file of the role that was read (for the Jinja2 check). */
+  docs: YamlFile[];
 }
 
 /** A task's `notify`, kept to check that some handler answers it. */
@@ -62,6 +65,7 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
   const search = [...(options.rolesPath ?? []), join(base, "roles"), join(cwd(), "roles")];
   const roles = new Map<string, LoadedRole>();
   const varsFiles = new Map<string, Vars>();
+  const varsDocs: YamlFile[] = [];
   const raws = (Array.isArray(doc.value) ? doc.value : []) as RawPlay[];
 
   // Load every file the plays refer to, so that their problems are reported together.
@@ -74,8 +78,9 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
       if (isTemplated(file)) at("templates are not supported in vars_files paths");
       else if (!existsSync(full)) at(`file not found: ${displayPath(full)}`);
       else {
-        const vars = problems.try(() => readValid(full, "vars"))?.value;
-        varsFiles.set(full, (vars ?? {}) as Vars);
+        const vars = problems.try(() => readValid(full, "vars"));
+        if (vars) varsDocs.push(vars);
+        varsFiles.set(full, (vars?.value ?? {}) as Vars);
       }
     }
     for (const [j, entry] of listOf(play.roles).entries()) {
@@ -106,6 +111,17 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
     checkNotify(play, notifies, problems);
     return play;
   });
+  // Jinja2 anywhere handlebars is read (arguments, variables, templates): refused with the equivalent.
+  const read = [doc, ...varsDocs, ...[...roles.values()].flatMap((r) => r.docs), ...imports.files.values()];
+  for (const d of read) if (d) problems.add(...jinjaInDocument(d));
+  for (
+    const dir of [
+      join(base, "templates"),
+      ...[...roles.values()].map((r) => join(r.ref.dir, "templates")),
+    ]
+  ) {
+    problems.add(...jinjaInTemplates(dir));
+  }
   problems.throwIfAny();
   return { file: doc.file, plays };
 }
@@ -352,12 +368,19 @@ function loadRole(name: string, dir: string, registry: ModuleRegistry, problems:
     const file = ["main.yml", "main.yaml"].map((f) => join(dir, sub, f)).find((f) => existsSync(f));
     return file ? problems.try(() => readValid(file, kind, { modules: registry })) : undefined;
   };
+  const [tasks, handlers, defaults, vars] = [
+    read("tasks", "tasks"),
+    read("handlers", "handlers"),
+    read("defaults", "vars"),
+    read("vars", "vars"),
+  ];
   return {
     ref: { name: basename(name), dir: resolve(dir) },
-    tasks: read("tasks", "tasks"),
-    handlers: read("handlers", "handlers"),
-    defaults: (read("defaults", "vars")?.value ?? {}) as Vars,
-    vars: (read("vars", "vars")?.value ?? {}) as Vars,
+    tasks,
+    handlers,
+    defaults: (defaults?.value ?? {}) as Vars,
+    vars: (vars?.value ?? {}) as Vars,
+    docs: [tasks, handlers, defaults, vars].filter((d): d is YamlFile => d !== undefined),
   };
 }
 

@@ -11,6 +11,7 @@ import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
 import type { Probe } from "../modules/types.ts";
 import { raw } from "../core/command.ts";
 import type { Diff } from "../core/types.ts";
+import type { SecretsInputs } from "../secrets/inputs.ts";
 import type { Reporter, RunEvent, TaskResult } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
@@ -47,6 +48,8 @@ export interface RunOptions {
    * command), which closes it. Without it the run connects (ssh2 / local) and closes by itself.
    */
   remote?(settings: ConnectionSettings): Promise<Remote>;
+  /** The secrets stores opened before the play (src/session/secrets-stage.ts), for lago_secrets. */
+  secrets?: SecretsInputs;
 }
 
 export interface RunSummary {
@@ -182,7 +185,8 @@ function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions)
   opts.reporter.emit(result);
 }
 
-function selectedByTags(task: Task, opts: RunOptions): boolean {
+/** Whether `--tags` / `--skip-tags` let the task run. */
+export function selectedByTags(task: Task, opts: Pick<RunOptions, "tags" | "skipTags">): boolean {
   const tags = task.keywords.tags ?? [];
   if (tags.includes("never") && !(opts.tags ?? []).some((t) => tags.includes(t))) return false;
   if (opts.skipTags?.some((t) => tags.includes(t))) return false;
@@ -239,7 +243,12 @@ async function prefetchProbes(plays: Play[], h: HostRun, opts: RunOptions): Prom
       ...(i > 0 ? [{ command: FACTS_PROBE.command, privilege: factsPrivilege(play, h) }] : []),
       ...tasks.flatMap((task) => {
         const privilege = privilegeFor(task, h, play.become, play.becomeUser);
-        const env = { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" };
+        const env = {
+          check: checkFor(task, opts),
+          vars: varsFor(play, task, h, opts),
+          where: "",
+          secrets: opts.secrets,
+        };
         return probesFor(task, h, env).map((command) => ({ command, privilege }));
       }),
     ];
@@ -281,7 +290,7 @@ async function runTaskOnHost(
     outcomes = await runTask(
       task,
       h,
-      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "" },
+      { check: checkFor(task, opts), vars: varsFor(play, task, h, opts), where: "", secrets: opts.secrets },
       privilegeFor(task, h, play.become, play.becomeUser),
     );
   } catch (e) {

@@ -7,6 +7,7 @@ import type { Command } from "../core/command.ts";
 import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { modules } from "../modules/index.ts";
 import type { Diff, ModuleContext, Plan } from "../modules/types.ts";
+import type { SecretsInputs } from "../secrets/inputs.ts";
 import type { TaskStatus } from "../output/events.ts";
 import { evaluateCondition } from "../vars/expression.ts";
 import { renderDeep, renderText } from "../vars/template.ts";
@@ -36,6 +37,8 @@ export interface TaskEnv {
   /** Variables for this task on this host, before loop items. */
   vars: Record<string, unknown>;
   where: string;
+  /** The secrets stores opened before the play (lago_secrets). */
+  secrets?: SecretsInputs;
 }
 
 const whereOf = (t: Task) => `${t.source.file}:${t.source.line}:${t.source.col}`;
@@ -290,12 +293,12 @@ function creatorOf(creates: Map<string, string>, path: string): string | undefin
 
 function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string, unknown>): ModuleContext {
   return {
-    check: env.check,
     host: host.facts!,
     readLocalFile: (path, kind) =>
       readLocalFile(path, kind, { roleDir: task.role?.dir, file: task.source.file }),
     renderTemplate: (text, source) => renderText(text, vars, source),
     vars,
+    secrets: env.secrets,
   };
 }
 

@@ -97,8 +97,8 @@ export interface GatherOptions {
   ask?: Ask;
   /** The environment, for the `--*-env` flags. */
   env: Record<string, string | undefined>;
-  /** The default Lago release (the lago role's lago_version). */
-  defaultVersion: string;
+  /** The default Lago release: the lago role's lago_version, when its roles are here. */
+  defaultVersion?: string;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -333,7 +333,11 @@ export async function gatherAnswers(
   };
   const version = await answer(
     flags.lagoVersion,
-    { flag: "--lago-version", text: "Lago release", default: opts.defaultVersion },
+    {
+      flag: "--lago-version",
+      text: "Lago release",
+      ...(opts.defaultVersion ? { default: opts.defaultVersion } : {}),
+    },
     (t) => VERSION.test(t) ? t : fail("--lago-version", `'${t}' is not a pinned release like v1.50.0`),
   );
 

@@ -149,22 +149,17 @@ export function inventoryVars(a: InitAnswers): Item[] {
 }
 
 /**
- * The first organization. Without one, sign-up stays open so that someone can create it (with sign-up
- * closed and no organization, nobody can ever log in).
+ * The first organization. Sign-up stays open until it exists: with sign-up closed and no organization,
+ * nobody could ever log in.
  */
 function organizationVars(a: InitAnswers): Item[] {
-  if (!a.organization) {
-    return [[
-      "lago_disable_signup",
-      false,
-      "anyone reaching the UI can sign up: set true once your organization exists",
-    ]];
-  }
-  return [
-    // FIRST ORGANIZATION: the lago role's variables for LAGO_CREATE_ORG, LAGO_ORG_NAME,
-    // LAGO_ORG_USER_EMAIL and the generated LAGO_ORG_USER_PASSWORD go here once the role has them.
-    ["lago_disable_signup", true, "closed: your organization is made by the first deploy"],
-  ];
+  // FIRST ORGANIZATION: the lago role cannot create it yet. Once it has variables for LAGO_CREATE_ORG,
+  // LAGO_ORG_NAME, LAGO_ORG_USER_EMAIL and LAGO_ORG_USER_PASSWORD (from the store), write them here, close
+  // sign-up, and add LAGO_ORG_USER_PASSWORD to storeNames() in src/commands/init.ts.
+  const who = a.organization
+    ? `sign up as ${a.organization.adminEmail} to create ${a.organization.name}, then set true`
+    : "anyone reaching the UI can sign up: set true once your organization exists";
+  return [["lago_disable_signup", false, who]];
 }
 
 export function inventoryText(a: InitAnswers, o: InventoryTextOptions): string {

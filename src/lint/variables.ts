@@ -17,6 +17,7 @@ import { isMagicName } from "../vars/magic.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { parseExpression, referencedVariables } from "../vars/expression.ts";
+import { describeJinja, findJinja, mayHaveJinja } from "../vars/jinja.ts";
 import { scanTemplate } from "./handlebars.ts";
 import { templateMistakes } from "../vars/template-check.ts";
 import {
@@ -37,6 +38,17 @@ import type { Position, Report, Rule } from "./types.ts";
 
 export const variableRules: Rule[] = [
   {
+    id: "jinja2",
+    family: "variables",
+    severity: "error",
+    title: "Jinja2 where templates are handlebars",
+    explanation: "Templates, task arguments and variables are rendered with handlebars, not Jinja2: " +
+      "`{% if %}`, `{% for %}`, `{# #}` and `{{ x | filter }}` would not render, and apply refuses them " +
+      "before contacting any host. The message shows the handlebars that does the same when there is " +
+      'one (`{{#if x}}`, `{{#each xs as |x|}}`, `{{default x "y"}}`); `lago-provision convert-templates ' +
+      "--write` rewrites the common forms in template files. See docs/from-ansible.md.",
+  },
+  {
     id: "template-syntax",
     family: "variables",
     severity: "error",
@@ -44,7 +56,7 @@ export const variableRules: Rule[] = [
     explanation: "A `{{ }}` template (in a task argument, a variable or a template file) or a " +
       "`when:`/`changed_when:`/`failed_when:` expression cannot work: a syntax error (an unclosed `{{#if}}` " +
       "block, a stray brace, an operator with nothing after it), a helper that does not exist or gets the " +
-      "wrong number of arguments, a partial, or Jinja (`{% %}`, `| filter`) where handlebars is read. Apply " +
+      "wrong number of arguments, or a partial (Jinja is the rule jinja2). Apply " +
       "refuses it too when the files load, before any host is contacted.",
   },
   {
@@ -270,7 +282,7 @@ class VariableChecker {
 
   checkValue(f: SourceFile, path: KeyPath, value: unknown, scope: Scope): void {
     walkValues(value, (v, p) => {
-      if (typeof v === "string" && v.includes("{{")) {
+      if (typeof v === "string" && mayHaveJinja(v)) {
         this.checkTemplate(f, v, scope, (at) => positionInValue(f, p, at), p);
       }
     }, path);
@@ -293,10 +305,13 @@ class VariableChecker {
     place: (at: Position) => Position,
     path?: KeyPath,
   ): void {
-    const scan = scanTemplate(text);
     const say = (message: string) => (path ? atPath(f, path, message) : message);
+    const jinja = findJinja(text);
+    for (const j of jinja) this.report("jinja2", f.file, place(j), say(describeJinja(j)));
+    if (jinja.length) return; // handlebars would only add a syntax error for the same text
     // The same checks apply makes when the files load (src/vars/template-check.ts).
     for (const m of templateMistakes(text)) this.report("template-syntax", f.file, place(m), say(m.message));
+    const scan = scanTemplate(text);
     for (const v of scan.vars) {
       this.used.add(v.name);
       if (v.guarded || this.defined(v.name, scope)) continue;

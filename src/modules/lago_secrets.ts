@@ -1,8 +1,10 @@
 /**
  * lago_secrets: the installation's secrets, the same on every host (docs/secrets.md). The values live
- * in the encrypted store on the control machine (src/secrets/store.ts); the host gets them in one
- * 0600 file. The probe reads only sha256 hashes of what the host already has (in `dest` and the
- * `adopt_from` files); the plan compares them with the store:
+ * in the encrypted store on the control machine (src/secrets/store.ts), which the secrets stage opens
+ * before the play and, in apply, completes with what no host holds yet (src/session/secrets-stage.ts):
+ * the plan reads the store from `ctx.secrets`, never prompts and never writes it. The host gets the
+ * values in one 0600 file. The probe reads only sha256 hashes of what the host already has (in `dest`
+ * and the `adopt_from` files); the plan compares them with the store:
  *
  * | store           | host                          | plan                                            |
  * | --------------- | ----------------------------- | ----------------------------------------------- |
@@ -10,7 +12,7 @@
  * | has the value   | nothing, or dest incomplete   | write dest (0600, sensitive diff)               |
  * | has the value   | a different value             | fail: never overwrite; import or fix the host   |
  * | lacks the value | has a value                   | fail: `secrets import --from HOST` first        |
- * | lacks the value | nothing (or a placeholder)    | generate into the store once, then write dest   |
+ * | lacks the value | nothing (or a placeholder)    | write dest once the stage has generated it      |
  *
  * There is no rotate option, on purpose: a new encryption key makes what Lago encrypted with the old
  * one unreadable, a new SECRET_KEY_BASE logs everyone out, a new RSA key breaks webhook signatures.
@@ -29,7 +31,6 @@ import {
 } from "../secrets/host-files.ts";
 import { STORE_VAR, storePath } from "../secrets/location.ts";
 import { type Conflict, reconcile, type Reconciliation } from "../secrets/reconcile.ts";
-import { ensureSecrets, readStore } from "../secrets/store.ts";
 import { absPath, plural, probeFailed } from "./_util.ts";
 import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, unchanged } from "./types.ts";
 
@@ -49,12 +50,34 @@ const lagoSecretsArgs = z.object({
     `The encrypted secrets store on the control machine. Default: the ${STORE_VAR} variable, else lago-secrets.enc beside the inventory (relative paths are from the inventory's folder).`,
   ),
 }).strict();
-type LagoSecretsArgs = z.infer<typeof lagoSecretsArgs>;
+export type LagoSecretsArgs = z.infer<typeof lagoSecretsArgs>;
 
 const managedNames = (a: LagoSecretsArgs): string[] => [...new Set([...CORE_SECRETS, ...a.names])];
 const filesOf = (
   a: LagoSecretsArgs,
 ): string[] => [...new Set([a.dest, ...(a.adopt_from ?? [UPSTREAM_ENV, a.dest])])];
+
+/** What one lago_secrets task keeps where: the same for the module and the secrets stage. */
+export interface SecretsTarget {
+  /** The store's absolute path. */
+  store: string;
+  /** The five and the task's `names`. */
+  names: string[];
+  /** The host files read: dest first, then adopt_from. */
+  files: string[];
+}
+
+/**
+ * The task's store, names and files. `optionalVar(name)` renders a variable the engine may or may not
+ * provide, "" when it does not (`lago_secrets_file`, `inventory_dir`).
+ */
+export function secretsTarget(a: LagoSecretsArgs, optionalVar: (name: string) => string): SecretsTarget {
+  const store = storePath(
+    a.store ?? (optionalVar(STORE_VAR) || undefined),
+    optionalVar("inventory_dir") || undefined,
+  );
+  return { store, names: managedNames(a), files: filesOf(a) };
+}
 
 /** A variable the engine may or may not provide (strict templates: `default` is the way to ask). */
 const optionalVar = (ctx: ModuleContext, name: string): string =>
@@ -113,50 +136,58 @@ function refuse(r: Reconciliation, w: Where, storeMissing: boolean): never {
 }
 
 function planSecrets(a: LagoSecretsArgs, facts: HostSecretFiles, ctx: ModuleContext): Plan {
-  const names = managedNames(a);
-  const store = storePath(
-    a.store ?? (optionalVar(ctx, STORE_VAR) || undefined),
-    optionalVar(ctx, "inventory_dir") || undefined,
-  );
+  const { store, names } = secretsTarget(a, (name) => optionalVar(ctx, name));
   const where: Where = {
     host: optionalVar(ctx, "inventory_hostname") || ctx.host.hostname,
     store,
     inventory: optionalVar(ctx, "inventory_file") || "INVENTORY",
   };
-  const contents = readStore(store);
-  const storeValues = contents
-    ? Object.fromEntries(Object.entries(contents.secrets).map(([n, s]) => [n, s.value]))
-    : null;
-  const r = reconcile(storeValues, facts.files, names);
-  if (r.conflicts.length > 0 || r.hostOnly.length > 0) refuse(r, where, contents === null);
+  const opened = ctx.secrets?.get(store);
+  if (!opened) {
+    throw new UserError(
+      `the secrets store ${store} was not opened before the play`,
+      `the secrets stage opens it before any host is changed, from the lago_secrets arguments (store, names, ` +
+        `dest, adopt_from) and ${STORE_VAR} as inventory, play, role and -e variables give them: do not ` +
+        `make them depend on registered results or facts`,
+    );
+  }
+  const r = reconcile(opened.values, facts.files, names);
+  if (r.conflicts.length > 0 || r.hostOnly.length > 0) refuse(r, where, opened.values === null);
 
   const ignored = r.placeholders.length
     ? ` (placeholders ignored: ${r.placeholders.map((p) => `${p.name} in ${p.path}`).join(", ")})`
     : "";
-  const generating = r.generate.length
-    ? `generate ${plural(r.generate.length, "secret")} (${r.generate.join(", ")}) into ${store}`
-    : "";
-  if (r.generate.length > 0 && ctx.check) {
-    // Nothing is generated in check mode: the values (and what later tasks render from them) are
-    // known only after apply.
+  if (r.generate.length > 0) {
+    // Neither the store nor the host has them: the stage generates them before the play in apply,
+    // so this plan is seen only where it did not (check mode). The values (and what later tasks
+    // render from them) are known only after apply.
+    const unplanned = r.generate.filter((n) => !opened.pending.includes(n));
+    if (unplanned.length > 0) {
+      throw new UserError(
+        `the secrets store ${store} lacks ${unplanned.join(", ")}, which the secrets stage did not generate`,
+        `the stage reads the lago_secrets arguments before the play: do not make names depend on registered results or facts`,
+      );
+    }
     return {
       changed: true,
-      reason: `would ${generating} and write them to ${a.dest}${ignored}`,
+      reason: `would write ${a.dest} with ${plural(names.length, "secret")}, assuming the secrets stage ` +
+        `generates ${r.generate.join(", ")} into ${store} first (apply does, before the play)${ignored}`,
       steps: [],
       diffs: [{ target: a.dest, before: "", after: "", sensitive: true }],
       creates: [a.dest],
       result: { store, dest: a.dest, generated: r.generate },
     };
   }
-  // Apply: the first host that needs them generates them; every later host (and run) reads the same.
-  const { contents: stored, generated } = r.generate.length > 0
-    ? ensureSecrets(store, names)
-    : { contents: contents!, generated: [] };
-  const values = Object.fromEntries(names.map((n) => [n, stored.secrets[n].value]));
+  const stored = opened.values!;
+  const values = Object.fromEntries(names.map((n) => [n, stored[n]]));
   // Later tasks may read every secret of the store (an S3 key `init` put there), not only those the host
   // file gets.
-  const every = Object.fromEntries(Object.entries(stored.secrets).map(([n, s]) => [n, s.value]));
-  const result = { secrets: every, store, dest: a.dest, generated };
+  const result = {
+    secrets: { ...stored },
+    store,
+    dest: a.dest,
+    generated: names.filter((n) => opened.generated.includes(n)),
+  };
 
   const content = renderSecretsEnv(values, names);
   const dest = facts.files.find((f) => f.path === a.dest)!;
@@ -178,9 +209,7 @@ function planSecrets(a: LagoSecretsArgs, facts: HostSecretFiles, ctx: ModuleCont
   }
   return {
     changed: true,
-    reason: `${
-      generated.length ? `generated ${plural(generated.length, "secret")} into ${store}; ` : ""
-    }${what}${ignored}`,
+    reason: `${what}${ignored}`,
     steps: [
       ...(facts.dirExists ? [] : [{ kind: "exec" as const, command: ["mkdir", "-p", dirname(a.dest)] }]),
       { kind: "write", path: a.dest, content, mode: "0600", owner: "root", group: "root" },

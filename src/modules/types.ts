@@ -8,6 +8,7 @@
 import type { z } from "zod";
 import type { Command } from "../core/command.ts";
 import type { Diff, ExecResult, HostFacts } from "../core/types.ts";
+import type { SecretsInputs } from "../secrets/inputs.ts";
 
 export type { Diff };
 
@@ -62,14 +63,11 @@ export interface Plan {
   reads?: string[];
 }
 
-/** What the engine gives a module besides its arguments. Everything here is local and synchronous. */
+/**
+ * What the engine gives a module besides its arguments. Everything here is local and synchronous. The
+ * run's mode is not here: every plan is the same in both modes (test/unit/modules/check-parity.test.ts).
+ */
 export interface ModuleContext {
-  /**
-   * The run's mode. Only lago_secrets reads it, until the secrets stage (issue #20) gathers the store
-   * before any host is contacted; every other plan is the same in both modes
-   * (test/unit/modules/check-parity.test.ts).
-   */
-  check: boolean;
   /** Host facts gathered at play start. */
   host: HostFacts;
   /** Read a file from the control machine, resolved against the role's `files/` or `templates/` dir. */
@@ -78,6 +76,8 @@ export interface ModuleContext {
   renderTemplate(text: string, source: string): string;
   /** The task's variables (for expressions, as `when` reads them; templated values render on use). */
   vars: Record<string, unknown>;
+  /** The secrets stores the secrets stage opened before the play (lago_secrets reads them here). */
+  secrets?: SecretsInputs;
 }
 
 export interface ModuleDefinition<A = any, F = any> {

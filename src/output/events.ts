@@ -48,6 +48,8 @@ export type RunEvent =
   | { type: "play_start"; play: string; hosts: string[] }
   | { type: "task_start"; play: string; task: string; handler?: boolean }
   | TaskResult
+  /** The secrets stage generated (or, in check mode, would generate) these into the store, before the play. */
+  | { type: "secrets"; store: string; generated: string[]; check: boolean }
   | { type: "warning"; host?: string; msg: string }
   | { type: "recap"; hosts: Record<string, HostCounts>; durationMs: number };
 

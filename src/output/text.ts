@@ -172,6 +172,16 @@ export function createTextReporter(options: TextReporterOptions): Reporter {
           return;
         case "task_result":
           return result(e);
+        case "secrets":
+          line(
+            `${c.bold("SECRETS")} ${e.check ? "would generate" : "generated"} ${
+              plural(e.generated.length, "secret")
+            } (${e.generated.join(", ")}) into ${e.store}` +
+              (e.check
+                ? c.dim(" (apply does, before the play)")
+                : "; keep its passphrase and a copy of it safe"),
+          );
+          return;
         case "warning":
           line(`${c.yellow(c.bold("WARNING"))} ${e.host ? `${e.host}: ` : ""}${e.msg}`);
           return;

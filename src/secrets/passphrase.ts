@@ -1,6 +1,6 @@
 /**
  * The passphrase of the secrets store: `LAGO_SECRETS_PASSPHRASE`, or asked on the terminal (no echo)
- * when standard input is one. Synchronous on purpose: a module's `plan` needs it and cannot await.
+ * when standard input is one, by the secrets stage before any host is changed (never by a plan).
  * Asked at most once per process (a wrong answer may be asked again, see store.ts).
  */
 import { spawnSync } from "node:child_process";
@@ -25,6 +25,9 @@ let remembered: Passphrase | null = null;
 export function forgetPassphrase(): void {
   remembered = null;
 }
+
+/** Whether a passphrase can be had without asking: given in the environment, or already typed. */
+export const passphraseAtHand = (): boolean => remembered !== null || (env()[PASSPHRASE_ENV] ?? "") !== "";
 
 /**
  * The passphrase for `path`. `creating`: the store does not exist yet, so a typed passphrase is asked

@@ -4,8 +4,8 @@
  * envelope whose header is authenticated too; written atomically with mode 0600. A value, once in the
  * store, is never replaced: adding names is the only change there is.
  *
- * Reads are synchronous (a module's plan calls them) and remembered per process: the key is derived
- * once, and every host of a run sees the same values, whoever created them first.
+ * The secrets stage (src/session/secrets-stage.ts) opens and completes it before a run changes any
+ * host; reads are remembered per process, so the key is derived once per run.
  *
  * @example
  * ```ts

@@ -2,19 +2,22 @@
  * One session per command: what was loaded (src/session/load.ts), one connection per host opened on
  * first use and shared by everything the command does on it (the fleet lock, surveys, the deploy
  * history and every playbook run), the fleet lock when the command changes hosts, and `converge`, the
- * one way a playbook runs, in check mode or not.
+ * one way a playbook runs, in check mode or not: the secrets stage first (src/session/secrets-stage.ts,
+ * once per mode), then the plays.
  */
 import { type Connect, connectTo } from "../connection/connect.ts";
 import { UserError } from "../core/errors.ts";
+import { markUnsafe } from "../vars/template.ts";
 import type { HostRun } from "../engine/host-run.ts";
 import { FACTS_PROBE, factsPrivilege, runPlays } from "../engine/run.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
 import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock, type LockIdentity } from "../fleet/lock.ts";
 import { selectHosts } from "../config/index.ts";
 import type { Reporter } from "../output/events.ts";
-import { Redactor, secretsFromVars } from "../output/index.ts";
+import { Redactor, type Secret, secretsFromVars } from "../output/index.ts";
 import type { Loaded } from "./load.ts";
 import { type RunResult, runResult } from "./result.ts";
+import { type SecretsStage, secretsStage } from "./secrets-stage.ts";
 
 export interface LockRequest {
   /** The command line, recorded in the lock for whoever finds it held. */
@@ -57,9 +60,12 @@ export class Session {
   readonly lock?: FleetLock;
   /** The hosts the command works on. */
   readonly hosts: string[];
+  /** The secrets stage's outcome, by mode (a saved plan's dry run, then apply; upgrade batches share it). */
+  private stages = new Map<boolean, Promise<SecretsStage>>();
 
   private constructor(readonly loaded: Loaded, private opts: SessionOptions) {
     this.hosts = opts.hosts ?? loaded.selected;
+    markUnsafe(loaded.inventory.unsafe); // `!unsafe` values are never rendered as templates
     const hosts = new Set(this.hosts);
     this.fleet = new FleetHosts(
       loaded.hosts.filter((h) => hosts.has(h.name)),
@@ -114,8 +120,54 @@ export class Session {
     if (!playbook) throw new UserError("this command runs no playbook");
     const hosts = new Set(req.hosts ?? this.hosts);
     const extraVars = { ...loaded.extraVars, ...req.extraVars };
-    const redact = redactors(loaded, extraVars);
-    const summary = await runPlays(playbook.file, playbook.plays, loaded.hosts, {
+    // An error that escapes the run is redacted too: with the -e values until the stores are open.
+    let known = secretsFromVars(extraVars);
+    try {
+      const stage = await this.secretsStage(req);
+      known = [...known, ...stage.secrets];
+      const summary = await this.runPlays(req, hosts, extraVars, stage);
+      req.reporter.close();
+      return runResult(summary, req.check);
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      const r = new Redactor([...loaded.inventory.secrets, ...known]);
+      throw new UserError(r.redactText(e.message), e.hint && r.redactText(e.hint));
+    }
+  }
+
+  /** The secrets stage, once per mode for the session; its events go to the first run's reporter. */
+  private secretsStage(req: ConvergeRequest): Promise<SecretsStage> {
+    let stage = this.stages.get(req.check);
+    if (!stage) {
+      const { loaded } = this;
+      stage = secretsStage({
+        inventory: loaded.inventory,
+        plays: loaded.playbook!.plays,
+        hosts: loaded.hosts,
+        limit: loaded.limit,
+        check: req.check,
+        extraVars: loaded.extraVars,
+        tags: req.tags,
+        skipTags: req.skipTags,
+        remote: (s) => this.fleet.remoteFor(s),
+        forks: this.opts.forks,
+        emit: (e) => req.reporter.emit(e),
+      });
+      this.stages.set(req.check, stage);
+    }
+    return stage;
+  }
+
+  private runPlays(
+    req: ConvergeRequest,
+    hosts: Set<string>,
+    extraVars: Record<string, unknown>,
+    stage: SecretsStage,
+  ) {
+    const { loaded } = this;
+    const playbook = loaded.playbook!;
+    const redact = redactors(loaded, [...secretsFromVars(extraVars), ...stage.secrets]);
+    return runPlays(playbook.file, playbook.plays, loaded.hosts, {
       check: req.check,
       diff: req.diff,
       forks: this.opts.forks,
@@ -129,9 +181,8 @@ export class Session {
       redactDiff: (h, d) => redact(h).redactDiff(d),
       redactText: (h, t) => redact(h).redactText(t),
       remote: (s) => this.fleet.remoteFor(s),
+      secrets: stage.stores,
     });
-    req.reporter.close();
-    return runResult(summary, req.check);
   }
 
   /** Releases the lock and closes every connection. */
@@ -142,10 +193,11 @@ export class Session {
 }
 
 /**
- * One redactor per host: secrets are whatever secret-named variables hold (inventory, play vars, -e)
- * and the values a module reported as secrets on that host (lago_secrets), redacted from then on.
+ * One redactor per host: secrets are whatever secret-named variables hold (inventory, play vars, -e),
+ * the values that were encrypted with ansible-vault, every value of the stores the secrets stage
+ * opened (`everywhere`), and the values a module reported as secrets on that host, from then on.
  */
-function redactors(loaded: Loaded, extraVars: Record<string, unknown>): (h: HostRun) => Redactor {
+function redactors(loaded: Loaded, everywhere: Secret[]): (h: HostRun) => Redactor {
   const playSecrets = (loaded.playbook?.plays ?? []).flatMap((p) => secretsFromVars(p.vars));
   const cache = new Map<string, { r: Redactor; known: number }>();
   return (h) => {
@@ -157,7 +209,7 @@ function redactors(loaded: Loaded, extraVars: Record<string, unknown>): (h: Host
         ...loaded.inventory.secrets, // values that were encrypted with ansible-vault
         ...secretsFromVars(h.inventoryVars),
         ...playSecrets,
-        ...secretsFromVars(extraVars),
+        ...everywhere,
         ...hostSecrets,
       ]);
       cached = { r, known: h.secrets.size };

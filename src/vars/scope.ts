@@ -15,6 +15,18 @@ const scopes = new WeakMap<object, Record<string, unknown>>();
 
 export const isTemplated = (text: string): boolean => text.includes("{{");
 
+/**
+ * Texts marked `!unsafe` in an inventory (Ansible's "never template this"): read as they are. Kept
+ * by value, for the run: a password that happens to contain `{{` or `{%` is data, not a template.
+ */
+const unsafeTexts = new Set<string>();
+
+export function markUnsafe(texts: Iterable<string>): void {
+  for (const t of texts) unsafeTexts.add(t);
+}
+
+export const isUnsafe = (text: string): boolean => unsafeTexts.size > 0 && unsafeTexts.has(text);
+
 /** The resolving view of `vars` (the same view for the same object). */
 export function scopeOf(vars: Record<string, unknown>, render: Render): Record<string, unknown> {
   if ((vars as Record<symbol, unknown>)[VIEW]) return vars;
@@ -44,7 +56,7 @@ function newScope(vars: Record<string, unknown>, render: Render): Record<string,
           // A frozen property must read as itself (a Proxy invariant).
           if (desc && !desc.configurable && !desc.writable) return raw;
           const name = path ? `${path}.${key}` : key;
-          if (typeof raw === "string" && isTemplated(raw)) return resolve(t, key, raw, name);
+          if (typeof raw === "string" && isTemplated(raw) && !isUnsafe(raw)) return resolve(t, key, raw, name);
           if (raw !== null && typeof raw === "object") return view(raw, name);
           return raw;
         },

@@ -3,7 +3,7 @@
  * files load, located by line and column, instead of failing on every host after connecting:
  * handlebars syntax errors (a block or `{{` left open, a block closed by another, a triple-stash left
  * open), helpers that do not exist or get the wrong number of arguments, partials (there are none),
- * Jinja written where handlebars is read, and conditions (`when:`) that do not parse.
+ * and conditions (`when:`) that do not parse.
  *
  * @example
  * templateMistakes("{{#if x}}on") // [{ line: 1, col: 12, message: "template syntax error: ..." }]
@@ -11,6 +11,7 @@
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
 import { parseExpression } from "./expression.ts";
+import { findJinja, mayHaveJinja } from "./jinja.ts";
 import { HELPERS } from "./template.ts";
 
 export interface Mistake {
@@ -52,8 +53,8 @@ const at = (text: string, index: number): { line: number; col: number } => {
 };
 
 function check(text: string): Mistake[] {
-  const jinja = jinjaMistake(text);
-  if (jinja) return [jinja];
+  // Jinja2 is found, with its handlebars equivalent, by src/config/jinja-check.ts (lint: jinja2).
+  if (mayHaveJinja(text) && findJinja(text).length > 0) return [];
   const open = unclosedMustache(text);
   if (open) return [open];
   let ast: Node;
@@ -65,29 +66,6 @@ function check(text: string): Mistake[] {
   const mistakes: Mistake[] = [];
   walk(ast, mistakes);
   return mistakes;
-}
-
-/** `{% … %}` statements and `{{ x | filter }}`: Jinja, which lago-provision does not read. */
-function jinjaMistake(text: string): Mistake | undefined {
-  const statement = text.search(/\{%/);
-  if (statement >= 0) {
-    return {
-      ...at(text, statement),
-      message: "Jinja statements ({% … %}) are not read: templates are handlebars, " +
-        "{{#if x}}…{{/if}}, {{#each list}}…{{/each}}",
-    };
-  }
-  for (const m of text.matchAll(/\{\{(?!!)([^}]*)\}\}/g)) {
-    const inside = m[1].replace(/\bas\s*\|[^|]*\|/, "");
-    if (/(^|[^|])\|([^|]|$)/.test(inside)) {
-      return {
-        ...at(text, m.index! + 2 + m[1].indexOf("|")),
-        message: "Jinja filters ({{ x | filter }}) are not read: templates are handlebars, " +
-          '{{default x "value"}}, {{upper x}}, {{join list ","}}, {{json x}}',
-      };
-    }
-  }
-  return undefined;
 }
 
 /** A `{{` with no `}}` after it before the next `{{` (handlebars reads the rest as garbage). */

@@ -6,9 +6,10 @@
  */
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
-import { isTemplated, plain, scopeOf } from "./scope.ts";
+import { describeJinja, findJinja, mayHaveJinja } from "./jinja.ts";
+import { isTemplated, isUnsafe, markUnsafe, plain, scopeOf } from "./scope.ts";
 
-export { isTemplated };
+export { isTemplated, markUnsafe };
 
 const hb = Handlebars.create();
 
@@ -84,8 +85,23 @@ const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
 /** The variables as the one scope reads them (templated values resolved on first use). */
 export const scoped = (vars: Record<string, unknown>): Record<string, unknown> => scopeOf(vars, renderIn);
 
+/**
+ * Jinja2 left in a text handlebars is about to render is refused with what to write instead: a
+ * template is never written with `{% if %}` copied literally. `where` names the file or task.
+ */
+function refuseJinja(text: string, where: string): void {
+  if (!mayHaveJinja(text) || isUnsafe(text)) return;
+  const [first, ...more] = findJinja(text);
+  if (!first) return;
+  const also = more.length
+    ? ` (and ${more.length} more: convert the file with lago-provision convert-templates)`
+    : "";
+  throw new UserError(`${where}:${first.line}:${first.col}: ${describeJinja(first)}${also}`);
+}
+
 /** Renders against a scope: what the scope calls to resolve a templated value. */
 function renderIn(text: string, scope: Record<string, unknown>, where: string): unknown {
+  refuseJinja(text, where);
   try {
     const single = SINGLE.exec(text);
     if (single) return plain(lookupPath(scope, single[1], where));
@@ -104,7 +120,8 @@ function renderIn(text: string, scope: Record<string, unknown>, where: string): 
  * anything else renders to text.
  */
 export function renderString(text: string, vars: Record<string, unknown>, where: string): unknown {
-  if (!isTemplated(text)) return text;
+  refuseJinja(text, where);
+  if (!isTemplated(text) || isUnsafe(text)) return text;
   return renderIn(text, scoped(vars), where);
 }
 

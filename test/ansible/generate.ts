@@ -16,6 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { caseHash, type InventoryCase, inventoryCases, type InventoryExpected } from "./inventory.cases.ts";
+import { jinjaCases } from "./jinja.cases.ts";
 import { literalCases } from "./literal.cases.ts";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
@@ -153,6 +154,36 @@ function runLiterals(): Record<string, unknown> {
   }
 }
 
+/** Each Jinja case rendered by Ansible's template module (one playbook run for all of them). */
+function runJinja(): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), "ansiblejinja"));
+  try {
+    mkdirSync(join(dir, "templates"));
+    mkdirSync(join(dir, "out"));
+    for (const c of jinjaCases) writeFileSync(join(dir, "templates", `${c.name}.j2`), c.template);
+    const tasks = jinjaCases.map((c) => ({
+      name: c.name,
+      template: { src: `templates/${c.name}.j2`, dest: join(dir, "out", c.name) },
+      vars: c.vars,
+    }));
+    writeFileSync(
+      join(dir, "play.json"),
+      JSON.stringify([{ hosts: "localhost", gather_facts: false, tasks }]),
+    );
+    const run = spawnSync("ansible-playbook", ["-i", "localhost,", "-c", "local", "play.json"], {
+      cwd: dir,
+      env: ansibleEnv(dir),
+      encoding: "utf8",
+    });
+    if (run.status !== 0) throw new Error(`ansible-playbook failed:\n${run.stdout}\n${run.stderr}`);
+    return Object.fromEntries(
+      jinjaCases.map((c) => [c.name, readFileSync(join(dir, "out", c.name), "utf8")]),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function write(name: string, value: unknown): boolean {
   const path = join(HERE, name);
   const text = JSON.stringify(value, null, 2) + "\n";
@@ -174,7 +205,14 @@ function write(name: string, value: unknown): boolean {
 }
 
 const version = execFileSync("ansible", ["--version"], { encoding: "utf8" }).split("\n")[0];
-console.log(`${version}: ${inventoryCases.length} inventory cases, ${literalCases.length} INI values`);
+console.log(
+  `${version}: ${inventoryCases.length} inventory cases, ${literalCases.length} INI values, ` +
+    `${jinjaCases.length} templates`,
+);
+/** `--jinja`: only the templates (a second or two). */
+if (process.argv.includes("--jinja")) {
+  process.exit(write("jinja.expected.json", { ansible: version, outputs: runJinja() }) ? 0 : 1);
+}
 const previous = only ? JSON.parse(readFileSync(join(HERE, "inventory.expected.json"), "utf8")).cases : {};
 const inventories: Record<string, InventoryExpected> = {};
 for (const c of inventoryCases) {
@@ -183,5 +221,6 @@ for (const c of inventoryCases) {
 const ok = [
   write("inventory.expected.json", { ansible: version, cases: inventories }),
   only ? true : write("literal.expected.json", { ansible: version, values: runLiterals() }),
+  only ? true : write("jinja.expected.json", { ansible: version, outputs: runJinja() }),
 ].every(Boolean);
 process.exit(ok ? 0 : 1);

@@ -1,8 +1,12 @@
 /**
- * Lago's secrets on real hosts (issue 3, part 3): generated once into the store beside the inventory,
- * identical 0600 files on every host, unchanged by re-runs; a tampered host is refused and left as it
- * is; a lost store stops the run with the import hint; `secrets import` (here from an upstream-style
- * .env with the RSA key wrapped over lines) brings the installation back. No output ever holds a value.
+ * Lago's secrets on real hosts (issue 3, part 3; issues 20 and 19): generated once into the store
+ * beside the inventory, identical 0600 files on every host, unchanged by re-runs; a tampered host is
+ * refused and left as it is. With the store lost while two hosts hold the set and a third is bare
+ * (with or without --limit on the bare one), or with hosts that disagree, the secrets stage refuses
+ * before anything: no host changed, no store made, the exact `secrets import` in the error;
+ * `secrets import` (here from an upstream-style .env with the RSA key wrapped over lines) brings the
+ * installation back and the same run converges with one set everywhere. A play that never runs
+ * lago_secrets and prints the values as it fails shows them redacted. No output ever holds a value.
  */
 import { Buffer } from "node:buffer";
 import { createPrivateKey } from "node:crypto";
@@ -11,12 +15,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readStore } from "../../src/secrets/store.ts";
-import { type CliResult, recapOf, resultsOf, runCli } from "./cli.ts";
+import { type CliResult, failuresOf, recapOf, resultsOf, runCli } from "./cli.ts";
 import { execIn, fileMtime, readFileIn, type Testbed, useTestbed } from "./testbed.ts";
 
 const PASSPHRASE = "an e2e passphrase, long enough";
 const DEST = "/opt/lago/secrets.env";
 const PLAY = ["-p", "test/e2e/fixtures/secrets.yml"];
+/** A change before lago_secrets, and ignore_errors on it (test/e2e/fixtures/secrets-fleet.yml). */
+const FLEET = ["-p", "test/e2e/fixtures/secrets-fleet.yml"];
+const MARKER = "/root/lago-provision-marker";
 const NAMES = [
   "LAGO_RSA_PRIVATE_KEY",
   "SECRET_KEY_BASE",
@@ -71,7 +78,11 @@ describe("lago_secrets on the testbed", () => {
   it("check mode on bare hosts: would generate, creates nothing", async () => {
     const r = await apply("--check", "--diff");
     expect(r.code, r.stderr).toBe(0);
-    for (const e of taskResults(r)) expect(e.reason).toContain(`would generate 6 secrets`);
+    const stage = r.events.filter((e) => e.type === "secrets");
+    expect(stage).toEqual([{ v: 1, type: "secrets", store, generated: NAMES, check: true }]);
+    for (const e of taskResults(r)) {
+      expect(e.reason).toContain(`would write ${DEST} with 6 secrets, assuming the secrets stage generates`);
+    }
     expect(existsSync(store)).toBe(false);
     for (const h of hosts) {
       expect((await execIn(h, ["test", "-e", "/opt/lago"], { allowFailure: true })).exitCode).toBe(1);
@@ -83,7 +94,13 @@ describe("lago_secrets on the testbed", () => {
     expect(r.code, r.stderr).toBe(0);
     const results = taskResults(r);
     expect(results.map((e) => e.status)).toEqual(["changed", "changed", "changed"]);
-    expect(results.filter((e) => e.reason.includes("generated 6 secrets into")).length).toBe(1);
+    // Generated once, by the secrets stage, before the play.
+    expect(r.events.filter((e) => e.type === "secrets")).toEqual([
+      { v: 1, type: "secrets", store, generated: NAMES, check: false },
+    ]);
+    expect(r.events.findIndex((e) => e.type === "secrets")).toBeLessThan(
+      r.events.findIndex((e) => e.type === "task_result"),
+    );
     expect(statSync(store).mode & 0o777).toBe(0o600);
 
     const all = await shas();
@@ -155,19 +172,54 @@ describe("lago_secrets on the testbed", () => {
     expect(new Set(await shas()).size).toBe(1);
   });
 
-  it("with the store gone while hosts have values: stop, create nothing, point at secrets import", async () => {
-    const before = await shas();
+  it("store lost, two hosts hold the set, the third is bare: refused before anything, --limit or not", async () => {
+    const [h1, h2, h3] = hosts;
+    await execIn(h3, ["rm", "-rf", "/opt/lago"]);
+    const held = await Promise.all([h1, h2].map(shaOf));
     renameSync(store, `${store}.lost`);
-    const r = await apply();
-    expect(r.code).toBe(1);
-    for (const e of taskResults(r)) {
-      expect(e.status).toBe("failed");
-      expect(e.msg).toContain(`${e.host} already has Lago secrets`);
-      expect(e.msg).toContain(`but the secrets store ${store} does not exist`);
-      expect(e.msg).toContain(`lago-provision secrets import ${inventory} --from ${e.host}`);
+    for (const extra of [[], ["--limit", h3], ["--check"]]) {
+      const r = await cli(["apply", inventory, ...FLEET, "--json", ...extra]);
+      expect(r.code, r.stdout).toBe(1);
+      expect(resultsOf(r), `${extra}: no task ran on any host`).toEqual([]);
+      expect(r.stderr).toContain(
+        `error: ${h1} (${DEST}), ${h2} (${DEST}) already hold Lago secrets but the secrets store ${store} ` +
+          `does not exist; nothing was generated or written on any host`,
+      );
+      expect(r.stderr).toContain(
+        `\`lago-provision secrets import ${inventory} --from ${h1}\`, then run again`,
+      );
+      expect(existsSync(store)).toBe(false);
+      for (const h of hosts) {
+        expect((await execIn(h, ["test", "-e", MARKER], { allowFailure: true })).exitCode, h).toBe(1);
+      }
+      expect((await execIn(h3, ["test", "-e", "/opt/lago"], { allowFailure: true })).exitCode).toBe(1);
+      expect(await Promise.all([h1, h2].map(shaOf))).toEqual(held);
     }
+  });
+
+  it("two hosts hold different sets: refused, naming them and the keys that differ", async () => {
+    const [h1, h2, h3] = hosts;
+    const original = await readFileIn(h2, DEST);
+    await execIn(h2, ["sed", "-i", `s/^SECRET_KEY_BASE=.*/SECRET_KEY_BASE=${"f".repeat(128)}/`, DEST]);
+    const r = await cli(["apply", inventory, ...FLEET, "--json", "--limit", h3]).finally(() =>
+      execIn(h2, ["sh", "-c", `cat > ${DEST}`], { input: original })
+    );
+    expect(r.code, r.stdout).toBe(1);
+    expect(resultsOf(r)).toEqual([]);
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `error: the hosts hold different Lago secrets, and the secrets store ${store} does not exist: ` +
+          `SECRET_KEY_BASE: ${h1} \\(${DEST}\\) \\(sha256 [0-9a-f]{8}\\) ` +
+          `vs ${h2} \\(${DEST}\\) \\(sha256 [0-9a-f]{8}\\); nothing was generated or written on any host`,
+      ),
+    );
+    // Only the keys that differ are named.
+    expect(r.stderr).not.toContain("LAGO_ENCRYPTION_PRIMARY_KEY:");
+    expect(r.stderr).toContain(
+      `\`lago-provision secrets import ${inventory} --from ${h1}\` or \`lago-provision secrets import ${inventory} --from ${h2}\``,
+    );
     expect(existsSync(store)).toBe(false);
-    expect(await shas()).toEqual(before);
+    expect((await execIn(h3, ["test", "-e", "/opt/lago"], { allowFailure: true })).exitCode).toBe(1);
   });
 
   it("secrets import from an upstream-style .env brings the same values back; apply is then ok", async () => {
@@ -194,15 +246,42 @@ describe("lago_secrets on the testbed", () => {
     const twice = await cli(["secrets", "import", inventory, "--from", first]);
     expect(twice.stdout).toContain("nothing new");
 
-    const r = await apply();
-    expect(r.code, r.stderr).toBe(0);
+    // The run that was refused converges now: first the bare host alone, then the whole fleet.
+    const [, h2, h3] = hosts;
+    const limited = await cli(["apply", inventory, ...FLEET, "--json", "--limit", h3]);
+    expect(limited.code, failuresOf(limited)).toBe(0);
+    expect(limited.events.filter((e) => e.type === "secrets")).toEqual([]);
+    expect(await shaOf(h3)).toBe(await shaOf(h2));
+    const r = await cli(["apply", inventory, ...FLEET, "--json"]);
+    expect(r.code, failuresOf(r)).toBe(0);
     expect(taskResults(r).map((e) => [e.host, e.status]).sort()).toEqual(
       hosts.map((h) => [h, h === first ? "changed" : "ok"]),
     );
     expect(new Set(await shas()).size).toBe(1);
+    for (const h of hosts) expect(parseEnv(await readFileIn(h, DEST)), h).toEqual(values);
     const status = await cli(["secrets", "status", inventory]);
     expect(status.code, status.stdout).toBe(0);
     for (const h of hosts) expect(status.stdout).toContain(`${h}: 6 match`);
+  });
+
+  it("a play without lago_secrets that prints the store's values as it fails shows them redacted", async () => {
+    const forms = (v: string) => [v, Buffer.from(v).toString("base64"), encodeURIComponent(v)];
+    for (const format of [["--json"], []]) {
+      const r = await cli(["apply", inventory, "-p", "test/e2e/fixtures/secrets-leak.yml", ...format]);
+      expect(r.code, r.stdout).toBe(0);
+      const text = r.stdout + r.stderr;
+      for (const [name, value] of Object.entries(values)) {
+        for (const form of forms(value)) expect(text, `${name} ${format}`).not.toContain(form);
+      }
+      expect(text).toContain("postgres://lago:<redacted: POSTGRES_PASSWORD>@db:5432/lago");
+      if (format.length === 0) continue;
+      const failed = resultsOf(r).filter((e) => e.status === "failed");
+      expect(failed.length).toBe(3 * hosts.length);
+      for (const e of failed) {
+        expect(e.ignored).toBe(true);
+        for (const name of NAMES) expect(e.msg, `${e.host} ${e.task}`).toContain(`<redacted: ${name}>`);
+      }
+    }
   });
 
   it("no output of any command held a secret value", () => {

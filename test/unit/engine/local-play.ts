@@ -18,6 +18,8 @@ export interface LocalPlay {
   dir(): string;
   run(playbook: string, ...flags: string[]): Promise<{
     code: number;
+    /** Every event of the run; `results` are its task results. */
+    events: RunEventJson[];
     results: RunEventJson[];
     roundTrips: number;
   }>;
@@ -62,7 +64,7 @@ export function localPlay(hosts: string[] = ["here"]): LocalPlay {
       ]);
       const events = printed.trim().split("\n").map((l) => JSON.parse(l));
       const results = events.filter((e) => e.type === "task_result");
-      return { code, results, roundTrips: roundTrips() - before };
+      return { code, events, results, roundTrips: roundTrips() - before };
     },
   };
 }

@@ -4,6 +4,7 @@
  * error when the arguments are invalid, else an error `plan` throws (a UserError about the host state).
  */
 import type { HostFacts } from "../../../src/core/types.ts";
+import type { SecretsInputs } from "../../../src/secrets/inputs.ts";
 
 export interface ModuleCase {
   name: string;
@@ -16,6 +17,8 @@ export interface ModuleCase {
   localFiles?: Record<string, string>;
   /** Variables for template rendering. */
   vars?: Record<string, unknown>;
+  /** The secrets stores the secrets stage opened (lago_secrets). */
+  secrets?: SecretsInputs;
   expect:
     | {
       changed: boolean;

@@ -1,11 +1,9 @@
 /**
  * A dry run cannot lie by construction: for every module and every case of its fixture table, the
- * probe and the plan are the same in check mode and in apply mode (the context says which, and so do
- * the `check_mode` variables a module could read). What a dry run reports differently is decided by
- * the engine alone (src/engine/task.ts, judgeCheckPlan).
- *
- * lago_secrets is the one exception until the secrets stage (issue #20) gathers the store before any
- * host is contacted: in a dry run it must not generate secrets into the store.
+ * probe and the plan are the same in check mode and in apply mode (the context does not say which;
+ * the `check_mode` variables a module could read do). What a dry run reports differently is decided by
+ * the engine alone (src/engine/task.ts, judgeCheckPlan). lago_secrets included: the secrets stage
+ * gathers the store before any host is contacted (src/session/secrets-stage.ts).
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -16,14 +14,12 @@ import type { Plan } from "../../../src/modules/types.ts";
 import type { ModuleCase, ProbeCase } from "./cases.ts";
 import { contextFor } from "./harness.ts";
 
-const EXCEPTIONS = ["lago_secrets"];
-
 const dir = new URL(".", import.meta.url);
 const tables = readdirSync(dir).filter((f) => f.endsWith(".cases.ts"));
 
-/** A context in one mode: the flag and the magic variables a template or module could read. */
+/** A context in one mode: the magic variables a template or module could read. */
 const inMode = (c: ModuleCase, check: boolean) =>
-  contextFor({ ...c, check, vars: { ...c.vars, check_mode: check, ansible_check_mode: check } });
+  contextFor({ ...c, vars: { ...c.vars, check_mode: check, ansible_check_mode: check } });
 
 /** Everything a plan says, as data (steps rendered, probes of wait steps as their commands). */
 function shown(plan: Plan) {
@@ -40,7 +36,6 @@ function outcome(run: () => Plan): unknown {
 
 for (const file of tables) {
   const name = file.replace(/\.cases\.ts$/, "");
-  if (EXCEPTIONS.includes(name)) continue;
   const { planCases = [], probeCases = [] } = (await import(new URL(file, dir).href)) as {
     planCases?: ModuleCase[];
     probeCases?: ProbeCase[];
@@ -74,10 +69,9 @@ for (const file of tables) {
   });
 }
 
-describe("no module but the exceptions reads the mode", () => {
+describe("no module reads the mode", () => {
   const src = new URL("../../../src/modules/", import.meta.url);
   for (const f of readdirSync(src).filter((f) => f.endsWith(".ts") && f !== "types.ts")) {
-    if (EXCEPTIONS.some((e) => f === `${e}.ts`)) continue;
     it(f, () => {
       const text = readFileSync(new URL(f, src), "utf8");
       expect(text).not.toMatch(

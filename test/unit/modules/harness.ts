@@ -22,9 +22,10 @@ export const testHost: HostFacts = {
   pending_handlers: [],
 };
 
-export function contextFor(c: Pick<ModuleCase, "check" | "host" | "localFiles" | "vars">): ModuleContext {
+export function contextFor(
+  c: Pick<ModuleCase, "host" | "localFiles" | "vars" | "secrets">,
+): ModuleContext {
   return {
-    check: c.check ?? false,
     host: { ...testHost, ...c.host },
     readLocalFile(path) {
       const text = c.localFiles?.[path];
@@ -33,5 +34,6 @@ export function contextFor(c: Pick<ModuleCase, "check" | "host" | "localFiles" |
     },
     renderTemplate: (text, source) => renderText(text, c.vars ?? {}, source),
     vars: c.vars ?? {},
+    secrets: c.secrets,
   };
 }

@@ -1,21 +1,15 @@
 /**
- * lago_secrets plans: real stores in a temp folder (cheap scrypt), host files given as the probe
- * reports them (sha256 per value). test/unit/secrets/module.test.ts checks what tables cannot: no value
- * in any reason, the store untouched in check mode, created once in apply.
+ * lago_secrets plans: the stores as the secrets stage hands them over (`ctx.secrets`), host files as
+ * the probe reports them (sha256 per value). The plan never reads or writes a store file itself.
+ * test/unit/secrets/module.test.ts checks what tables cannot: no value in any reason or refusal, and
+ * the same plan whatever the run's mode.
  */
 import { createHash } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import process from "node:process";
 import { renderSecretsEnv } from "../../../src/modules/lago_secrets.ts";
 import { CORE_SECRETS, secretHash } from "../../../src/secrets/formats.ts";
 import type { HostFile, HostSecretFiles } from "../../../src/secrets/host-files.ts";
-import { addSecrets } from "../../../src/secrets/store.ts";
+import type { OpenedStore, SecretsInputs } from "../../../src/secrets/inputs.ts";
 import type { ModuleCase, ProbeCase } from "./cases.ts";
-
-export const PASSPHRASE = "correct horse battery staple";
-process.env.LAGO_SECRETS_PASSPHRASE = PASSPHRASE;
 
 /** Store values: not in Lago's formats (the module does not judge formats), distinct and recognisable. */
 export const VALUES: Record<string, string> = Object.fromEntries(
@@ -23,29 +17,19 @@ export const VALUES: Record<string, string> = Object.fromEntries(
 );
 const FIVE = [...CORE_SECRETS];
 
-const dir = mkdtempSync(join(tmpdir(), "lago-secrets-cases-"));
 /** Holds the five. */
-export const STORE = join(dir, "five.enc");
+export const STORE = "/srv/inv/lago-secrets.enc";
 /** The five and a secret no `names` lists (an S3 key `init` put there). */
-export const EXTRA_STORE = join(dir, "extra.enc");
+export const EXTRA_STORE = "/srv/inv/extra.enc";
 const S3_KEY = { LAGO_AWS_S3_SECRET_ACCESS_KEY: `s3-${"y".repeat(30)}` };
-/** Never created (check mode and refusals must leave it so). */
-export const NO_STORE = join(dir, "missing.enc");
-/** Created by the apply case that generates. */
-export const GEN_STORE = join(dir, "generated.enc");
-addSecrets(
-  STORE,
-  Object.fromEntries(FIVE.map((n) => [n, { value: VALUES[n], source: "test" }])),
-  { passphrase: PASSPHRASE, kdf: { N: 1024, r: 8, p: 1 } },
-);
+/** Does not exist (yet). */
+export const NO_STORE = "/srv/inv/missing.enc";
 
-addSecrets(
-  EXTRA_STORE,
-  Object.fromEntries(
-    Object.entries({ ...VALUES, ...S3_KEY }).map(([n, v]) => [n, { value: v, source: "test" }]),
-  ),
-  { passphrase: PASSPHRASE, kdf: { N: 1024, r: 8, p: 1 } },
-);
+/** The stage's hand-over: one store. */
+const opened = (path: string, store: Partial<OpenedStore>): SecretsInputs =>
+  new Map([[path, { values: null, pending: [], generated: [], ...store }]]);
+/** The store with the five. */
+const five = opened(STORE, { values: VALUES });
 
 const DEST = "/opt/lago/secrets.env";
 const ENV = "/opt/lago/.env";
@@ -81,12 +65,14 @@ export const planCases: ModuleCase[] = [
   {
     name: "store and host agree, dest up to date: nothing to do",
     args: { store: STORE },
+    secrets: five,
     facts: host(upToDate(), missing(ENV)),
     expect: { changed: false, reason: `${DEST} already holds the 5 secrets of ${STORE}`, steps: [] },
   },
   {
     name: "bare host: dest written from the store, 0600 root, sensitive diff",
     args: { store: STORE },
+    secrets: five,
     facts: host(missing(DEST), missing(ENV)),
     expect: {
       changed: true,
@@ -99,6 +85,7 @@ export const planCases: ModuleCase[] = [
   {
     name: "a store secret no name lists: later tasks read it, the host file does not get it",
     args: { store: EXTRA_STORE },
+    secrets: opened(EXTRA_STORE, { values: { ...VALUES, ...S3_KEY } }),
     facts: host(upToDate(), missing(ENV)),
     expect: {
       changed: false,
@@ -109,18 +96,21 @@ export const planCases: ModuleCase[] = [
   {
     name: "bare host without /opt/lago: the folder is made first",
     args: { store: STORE },
+    secrets: five,
     facts: { dirExists: false, files: [missing(DEST), missing(ENV)] },
     expect: { changed: true, steps: ["mkdir -p /opt/lago", WRITE] },
   },
   {
     name: "upstream .env with the store's values is adopted: dest written beside it, .env untouched",
     args: { store: STORE },
+    secrets: five,
     facts: host(missing(DEST), file(ENV, VALUES, "0644")),
     expect: { changed: true, reason: `would create ${DEST}`, steps: [WRITE] },
   },
   {
     name: "dest with some of the values: rewritten, naming what it lacks",
     args: { store: STORE },
+    secrets: five,
     facts: host(file(DEST, pick(FIVE.slice(0, 3))), missing(ENV)),
     expect: {
       changed: true,
@@ -132,6 +122,7 @@ export const planCases: ModuleCase[] = [
   {
     name: "right content, loose mode: set back to 0600",
     args: { store: STORE },
+    secrets: five,
     facts: host(upToDate("0644"), missing(ENV)),
     expect: {
       changed: true,
@@ -143,14 +134,31 @@ export const planCases: ModuleCase[] = [
     name: "the store given by the lago_secrets_file variable",
     args: {},
     vars: { lago_secrets_file: STORE },
+    secrets: five,
     facts: host(upToDate(), missing(ENV)),
     expect: { changed: false, result: { store: STORE } },
+  },
+  {
+    name: "the store beside the inventory by default",
+    args: {},
+    vars,
+    secrets: opened("/srv/inv/lago-secrets.enc", { values: VALUES }),
+    facts: host(upToDate(), missing(ENV)),
+    expect: { changed: false, result: { store: "/srv/inv/lago-secrets.enc" } },
+  },
+  {
+    name: "names generated by this run's stage are in the result",
+    args: { store: STORE },
+    secrets: opened(STORE, { values: VALUES, generated: FIVE }),
+    facts: host(missing(DEST), missing(ENV)),
+    expect: { changed: true, steps: [WRITE], result: { generated: FIVE } },
   },
   {
     name:
       "a host value that differs from the store: refused, naming host, variable and file, never the values",
     args: { store: STORE },
     vars,
+    secrets: five,
     facts: host(
       upToDate(),
       file(ENV, { ...VALUES, LAGO_ENCRYPTION_PRIMARY_KEY: "someone-else's-key-0000000000" }),
@@ -164,6 +172,7 @@ export const planCases: ModuleCase[] = [
     name: "no store and two files of the host disagree: refused",
     args: { store: NO_STORE },
     vars,
+    secrets: opened(NO_STORE, { pending: FIVE }),
     facts: host(
       file(DEST, pick(["SECRET_KEY_BASE"])),
       file(ENV, { SECRET_KEY_BASE: "another-value-000000000000" }),
@@ -171,9 +180,10 @@ export const planCases: ModuleCase[] = [
     expect: { error: `lago-tb-2: SECRET_KEY_BASE differs between ${DEST} and ${ENV}` },
   },
   {
-    name: "no store while the host has secrets: stop, do not generate",
+    name: "no store while the host has secrets: refused (the stage stops the run before; this is the net)",
     args: { store: NO_STORE },
     vars,
+    secrets: opened(NO_STORE, {}),
     facts: host(missing(DEST), file(ENV, pick(["LAGO_RSA_PRIVATE_KEY", "SECRET_KEY_BASE"]))),
     expect: {
       error:
@@ -184,57 +194,62 @@ export const planCases: ModuleCase[] = [
     name: "the store lacks an extra name the host has: import it first",
     args: { store: STORE, names: ["POSTGRES_PASSWORD"] },
     vars,
+    secrets: five,
     facts: host(upToDate(), file(ENV, { POSTGRES_PASSWORD: "pg-password-from-upstream" })),
     expect: { error: `lago-tb-2 has secrets the store ${STORE} does not hold (${ENV}: POSTGRES_PASSWORD)` },
   },
   {
-    name: "check mode, no store, bare host: would generate (nothing is created)",
+    name: "no store yet, bare host: a change that assumes the stage generates first (check mode)",
     args: { store: NO_STORE },
-    check: true,
+    secrets: opened(NO_STORE, { pending: FIVE }),
     facts: host(missing(DEST), missing(ENV)),
     expect: {
       changed: true,
       reason:
-        `would generate 5 secrets (LAGO_RSA_PRIVATE_KEY, SECRET_KEY_BASE, LAGO_ENCRYPTION_PRIMARY_KEY, LAGO_ENCRYPTION_DETERMINISTIC_KEY, LAGO_ENCRYPTION_KEY_DERIVATION_SALT) into ${NO_STORE} and write them to ${DEST}`,
+        `would write ${DEST} with 5 secrets, assuming the secrets stage generates LAGO_RSA_PRIVATE_KEY, SECRET_KEY_BASE, LAGO_ENCRYPTION_PRIMARY_KEY, LAGO_ENCRYPTION_DETERMINISTIC_KEY, LAGO_ENCRYPTION_KEY_DERIVATION_SALT into ${NO_STORE} first`,
       steps: [],
       diffs: sensitive,
+      result: { store: NO_STORE, dest: DEST, generated: FIVE },
     },
   },
   {
-    name: "check mode, an extra name the store lacks: would generate that one",
+    name: "an extra name the store lacks: assumes the stage generates that one",
     args: { store: STORE, names: ["REDIS_PASSWORD"] },
-    check: true,
+    secrets: opened(STORE, { values: VALUES, pending: ["REDIS_PASSWORD"] }),
     facts: host(upToDate(), missing(ENV)),
-    expect: { changed: true, reason: `would generate 1 secret (REDIS_PASSWORD) into ${STORE}`, steps: [] },
+    expect: {
+      changed: true,
+      reason: `assuming the secrets stage generates REDIS_PASSWORD into ${STORE} first`,
+      steps: [],
+    },
   },
   {
-    name: "check mode, upstream placeholders count as absent",
+    name: "upstream placeholders count as absent",
     args: { store: NO_STORE },
-    check: true,
+    secrets: opened(NO_STORE, { pending: FIVE }),
     facts: host(missing(DEST), file(ENV, { SECRET_KEY_BASE: "your-secret-key-base-hex-64" })),
     expect: { changed: true, reason: `(placeholders ignored: SECRET_KEY_BASE in ${ENV})` },
   },
   {
-    name: "check mode with the store: known values, same plan as apply",
-    args: { store: STORE },
-    check: true,
-    facts: host(missing(DEST), missing(ENV)),
-    expect: { changed: true, steps: [WRITE], result: { secrets: VALUES } },
+    name: "a name the store lacks and the stage did not plan to generate: refused",
+    args: { store: STORE, names: ["REDIS_PASSWORD"] },
+    secrets: five,
+    facts: host(upToDate(), missing(ENV)),
+    expect: {
+      error: `the secrets store ${STORE} lacks REDIS_PASSWORD, which the secrets stage did not generate`,
+    },
   },
   {
-    name: "apply, no store, bare host: generated into the store, then written",
-    args: { store: GEN_STORE },
+    name: "a store the stage did not open: refused",
+    args: { store: "/elsewhere/other.enc" },
+    secrets: five,
     facts: host(missing(DEST), missing(ENV)),
-    expect: {
-      changed: true,
-      reason: `generated 5 secrets into ${GEN_STORE}; would create ${DEST}`,
-      steps: [WRITE],
-      result: { generated: FIVE },
-    },
+    expect: { error: "the secrets store /elsewhere/other.enc was not opened before the play" },
   },
   {
     name: "no store argument and no inventory location",
     args: {},
+    secrets: five,
     facts: host(missing(DEST), missing(ENV)),
     expect: { error: "the inventory's location is not known" },
   },

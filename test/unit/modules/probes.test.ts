@@ -50,7 +50,7 @@ function planFor(
 ) {
   const mod = modules[name];
   const args = mod.args.parse(rawArgs);
-  const ctx = contextFor({ check: opts.check, localFiles: opts.files });
+  const ctx = contextFor({ localFiles: opts.files });
   const probe = mod.probe(args, ctx);
   const facts = probe ? probe.parse(sh(probe.command)) : undefined;
   const plan = mod.plan(args, facts, ctx) as Plan;
