@@ -56,7 +56,9 @@ function newScope(vars: Record<string, unknown>, render: Render): Record<string,
           // A frozen property must read as itself (a Proxy invariant).
           if (desc && !desc.configurable && !desc.writable) return raw;
           const name = path ? `${path}.${key}` : key;
-          if (typeof raw === "string" && isTemplated(raw) && !isUnsafe(raw)) return resolve(t, key, raw, name);
+          if (typeof raw === "string" && isTemplated(raw) && !isUnsafe(raw)) {
+            return resolve(t, key, raw, name);
+          }
           if (raw !== null && typeof raw === "object") return view(raw, name);
           return raw;
         },

@@ -42,22 +42,18 @@ describe("templates that cannot render", () => {
       "x\n{{> header}}",
       "2:1 partials ({{> header}}) are not supported: there are none to include",
     ],
-    [
-      "a Jinja filter",
-      "{{ x | default('a') }}",
-      '1:6 Jinja filters ({{ x | filter }}) are not read: templates are handlebars, {{default x "value"}}, {{upper x}}, {{join list ","}}, {{json x}}',
-    ],
-    [
-      "a Jinja statement",
-      "a\n{% if x %}b{% endif %}",
-      "2:1 Jinja statements ({% … %}) are not read: templates are handlebars, {{#if x}}…{{/if}}, {{#each list}}…{{/each}}",
-    ],
   ];
   for (const [name, text, want] of cases) {
     it(
       name,
       () => expect(templateMistakes(text).map((m) => `${m.line}:${m.col} ${m.message}`)).toEqual([want]),
     );
+  }
+  // Jinja2 is one problem, with its handlebars equivalent, from src/config/jinja-check.ts: not twice.
+  for (const text of ["{{ x | default('a') }}", "a\n{% if x %}b{% endif %}"]) {
+    it(`Jinja2 is left to the jinja2 check: ${JSON.stringify(text)}`, () => {
+      expect(templateMistakes(text)).toEqual([]);
+    });
   }
 
   const fine = [
