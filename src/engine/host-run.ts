@@ -64,4 +64,27 @@ export const emptyCounts = (): HostCounts => ({
 });
 
 /** A host still takes tasks when it has neither failed nor dropped off. */
+/** A host as a run starts it: nothing gathered, registered or counted yet. */
+export const newHostRun = (
+  name: string,
+  become: boolean,
+  becomeUser: string,
+  inventoryVars: Record<string, unknown>,
+): HostRun => ({
+  name,
+  remote: null,
+  become,
+  becomeUser,
+  inventoryVars,
+  facts: null,
+  registered: {},
+  pendingHandlers: [],
+  failed: false,
+  unreachable: false,
+  counts: emptyCounts(),
+  secrets: new Map(),
+  predicted: emptyPrediction(),
+  records: [],
+});
+
 export const isActive = (h: HostRun): boolean => !h.failed && !h.unreachable;

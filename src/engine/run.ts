@@ -14,7 +14,7 @@ import type { Diff } from "../core/types.ts";
 import type { SecretsInputs } from "../secrets/inputs.ts";
 import type { Reporter, RunEvent, TaskResult } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
-import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
+import { type HostRun, isActive, newHostRun } from "./host-run.ts";
 import type { Play, Task } from "../config/model.ts";
 import { batches, mapLimit } from "./pool.ts";
 import { Remote } from "./remote.ts";
@@ -79,22 +79,7 @@ export async function runPlays(
     let h = runs.get(name);
     if (!h) {
       const inv = byName.get(name)!;
-      h = {
-        name,
-        remote: null,
-        become: inv.settings.become,
-        becomeUser: inv.settings.becomeUser,
-        inventoryVars: inv.vars,
-        facts: null,
-        registered: {},
-        pendingHandlers: [],
-        failed: false,
-        unreachable: false,
-        counts: emptyCounts(),
-        secrets: new Map(),
-        predicted: emptyPrediction(),
-        records: [],
-      };
+      h = newHostRun(name, inv.settings.become, inv.settings.becomeUser, inv.vars);
       runs.set(name, h);
     }
     return h;

@@ -6,7 +6,7 @@
  * reads a file an earlier task would change is known only after apply.
  */
 import { describe, expect, it } from "vitest";
-import { emptyCounts, emptyPrediction, type HostRun } from "../../../src/engine/host-run.ts";
+import { type HostRun, newHostRun } from "../../../src/engine/host-run.ts";
 import { judgeCheckPlan, refuseMissing } from "../../../src/engine/task.ts";
 import type { Task } from "../../../src/config/model.ts";
 import type { Plan } from "../../../src/modules/types.ts";
@@ -19,24 +19,7 @@ const task = (name: string): Task => ({
   source: { file: "p.yml", line: 1, col: 1 },
 });
 
-function host(): HostRun {
-  return {
-    name: "h",
-    remote: null,
-    become: false,
-    becomeUser: "root",
-    inventoryVars: {},
-    facts: null,
-    registered: {},
-    pendingHandlers: [],
-    failed: false,
-    unreachable: false,
-    counts: emptyCounts(),
-    secrets: new Map(),
-    predicted: emptyPrediction(),
-    records: [],
-  };
-}
+const host = (): HostRun => newHostRun("h", false, "root", {});
 
 const missingDir: Plan = {
   changed: true,
