@@ -78,3 +78,24 @@ describe("layers", () => {
     expect(crossing).toEqual([]);
   });
 });
+
+describe("the shipped package", () => {
+  const pkg = JSON.parse(readFileSync(resolve(SRC, "../package.json"), "utf8"));
+
+  it("ships src/ alone (scripts/ is the test harness, built but not packed)", () => {
+    expect(pkg.files.filter((f: string) => f.startsWith("dist"))).toEqual(["dist/src"]);
+  });
+
+  it("src/ imports only runtime dependencies and node: modules (zx and vitest are for scripts/ and tests)", () => {
+    const allowed = new Set(Object.keys(pkg.dependencies));
+    const bare = sources(SRC).flatMap((file) =>
+      [...readFileSync(file, "utf8").matchAll(/(?:import|export)\s[^;]*?from\s+"([^".][^"]*)"/g)]
+        .map((m) => m[1])
+        .filter((s) => !s.startsWith("node:"))
+        .map((s) => s.startsWith("@") ? s.split("/").slice(0, 2).join("/") : s.split("/")[0])
+        .filter((name) => !allowed.has(name))
+        .map((name) => `${relative(SRC, file)}: ${name}`)
+    );
+    expect(bare).toEqual([]);
+  });
+});
