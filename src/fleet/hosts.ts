@@ -3,7 +3,7 @@
  * playbook (lock, survey, backup, pull, migrate, health, history) run on it with the host's `become`
  * settings, and every playbook run borrows it (`remote`), so a host is logged into once.
  */
-import type { Command } from "../core/command.ts";
+import { type Command, raw } from "../core/command.ts";
 import { type Connect, connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import type { ExecResult } from "../core/types.ts";
@@ -57,6 +57,17 @@ export class FleetHosts {
       return await remote.runThenPrefetch(script, privilege, along);
     }
     return await remote.run(script, privilege, stdin);
+  }
+
+  /**
+   * Run a read-only script on a host (as the host's settings say): the answer read ahead with the
+   * lock when there is one and `fresh` is false, else one round trip. Nothing read ahead is dropped.
+   */
+  async probe(name: string, script: string, fresh = true): Promise<ExecResult> {
+    const s = this.host(name).settings;
+    const remote = await this.remote(name);
+    const asIs = { command: [raw(script)], parse: (r: ExecResult) => r };
+    return await remote.probe(asIs, { become: s.become, becomeUser: s.becomeUser }, fresh);
   }
 
   /**

@@ -43,27 +43,34 @@ export interface OpsContext {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Compose project of a host (`lago_project`, default lago). */
-const projectOf = (fleet: FleetHosts, host: string): string =>
-  String(fleet.host(host).vars.lago_project ?? "lago");
+/** The command that lists the Lago containers of a host's compose project (`lago_project`, default lago). */
+export const containersScript = (vars: Record<string, unknown>): string =>
+  surveyScript(String(vars.lago_project ?? "lago"));
 
-/** The Lago containers of a host's compose project. */
-async function containersOf(fleet: FleetHosts, host: string): Promise<Container[]> {
-  const r = await fleet.run(host, surveyScript(projectOf(fleet, host)));
+/**
+ * The Lago containers of a host's compose project (read-only). `fresh: false` takes the answer read
+ * ahead with the fleet lock, when there is one.
+ */
+async function containersOf(fleet: FleetHosts, host: string, fresh = true): Promise<Container[]> {
+  const r = await fleet.probe(host, containersScript(fleet.host(host).vars), fresh);
   if (r.exitCode !== 0) throw new UserError(`${host}: listing containers failed: ${tail(r)}`);
   const parsed = parseSurvey(r.stdout);
   if ("error" in parsed) throw new UserError(`${host}: ${parsed.error}`);
   return parsed;
 }
 
-/** What each host runs (version, services); `seen` keeps the containers found. */
+/**
+ * What each host runs (version, services); `seen` keeps the containers found. `fresh: false` takes the
+ * answers read ahead with the fleet lock (apply's version check).
+ */
 export async function survey(
   fleet: FleetHosts,
   hosts: string[],
   seen = new Map<string, Container[]>(),
+  fresh = true,
 ): Promise<Map<string, HostState>> {
   const results = await fleet.each(hosts, async (h) => {
-    const found = await containersOf(fleet, h);
+    const found = await containersOf(fleet, h, fresh);
     seen.set(h, found);
     return found;
   });

@@ -8,14 +8,16 @@
  */
 import { randomBytes } from "node:crypto";
 import { UserError } from "../core/errors.ts";
-import type { FleetHosts } from "../fleet/hosts.ts";
+import { raw } from "../core/command.ts";
+import type { ProbeScript } from "../fleet/hosts.ts";
 import type { HistoryEntry } from "../fleet/history.ts";
 import { retryLimit, writeJournal } from "../fleet/journal.ts";
-import { recordHistory, survey } from "../fleet/ops.ts";
+import { containersScript, recordHistory, survey } from "../fleet/ops.ts";
 import { compareVersions } from "../fleet/releases.ts";
 import type { Reporter } from "../output/events.ts";
 import { load, type Loaded, type LoadRequest } from "./load.ts";
 import type { RunResult } from "./result.ts";
+import { secretsSurveys } from "./secrets-stage.ts";
 import { type ConvergeRequest, Session } from "./session.ts";
 
 export interface ApplyRequest extends LoadRequest {
@@ -55,11 +57,11 @@ export async function apply(req: ApplyRequest): Promise<RunResult | undefined> {
   }
   const loaded = load({ ...req, limit });
   req.loaded?.(loaded);
+  const lock = changes && req.lock !== false ? req.lock : undefined;
   const session = await Session.open(loaded, {
     forks: req.forks,
-    lock: changes && req.lock !== false
-      ? { command: req.command, wait: req.lock.wait, ttl: req.lock.ttl, skipUnreachable: true }
-      : undefined,
+    lock: lock && { command: req.command, wait: lock.wait, ttl: lock.ttl, skipUnreachable: true },
+    readAhead: lock && readAhead(loaded, req),
     say: req.say,
   });
   try {
@@ -99,8 +101,43 @@ export async function apply(req: ApplyRequest): Promise<RunResult | undefined> {
 }
 
 /** The Lago version apply would deploy on a host: `-e lago_version`, else the host's variable. */
-const wantedVersion = (loaded: Loaded, fleet: FleetHosts, host: string): unknown =>
-  loaded.extraVars.lago_version ?? fleet.host(host).vars.lago_version;
+const wantedVersion = (loaded: Loaded, host: { vars: Record<string, unknown> }): unknown =>
+  loaded.extraVars.lago_version ?? host.vars.lago_version;
+
+/** The fleet hosts whose running version apply checks before it changes anything. */
+function versionChecked(loaded: Loaded, hosts: string[]): string[] {
+  if (loaded.topology.mode !== "fleet") return [];
+  const byName = new Map(loaded.hosts.map((h) => [h.name, h]));
+  return loaded.topology.hosts.map((h) => h.name).filter((h) =>
+    hosts.includes(h) && typeof wantedVersion(loaded, byName.get(h)!) === "string"
+  );
+}
+
+/**
+ * What the run reads before it changes anything, read in the lock's round trip: the running
+ * containers of the hosts whose version is checked, and the secrets stage's survey.
+ */
+function readAhead(loaded: Loaded, req: ApplyRequest): Map<string, ProbeScript[]> {
+  const ahead = new Map<string, ProbeScript[]>();
+  const add = (host: string, probe: ProbeScript) => ahead.set(host, [...ahead.get(host) ?? [], probe]);
+  const byName = new Map(loaded.hosts.map((h) => [h.name, h]));
+  for (const h of versionChecked(loaded, loaded.selected)) {
+    const { settings, vars } = byName.get(h)!;
+    const privilege = { become: settings.become, becomeUser: settings.becomeUser };
+    add(h, { command: [raw(containersScript(vars))], privilege });
+  }
+  const surveys = secretsSurveys({
+    inventory: loaded.inventory,
+    plays: loaded.playbook?.plays ?? [],
+    hosts: loaded.hosts,
+    check: false,
+    extraVars: loaded.extraVars,
+    tags: req.tags,
+    skipTags: req.skipTags,
+  });
+  for (const [h, probe] of surveys) add(h, probe);
+  return ahead;
+}
 
 /**
  * A fleet changes version with `upgrade` (backup, migrate once, rolling, health-gated) or `rollback`,
@@ -109,14 +146,14 @@ const wantedVersion = (loaded: Loaded, fleet: FleetHosts, host: string): unknown
  */
 async function refuseVersionChange(session: Session): Promise<void> {
   const { loaded, fleet } = session;
-  const { topology, inventory } = loaded;
-  if (topology.mode !== "fleet") return;
-  const wanted = (h: string) => wantedVersion(loaded, fleet, h);
-  const hosts = topology.hosts.map((h) => h.name).filter((h) =>
-    session.hosts.includes(h) && typeof wanted(h) === "string"
-  );
+  const { inventory } = loaded;
+  const wanted = (h: string) => wantedVersion(loaded, fleet.host(h));
+  const hosts = versionChecked(loaded, session.hosts);
   if (hosts.length === 0) return;
-  const running = await survey(fleet, hosts).catch(() => new Map<string, { version: string | null }>());
+  // Read with the lock when it was taken (readAhead).
+  const running = await survey(fleet, hosts, undefined, false).catch(() =>
+    new Map<string, { version: string | null }>()
+  );
   const moves = hosts.filter((h) => {
     const v = running.get(h)?.version;
     return v && v !== "mixed" && v !== wanted(h);
@@ -150,7 +187,7 @@ async function recordDeploys(session: Session, result: RunResult, say: (m: strin
   const entries = new Map<string, Omit<HistoryEntry, "time" | "user" | "run">>();
   for (const h of deployed) {
     const seen = measured.get(h)?.version;
-    const intended = wantedVersion(loaded, fleet, h) ?? "unknown";
+    const intended = wantedVersion(loaded, fleet.host(h)) ?? "unknown";
     entries.set(h, {
       command: "apply",
       from: null,

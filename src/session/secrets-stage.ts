@@ -19,6 +19,7 @@ import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
 import { mapLimit } from "../engine/pool.ts";
 import type { Remote } from "../engine/remote.ts";
+import type { ProbeScript } from "../fleet/hosts.ts";
 import { FACTS_PROBE, factsPrivilege, type RunHost, selectedByTags } from "../engine/run.ts";
 import type { Play, Task } from "../config/model.ts";
 import { mergeVars } from "../engine/vars.ts";
@@ -49,6 +50,12 @@ export interface SecretsStageRequest {
   forks: number;
   emit(event: RunEvent): void;
 }
+
+/** What decides which stores, names and host files the stage surveys. */
+export type SurveyInputs = Pick<
+  SecretsStageRequest,
+  "inventory" | "plays" | "hosts" | "check" | "extraVars" | "tags" | "skipTags"
+>;
 
 export interface SecretsStage {
   /** Absolute store path -> what lago_secrets plans read. */
@@ -105,7 +112,7 @@ const valuesOf = (c: StoreContents) =>
  * Every store the run's lago_secrets tasks use, with the hosts of the installation: every host their
  * plays match, the --limit left out (the hosts outside it are surveyed, never changed).
  */
-function lagoSecretsUses(req: SecretsStageRequest): Map<string, StoreUse> {
+function lagoSecretsUses(req: SurveyInputs): Map<string, StoreUse> {
   const byName = new Map(req.hosts.map((h) => [h.name, h]));
   const uses = new Map<string, StoreUse>();
   for (const play of req.plays) {
@@ -129,7 +136,7 @@ function lagoSecretsUses(req: SecretsStageRequest): Map<string, StoreUse> {
 }
 
 /** The store, names and files of one lago_secrets task on one host, from what is known before the play. */
-function targetOn(task: Task, play: Play, host: RunHost, req: SecretsStageRequest) {
+function targetOn(task: Task, play: Play, host: RunHost, req: SurveyInputs) {
   const where = `${task.source.file}:${task.source.line}:${task.source.col}`;
   const vars = mergeVars({
     roleDefaults: task.roleDefaults,
@@ -195,16 +202,7 @@ function openForRedaction(req: SecretsStageRequest, opened: Map<string, StoreCon
  * play (unless read already, with the fleet lock).
  */
 async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>) {
-  const files = new Map<string, Set<string>>();
-  const names = new Set<string>();
-  for (const use of uses.values()) {
-    use.names.forEach((n) => names.add(n));
-    for (const [host, paths] of use.files) {
-      const all = files.get(host) ?? new Set();
-      paths.forEach((p) => all.add(p));
-      files.set(host, all);
-    }
-  }
+  const surveys = surveysOf(uses);
   const byName = new Map(req.hosts.map((h) => [h.name, h]));
   const firstPlay = new Map<string, Play>();
   for (const play of req.plays) {
@@ -212,13 +210,10 @@ async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>
       if (!firstPlay.has(name)) firstPlay.set(name, play);
     }
   }
-  const read = await mapLimit([...files.keys()], req.forks, async (name): Promise<SurveyedHost> => {
+  const read = await mapLimit([...surveys.keys()], req.forks, async (name): Promise<SurveyedHost> => {
     const { settings } = byName.get(name)!;
     const play = firstPlay.get(name);
-    const survey = {
-      command: readSecretsCommand([...files.get(name)!], [...names], "hash"),
-      privilege: ROOT,
-    };
+    const survey = surveys.get(name)!;
     const facts = play && { command: FACTS_PROBE.command, privilege: factsPrivilege(play, settings) };
     try {
       const remote = await req.remote(settings);
@@ -232,6 +227,38 @@ async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>
     }
   });
   return { hosts: new Map(read.map((h) => [h.name, h])) };
+}
+
+/** Per host, the survey's read-only command: the sha256 of every secret in the files tasks read there. */
+function surveysOf(uses: Map<string, StoreUse>): Map<string, ProbeScript> {
+  const files = new Map<string, Set<string>>();
+  const names = new Set<string>();
+  for (const use of uses.values()) {
+    use.names.forEach((n) => names.add(n));
+    for (const [host, paths] of use.files) {
+      const all = files.get(host) ?? new Set();
+      paths.forEach((p) => all.add(p));
+      files.set(host, all);
+    }
+  }
+  return new Map(
+    [...files].map(([host, paths]) => [
+      host,
+      { command: readSecretsCommand([...paths], [...names], "hash"), privilege: ROOT },
+    ]),
+  );
+}
+
+/**
+ * The survey the stage will make on each host, for the fleet lock's round trip to carry (the stage
+ * then finds the answers ready). None when the arguments cannot be read yet: the stage says why.
+ */
+export function secretsSurveys(req: SurveyInputs): Map<string, ProbeScript> {
+  try {
+    return surveysOf(lagoSecretsUses(req));
+  } catch {
+    return new Map();
+  }
 }
 
 const ROOT = { become: true, becomeUser: "root" };

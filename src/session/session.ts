@@ -10,7 +10,7 @@ import { UserError } from "../core/errors.ts";
 import { markUnsafe } from "../vars/template.ts";
 import type { HostRun } from "../engine/host-run.ts";
 import { FACTS_PROBE, factsPrivilege, runPlays } from "../engine/run.ts";
-import { FleetHosts } from "../fleet/hosts.ts";
+import { FleetHosts, type ProbeScript } from "../fleet/hosts.ts";
 import { currentIdentity, DEFAULT_LOCK_TTL, FleetLock, type LockIdentity } from "../fleet/lock.ts";
 import { selectHosts } from "../config/index.ts";
 import type { Reporter } from "../output/events.ts";
@@ -37,6 +37,11 @@ export interface SessionOptions {
   forks: number;
   /** Take the fleet lock on `hosts` for the whole command. */
   lock?: LockRequest;
+  /**
+   * Read-only probes to read in the lock's round trip besides each host's first facts (the secrets
+   * stage's survey, apply's version check), by host: what comes next finds its answers ready.
+   */
+  readAhead?: ReadonlyMap<string, ProbeScript[]>;
   say(msg: string): void;
   /** Injectable transport (tests); default ssh2, or local for `ansible_connection: local`. */
   connect?: Connect;
@@ -90,7 +95,7 @@ export class Session {
    */
   static async open(loaded: Loaded, opts: SessionOptions): Promise<Session> {
     const s = new Session(loaded, opts);
-    if (s.lock) s.factsAlongLock();
+    if (s.lock) s.readAlongLock();
     try {
       await s.lock?.acquire();
     } catch (e) {
@@ -100,16 +105,18 @@ export class Session {
     return s;
   }
 
-  private factsAlongLock(): void {
+  private readAlongLock(): void {
     const plays = this.loaded.playbook?.plays ?? [];
     for (const name of this.hosts) {
       const play = plays.find((p) =>
         selectHosts(this.loaded.inventory, p.hosts, this.loaded.limit).includes(name)
       );
       const host = this.loaded.hosts.find((h) => h.name === name);
-      if (!play || !host) continue;
-      const privilege = factsPrivilege(play, host.settings);
-      this.fleet.readAlong(name, [{ command: FACTS_PROBE.command, privilege }]);
+      const facts = play && host
+        ? [{ command: FACTS_PROBE.command, privilege: factsPrivilege(play, host.settings) }]
+        : [];
+      const probes = [...facts, ...this.opts.readAhead?.get(name) ?? []];
+      if (probes.length > 0) this.fleet.readAlong(name, probes);
     }
   }
 
