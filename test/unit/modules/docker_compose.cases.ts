@@ -1,5 +1,9 @@
 import { expect } from "vitest";
-import type { ComposeContainer, ComposeFacts, ComposeService } from "../../../src/modules/docker_compose.ts";
+import type {
+  ComposeContainer,
+  ComposeFacts,
+  ComposeService,
+} from "../../../src/modules/docker_compose/index.ts";
 import type { ModuleCase, ProbeCase } from "./cases.ts";
 
 // A Lago project as the lago role writes it: db, redis, one-shot migrate, api, worker, clock, front, pdf.

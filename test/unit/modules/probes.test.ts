@@ -25,7 +25,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Command, render } from "../../../src/core/command.ts";
 import type { ExecResult } from "../../../src/core/types.ts";
-import { ENV_HASHES } from "../../../src/modules/docker_compose.ts";
+import { ENV_HASHES } from "../../../src/modules/docker_compose/scripts.ts";
 import { modules } from "../../../src/modules/index.ts";
 import type { Plan, Probe, Step } from "../../../src/modules/types.ts";
 import { contextFor } from "./harness.ts";
