@@ -1,6 +1,9 @@
 /**
  * `npm run demo`: Lago on two testbed hosts (Debian 12 and 13), deployed by playbooks/site.yml from the
- * local registry's images, behind nginx with a self-signed certificate; ends by printing the HTTPS URLs.
+ * local registry's images, behind nginx with a self-signed certificate, with inventory/example.yml's
+ * production start (sign-up closed, the first organization made by migrate) and Lago's tables in a schema
+ * of their own. Then it uses each host as a client would (sign in, the REST API with the organization's
+ * key, an invoice PDF downloaded through its link) and ends by printing the URLs and the login.
  * `npm run demo -- down` removes what it made: the hosts, the HTTPS forwarders, .testbed/lago-demo-/,
  * and the registry if the demo started it (the built images stay, a cache like the testbed's images).
  *
@@ -24,7 +27,8 @@ import { down, up } from "./lib/testbed-lib.ts";
 import { repoRoot } from "./lib/testbed-paths.ts";
 import { runMain } from "./lib/run-main.ts";
 import { connectionVars } from "./lib/testbed-inventory.ts";
-import { prepareTestbedHost, testbedLagoVars } from "./lib/testbed-lago.ts";
+import { exampleLagoVars, orgPassword, prepareTestbedHost, testbedLagoVars } from "./lib/testbed-lago.ts";
+import { apiKey, download, frontApiUrl, type Http, httpsVia, rest, signIn } from "./lib/lago-client.ts";
 
 const PREFIX = "lago-demo-";
 const HOSTS = 2;
@@ -125,12 +129,16 @@ async function demoUp(): Promise<number> {
           // What the browser sees: the forwarder's port on this machine.
           lago_public_url: `https://${domain}:${port}`,
         }])),
-        vars: testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr),
+        vars: {
+          ...testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr),
+          ...exampleLagoVars(),
+          lago_postgres_schema: "lago_billing",
+        },
       },
     }),
   );
   log(`deploying with playbooks/site.yml (inventory ${inventory})`);
-  const code = await new Promise<number>((resolve, reject) => {
+  let code = await new Promise<number>((resolve, reject) => {
     const child = spawn(
       process.execPath,
       [join(repoRoot, "dist", "src", "cli.js"), "apply", inventory, "-p", "playbooks/site.yml"],
@@ -147,14 +155,23 @@ async function demoUp(): Promise<number> {
   await removeForwarders();
   await Promise.all(urls.map(({ host, port }) => startForwarder(host.name, port)));
   for (const { port } of urls) {
-    for (let i = 0; i < 50 && await httpsStatus(`https://127.0.0.1:${port}/api/health`) !== 200; i++) {
+    for (let i = 0; i < 50 && await httpsStatus(`https://127.0.0.1:${port}/health`) !== 200; i++) {
       await sleep(200);
     }
   }
-  const lines = await Promise.all(urls.map(async ({ host, port, domain }) => {
-    const status = await httpsStatus(`https://127.0.0.1:${port}/api/health`);
-    return `  https://${domain}:${port}/   (${host.codename}; api /api/health: ${status || "no answer"})`;
-  }));
+  const email = String(exampleLagoVars().lago_org_user_email);
+  const password = await orgPassword(urls[0].host.name); // the same on every host (one secrets store)
+  const lines: string[] = [];
+  for (const { host, port, domain } of urls) {
+    const url = `https://${domain}:${port}`;
+    lines.push(`  ${url}/   (${host.codename})`);
+    try {
+      lines.push(...(await useAsClient(httpsVia(port), url, email, password)).map((l) => `      ${l}`));
+    } catch (e) {
+      lines.push(`      as a client: ${(e as Error).message}`);
+      code = 1;
+    }
+  }
   const first = urls[0];
   console.log(`
 Lago is running on ${HOSTS} hosts, HTTPS with a self-signed certificate (${
@@ -162,12 +179,56 @@ Lago is running on ${HOSTS} hosts, HTTPS with a self-signed certificate (${
   } s):
 ${lines.join("\n")}
 
+Sign in:        ${email}  ${password}
+                (the organization's admin, made by migrate; on a host: grep LAGO_ORG_USER_PASSWORD /opt/lago/secrets.env)
 Open a URL in a browser on this machine (*.localhost is this machine; accept the certificate warning),
-or: curl -k https://${first.domain}:${first.port}/api/health
-Inside a host:  docker exec ${first.host.name} curl -sk https://127.0.0.1/api/health
+or: curl -k ${`https://${first.domain}:${first.port}`}/health
+API (SDKs):     LAGO_API_URL ${`https://${first.domain}:${first.port}`} (calls go to /api/v1/...), the API key above
+Inside a host:  docker exec ${first.host.name} curl -sk https://127.0.0.1/health
 Again:          npm run demo      (converges; nothing changes)
 Remove it all:  npm run demo -- down`);
-  return 0;
+  return code;
+}
+
+/**
+ * What a user of the deployment does, through the HTTPS port on this machine: the front's API_URL, sign-in,
+ * the organization's API key, a customer and an invoice through the REST API, the invoice's PDF through its
+ * link. Returns one line per step.
+ */
+async function useAsClient(http: Http, url: string, email: string, password: string): Promise<string[]> {
+  const apiUrl = await frontApiUrl(http, url);
+  const session = await signIn(http, apiUrl, email, password);
+  const key = await apiKey(http, apiUrl, session);
+  const [status] = await rest(http, apiUrl, key, "POST", "customers", {
+    customer: { external_id: "demo-customer", name: "Demo customer" },
+  });
+  if (status !== 200) throw new Error(`POST ${apiUrl}/api/v1/customers: HTTP ${status}`);
+  const [, invoice] = await rest(http, apiUrl, key, "POST", "invoices", {
+    invoice: {
+      external_customer_id: "demo-customer",
+      currency: "EUR",
+      fees: [{ units: 1, unit_amount_cents: 4200 }],
+    },
+  });
+  const id = invoice.invoice.lago_id;
+  let fileUrl: string | undefined;
+  for (let i = 0; i < 120 && !fileUrl; i++) {
+    const [, body] = await rest(http, apiUrl, key, "POST", `invoices/${id}/download`);
+    fileUrl = body?.invoice?.file_url;
+    if (!fileUrl) await sleep(500);
+  }
+  if (!fileUrl) throw new Error(`invoice ${id}: no PDF after 60 s`);
+  const chain = await download(http, fileUrl);
+  const file = chain[chain.length - 1];
+  const metrics = await http({ url: `${url}/metrics` });
+  return [
+    `signed in as ${email} (organization ${session.organizationName}); API key ••••${key.slice(-4)}`,
+    `POST ${apiUrl}/api/v1/customers: ${status}; invoice ${id}: PDF ${file.status}, sha256 ${
+      file.sha256.slice(0, 12)
+    }…`,
+    `  through ${chain.map((r) => r.status).join(" → ")} (/rails/active_storage/...)`,
+    `/metrics from outside: ${metrics.status}`,
+  ];
 }
 
 async function demoDown(): Promise<number> {

@@ -210,7 +210,11 @@ function defineFleet(program: Command, run: Run): void {
       )
       .argument("<inventory>", "inventory file")
       .requiredOption("--to <version>", "the Lago release to go to, e.g. v1.50.0")
-      .option("--via", "go through the bridge releases on the way, one hop each", false),
+      .option(
+        "--via [stops]",
+        "also stop at these releases (comma separated); the bridge releases are always on the path",
+      )
+      .option("--check", "print the path and each bridge's task, change nothing (no lock taken)", false),
   ).action(
     run(async (inventory: string, opts) =>
       (await import("./commands/upgrade.ts")).upgradeCommand(inventory, opts)

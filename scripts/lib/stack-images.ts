@@ -54,8 +54,9 @@ export function imageSpecs(): ImageSpec[] {
     image("postgres", "postgres", "lago-stack/postgres:15", ["getlago/postgres-partman:15.0-alpine"]),
     image("redis", "redis", "lago-stack/redis:7", ["redis:7-alpine", "library/redis:7-alpine"]),
     image("nginx", "nginx", "lago-stack/nginx:stable", ["nginx:stable", "library/nginx:stable"]),
-    // Upstream's compose pins 7.8.2; Lago's own docs and helm chart moved to 8.
+    // 8.15: upstream's production compose (deploy/); 7.8.2: its main compose file; 8: what docs show.
     image("gotenberg", "gotenberg", `${leaf}/gotenberg:8`, [
+      "getlago/lago-gotenberg:8.15",
       "getlago/lago-gotenberg:8",
       "getlago/lago-gotenberg:7.8.2",
     ]),

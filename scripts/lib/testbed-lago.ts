@@ -1,5 +1,9 @@
 /** What testbed hosts need to run Lago with playbooks/site.yml (the demo and the e2e tests). */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { parse } from "yaml";
 import { execIn } from "./testbed-hosts.ts";
+import { repoRoot } from "./testbed-paths.ts";
 
 /**
  * Testbed hosts are unprivileged containers: there, Docker 26 (Debian 13) cannot turn IPv6 off on a
@@ -31,4 +35,21 @@ export function testbedLagoVars(knownHostsPath: string, registryPullAddr: string
     lago_image_registry: `${registryPullAddr}/`,
     tls_mode: "selfsigned",
   };
+}
+
+/**
+ * inventory/example.yml's Lago settings, a production start (sign-up closed, the first organization made
+ * by migrate), all but its domain: what the demo and the lago e2e test deploy, so they prove the example.
+ */
+export function exampleLagoVars(): Record<string, unknown> {
+  const example = parse(readFileSync(join(repoRoot, "inventory", "example.yml"), "utf8"));
+  const vars: Record<string, unknown> = example.all.children.lago.vars;
+  return Object.fromEntries(
+    Object.entries(vars).filter(([k]) => k.startsWith("lago_") && k !== "lago_domain"),
+  );
+}
+
+/** The first organization's password, as an operator reads it on a Lago host. */
+export async function orgPassword(host: string): Promise<string> {
+  return (await execIn(host, "sed -n 's/^LAGO_ORG_USER_PASSWORD=//p' /opt/lago/secrets.env")).stdout.trim();
 }

@@ -5,19 +5,19 @@
  * an exit code: 0 success (with --detailed-exitcode: nothing to change), 1 a host failed or was
  * unreachable, 2 (with --detailed-exitcode) changes pending.
  */
-import { writeFileSync } from "node:fs";
 import { EXIT, UserError } from "../core/errors.ts";
+import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
 import type { Reporter } from "../output/events.ts";
 import { createReporter } from "../output/index.ts";
 import {
   findDrift,
   hashExtraVars,
   isPlanFile,
+  openPlan,
   PLAN_FORMAT,
   PLAN_VERSION,
   PlanCollector,
   type PlanFile,
-  readPlanFile,
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { apply, type ApplyRequest } from "../session/apply.ts";
@@ -117,13 +117,18 @@ function planOf(
 }
 
 export async function planCommand(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+  // Before any host is contacted: a plan that cannot be saved is not worth making.
+  if (opts.out) checkOutputFile(opts.out, { what: "plan", flag: "-o", example: "plan.json" });
   let extraVars: Record<string, unknown> = {};
   const result = await apply({
     ...request(inventoryPath, `plan ${inventoryPath}`, { ...opts, check: true }),
     loaded: (l) => void (extraVars = l.extraVars),
   });
   if (result && opts.out) {
-    writeFileSync(opts.out, JSON.stringify(planOf(result, inventoryPath, opts, extraVars), null, 2) + "\n");
+    writeFileAtomically(
+      opts.out,
+      JSON.stringify(planOf(result, inventoryPath, opts, extraVars), null, 2) + "\n",
+    );
     if (!opts.json) {
       writeStdout(`Plan saved to ${opts.out}; apply exactly it with: lago-provision apply ${opts.out}\n`);
     }
@@ -133,7 +138,8 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
 
 /** Re-plan quietly, refuse on any difference from the saved plan, then apply (src/session/apply.ts). */
 async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> {
-  const saved = readPlanFile(planPath);
+  // Checked before the lock or any host: its inventory, playbook and --limit still usable.
+  const saved = openPlan(planPath);
   const fromPlan: ApplyOptions = {
     ...opts,
     playbook: saved.playbook,

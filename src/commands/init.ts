@@ -54,7 +54,7 @@ const refuseOverwrite = (path: string) =>
     `edit it, or give init another path (lago-provision init inventory/staging.yml)`,
   );
 
-/** What the installation needs in its store: Lago's five and playbooks/site.yml's two. */
+/** What the installation needs in its store: Lago's five and what site.yml generates besides them. */
 const storeNames = (): string[] => [...CORE_SECRETS, ...KNOWN_EXTRA_SECRETS];
 
 function summary(a: InitAnswers): string {

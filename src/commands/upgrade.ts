@@ -12,13 +12,14 @@
  */
 import { UserError } from "../core/errors.ts";
 import { rollbackPlan } from "../fleet/history.ts";
+import { pathLines } from "../fleet/bridges.ts";
 import {
+  checkRelease,
   compareVersions,
-  parseVersion,
-  planHops,
+  hopsOf,
+  planUpgrade,
   showPath,
   sortVersions,
-  upgradePath,
 } from "../fleet/releases.ts";
 import { describeTopology } from "../fleet/topology.ts";
 import { formatReport, runUpgrade, type UpgradeReport } from "../fleet/upgrade.ts";
@@ -45,8 +46,15 @@ export interface FleetCommandOptions
 
 export interface UpgradeOptions extends FleetCommandOptions {
   to: string;
-  via: boolean;
+  /** true (a bare --via, as before: the path always goes through the bridges) or a list of stops. */
+  via?: boolean | string;
+  check?: boolean;
+  taskTimeout?: number;
 }
+
+/** `--via v1.40.0,v1.41.0` → its stops; a bare `--via` or none → the bridges alone. */
+const viaStops = (via: boolean | string | undefined): string[] | undefined =>
+  typeof via === "string" ? via.split(",").map((v) => v.trim()).filter(Boolean) : undefined;
 
 export interface RollbackOptions extends FleetCommandOptions {
   keepSchema: boolean;
@@ -86,8 +94,15 @@ function report(command: string, r: UpgradeReport, to: string, json: boolean): n
 }
 
 export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions): Promise<number> {
-  parseVersion(opts.to);
-  const req = fleetRequest(inventoryPath, `upgrade ${inventoryPath} --to ${opts.to}`, opts);
+  // Tags that are not releases are refused before any host is contacted.
+  const via = viaStops(opts.via);
+  checkRelease(opts.to, "--to", []);
+  for (const v of via ?? []) checkRelease(v, "--via", []);
+  // --check reads the hosts only: no lock.
+  const req = {
+    ...fleetRequest(inventoryPath, `upgrade ${inventoryPath} --to ${opts.to}`, opts),
+    check: opts.check,
+  };
   const f = await openFleet(req);
   const say = req.say;
   try {
@@ -115,8 +130,12 @@ export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions
     }
     const from = sortVersions(running)[0];
     say(`fleet runs ${[...states].map(([h, x]) => `${h} ${x.version ?? "nothing"}`).join(", ")}`);
-    const hops = planHops(from, opts.to, opts.via);
-    if (hops.length > 1) say(`path: ${showPath(upgradePath(from, opts.to))} (${hops.length} hops)`);
+    const plan = planUpgrade(from, opts.to, via);
+    const hops = hopsOf(plan.path);
+    for (const note of plan.notes) say(`note: ${note}`);
+    say(`path: ${showPath(plan.path)} (${hops.length} hop${hops.length === 1 ? "" : "s"})`);
+    for (const line of pathLines(plan.path)) say(line);
+    if (opts.check) return 0;
     const r = await runUpgrade(upgradeInput(f, req, hops, "upgrade"), f.ops);
     if (r.ok) inventoryNote(f, opts.to, say);
     journalUpgrade(f, req, "upgrade", r);

@@ -47,8 +47,9 @@ export interface ReadOptions {
 
 const errno = (e: unknown) => (e as { code?: string }).code;
 
-/** What kind of thing a non-regular file is, in words. */
+/** What kind of thing a path is, in words: "a directory", "a FIFO (named pipe)". */
 export function kindOf(st: Stats): string {
+  if (st.isFile()) return "a file";
   if (st.isDirectory()) return "a directory";
   if (st.isFIFO()) return "a FIFO (named pipe)";
   if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
@@ -56,8 +57,11 @@ export function kindOf(st: Stats): string {
   return "not a regular file";
 }
 
-const sizeText = (bytes: number) =>
-  bytes >= MiB ? `${(bytes / MiB).toFixed(bytes >= 10 * MiB ? 0 : 1)} MiB` : `${bytes} bytes`;
+const sizeText = (bytes: number) => {
+  if (bytes < MiB) return `${bytes} bytes`;
+  const mib = bytes / MiB;
+  return `${Number.isInteger(mib) || mib >= 10 ? Math.round(mib) : mib.toFixed(1)} MiB`;
+};
 
 /** The refusal for a path that cannot be opened, by its error code. */
 function openError(path: string, e: unknown, o: ReadOptions): UserError {

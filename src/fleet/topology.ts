@@ -34,8 +34,22 @@ export type LagoService = "api" | "front" | "worker" | "clock" | "pdf" | "db" | 
 export const VERSIONED: LagoService[] = ["api", "front", "worker", "clock"];
 export const ALL_SERVICES: LagoService[] = ["db", "redis", "api", "front", "worker", "clock", "pdf"];
 
-/** Dedicated worker queues (`start.<queue>.worker.sh`, `SIDEKIQ_<QUEUE>=true`) the lago role runs. */
-export const QUEUES = ["events", "pdfs", "billing", "clock", "webhook"];
+/**
+ * Dedicated worker queues (`start.<queue>.worker.sh`, `SIDEKIQ_<QUEUE>=true`) the lago role runs: v1.50's
+ * eight, and alerts and wallets (scripts from v1.51.0 on).
+ */
+export const QUEUES = [
+  "events",
+  "pdfs",
+  "billing",
+  "clock",
+  "webhook",
+  "analytics",
+  "ai_agent",
+  "payments",
+  "alerts",
+  "wallets",
+];
 
 export interface HostRole {
   name: string;

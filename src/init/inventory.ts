@@ -153,13 +153,19 @@ export function inventoryVars(a: InitAnswers): Item[] {
  * nobody could ever log in.
  */
 function organizationVars(a: InitAnswers): Item[] {
-  // FIRST ORGANIZATION: the lago role cannot create it yet. Once it has variables for LAGO_CREATE_ORG,
-  // LAGO_ORG_NAME, LAGO_ORG_USER_EMAIL and LAGO_ORG_USER_PASSWORD (from the store), write them here, close
-  // sign-up, and add LAGO_ORG_USER_PASSWORD to storeNames() in src/commands/init.ts.
-  const who = a.organization
-    ? `sign up as ${a.organization.adminEmail} to create ${a.organization.name}, then set true`
-    : "anyone reaching the UI can sign up: set true once your organization exists";
-  return [["lago_disable_signup", false, who]];
+  if (!a.organization) {
+    return [[
+      "lago_disable_signup",
+      false,
+      "anyone reaching the UI can sign up: set true once your organization exists",
+    ]];
+  }
+  return [
+    ["lago_disable_signup", true, "closed: your organization is made by the first deploy"],
+    ["lago_create_org", true, "migrate makes it (password: LAGO_ORG_USER_PASSWORD in the store)"],
+    ["lago_org_name", a.organization.name],
+    ["lago_org_user_email", a.organization.adminEmail, "the admin's login"],
+  ];
 }
 
 export function inventoryText(a: InitAnswers, o: InventoryTextOptions): string {

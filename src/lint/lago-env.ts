@@ -3,9 +3,11 @@
  *
  * Source: the self-hosting page of Lago's documentation, as captured in the project's shared seed
  * `shared/seeds/000_3e865c978c85dcc9.txt` ("Environment variables" table: variable, default value,
- * description), extracted once. Names the same page mentions outside the table (Redis URLs, SMTP) and
- * names from `shared/reference/lago-stack.md` (RAILS_ENV, APP_ENV, Sidekiq flags) are listed below it.
- * Update by hand when Lago documents new variables.
+ * description), extracted once. Names the same page mentions outside the table (Redis URLs, SMTP),
+ * names from `shared/reference/lago-stack.md` (RAILS_ENV, APP_ENV, Sidekiq flags) and names the images
+ * read that the page does not list (read in lago-api v1.50.0, lago-front's .env.sh and getlago/lago's
+ * compose files; docs/lago-role.md has the full table) are listed below it. Update by hand when Lago adds
+ * variables.
  */
 
 /** [name, default (undefined when the table gives none), description] */
@@ -143,11 +145,48 @@ const ELSEWHERE_IN_SEED = [
 /** Named by shared/reference/lago-stack.md (backend and front environment, db container). */
 const FROM_REFERENCE = ["RAILS_ENV", "APP_ENV", "SIDEKIQ_CONCURRENCY", "PGDATA"];
 
-export const LAGO_ENV_NAMES: ReadonlySet<string> = new Set([
-  ...LAGO_ENV_TABLE.map(([name]) => name),
-  ...ELSEWHERE_IN_SEED,
-  ...FROM_REFERENCE,
+/** Read by the images (the file that reads each), not in the documentation's table. */
+const FROM_UPSTREAM = [
+  "POSTGRES_SCHEMA", // config/database.yml (in the table too, listed for its reader)
+  "LAGO_DISABLE_SSL", // config/environments/production.rb (assume_ssl)
+  "LAGO_LOG_LEVEL", // config/environments/production.rb
+  "LAGO_SMTP_DOMAIN", // config/environments/production.rb
+  "LAGO_OAUTH_PROXY_URL", // lago-front .env.sh; app/services/payment_providers/gocardless_service.rb
+  "LAGO_DOMAIN", // lago-front .env.sh; config/initializers/cors.rb without LAGO_FRONT_URL
+  "LAGO_REDIS_CABLE_URL", // config/cable.yml
+  "LAGO_GCS_KEYFILE_JSON_PATH", // config/storage.yml
+  "LAGO_AWS_S3_PATH_STYLE", // config/storage.yml
+  "LAGO_AWS_S3_SSL_VERIFY", // config/storage.yml
+  "LAGO_CREATE_ORG", // scripts/migrate.sh, lib/tasks/signup.rake
+  "LAGO_ORG_NAME", // lib/tasks/signup.rake
+  "LAGO_ORG_USER_EMAIL", // lib/tasks/signup.rake
+  "LAGO_ORG_USER_PASSWORD", // lib/tasks/signup.rake
+  "LAGO_ORG_API_KEY", // lib/tasks/signup.rake
+  "LAGO_DISABLE_SEGMENT", // config/initializers/analytics_ruby.rb, app/jobs/segment_*_job.rb
+  "LAGO_LICENSE", // lib/lago_utils/lago_utils/license.rb
+  "NANGO_PUBLIC_KEY", // lago-front .env.sh
+  "LAGO_SUPERSET_URL", // lago-front .env.sh
+  "PGSSLROOTCERT", // libpq, for sslmode verify-ca / verify-full
+  "PGSSLCERT", // libpq
+  "PGSSLKEY", // libpq
+];
+
+/**
+ * Documented names the images never read, with the one they do read: setting them silently does nothing
+ * (lago-api's config/storage.yml reads the GCS key file path from LAGO_GCS_KEYFILE_JSON_PATH).
+ */
+export const NOT_READ: ReadonlyMap<string, string> = new Map([
+  ["LAGO_GCS_CREDENTIALS", "LAGO_GCS_KEYFILE_JSON_PATH"],
 ]);
+
+export const LAGO_ENV_NAMES: ReadonlySet<string> = new Set(
+  [
+    ...LAGO_ENV_TABLE.map(([name]) => name),
+    ...ELSEWHERE_IN_SEED,
+    ...FROM_REFERENCE,
+    ...FROM_UPSTREAM,
+  ].filter((name) => !NOT_READ.has(name)),
+);
 
 /**
  * `SIDEKIQ_<QUEUE>=true` turns on a dedicated worker queue (events, pdfs, billing, clock, webhook,

@@ -7,7 +7,7 @@
 import { suggest } from "../core/suggest.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { isSecretName, MIN_SECRET_LENGTH } from "../output/redact.ts";
-import { isPlaceholder, LAGO_ENV_NAMES, PLACEHOLDER_DEFAULTS, SIDEKIQ_FLAG } from "./lago-env.ts";
+import { isPlaceholder, LAGO_ENV_NAMES, NOT_READ, PLACEHOLDER_DEFAULTS, SIDEKIQ_FLAG } from "./lago-env.ts";
 import { linesOf, type Project, type SourceFile, walkValues } from "./project.ts";
 import type { Position, Report, Rule } from "./types.ts";
 
@@ -27,7 +27,9 @@ export const lagoRules: Rule[] = [
     "Lago reads a fixed set of environment variables (the table of its self-hosting documentation, " +
       "kept in src/lint/lago-env.ts). A `LAGO_*` name that is not one of them, or a name one or two " +
       "letters away from one (`SECRET_KEY_BAS`, `DATABSE_URL`), is ignored by Lago without a word, so " +
-      "the setting silently does not apply. The message suggests the documented name.",
+      "the setting silently does not apply. The message suggests the documented name. A documented name " +
+      "the images never read (`LAGO_GCS_CREDENTIALS`: the api reads `LAGO_GCS_KEYFILE_JSON_PATH`) is " +
+      "reported too.",
   ),
   lago(
     "placeholder-secret",
@@ -101,6 +103,8 @@ function checkYaml(f: SourceFile, report: Report): void {
 
 /** Why an UPPERCASE key is not a Lago variable, if it looks like it wanted to be one. */
 function envName(key: string): string | undefined {
+  const instead = NOT_READ.get(key);
+  if (instead) return `Lago does not read '${key}' (documented, never read by the api) — set '${instead}'`;
   if (!ENV_KEY.test(key) || !key.includes("_") || LAGO_ENV_NAMES.has(key) || SIDEKIQ_FLAG.test(key)) return;
   const near = suggest(key, LAGO_ENV_NAMES);
   if (!key.startsWith("LAGO_") && near === undefined) return;

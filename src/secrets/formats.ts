@@ -20,8 +20,17 @@ export const CORE_SECRETS = [
   "LAGO_ENCRYPTION_KEY_DERIVATION_SALT",
 ] as const;
 
-/** Other secrets often kept with them (looked for by `secrets import` and `secrets status`). */
-export const KNOWN_EXTRA_SECRETS = ["POSTGRES_PASSWORD", "REDIS_PASSWORD"] as const;
+/**
+ * Other secrets often kept with them (looked for by `secrets import` and `secrets status`): the bundled
+ * database's and Redis's passwords, the first organization's admin password and the /metrics and
+ * /sidekiq basic auth password (playbooks/site.yml makes all four).
+ */
+export const KNOWN_EXTRA_SECRETS = [
+  "POSTGRES_PASSWORD",
+  "REDIS_PASSWORD",
+  "LAGO_ORG_USER_PASSWORD",
+  "OPS_BASIC_AUTH_PASSWORD",
+] as const;
 
 /** An environment variable name a secret may have. */
 export const SECRET_NAME = /^[A-Z][A-Z0-9_]*$/;

@@ -38,6 +38,8 @@ export interface FleetRequest {
   warn?(line: string): void;
   /** What a deploy shows of its playbook run (-v); nothing by default. */
   screen?: Reporter;
+  /** Read the hosts only (`upgrade --check`): no lock. */
+  check?: boolean;
 }
 
 /** An upgrade's or rollback's session: the hosts that run versioned services, in rolling order. */
@@ -50,7 +52,7 @@ export interface FleetSession {
   ops: RealUpgradeOps;
 }
 
-/** Loads, validates, takes the lock on every Lago host; the operations run over the session. */
+/** Loads, validates, takes the lock on every Lago host (not with `check`); the operations run over the session. */
 export async function openFleet(req: FleetRequest): Promise<FleetSession> {
   const loaded = load(req);
   const { topology } = loaded;
@@ -76,7 +78,7 @@ export async function openFleet(req: FleetRequest): Promise<FleetSession> {
   const session = await Session.open(loaded, {
     hosts,
     forks: req.forks,
-    lock: { command: req.command, wait: req.lockWait, ttl: req.lockTtl },
+    lock: req.check ? undefined : { command: req.command, wait: req.lockWait, ttl: req.lockTtl },
     say: req.say,
   });
   const deploy = async (batch: string[], vars: Record<string, unknown>) => {

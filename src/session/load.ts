@@ -13,6 +13,7 @@ import {
   selectHosts,
 } from "../config/index.ts";
 import { parseExtraVars } from "../config/extra-vars.ts";
+import { checkConnectionFiles } from "../connection/credentials.ts";
 import type { Inventory, Playbook } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
 import type { RunHost } from "../engine/run.ts";
@@ -64,6 +65,8 @@ export function load(req: LoadRequest): Loaded {
   const hosts = inventory.hosts.map((h) => {
     const settings = resolveConnection(h.name, h.vars, { inventory });
     if (req.acceptNewHostKeys) settings.hostKeyChecking = "accept-new";
+    // A key or known_hosts file that cannot serve stops the command here, before any host is contacted.
+    checkConnectionFiles(settings);
     return { name: h.name, settings, vars: { ...topologyVars(topology, h.name), ...h.vars } };
   });
   return { inventory, playbook, extraVars, topology, hosts, selected, limit: req.limit };

@@ -6,7 +6,8 @@
  * Semantics follow Python/Jinja: truthiness (empty string/list/dict, 0 and None are false), `and`/`or`
  * return an operand, `1 == 1.0`, ordering only between numbers or between strings, `in` for
  * substrings, list items and dict keys. An undefined variable is an error naming it, except under
- * `is defined`, `is undefined` and `| default(...)`.
+ * `is defined`, `is undefined` and `| default(...)`. `is version('v1.51.0', '>=')` compares releases as
+ * Ansible's `version` test does (src/vars/version.ts).
  *
  * @example
  * ```ts
@@ -15,6 +16,7 @@
  */
 import { UserError } from "../core/errors.ts";
 import { scoped } from "./template.ts";
+import { versionTest } from "./version.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in";
 
@@ -29,7 +31,7 @@ export type Expr =
   | { kind: "and" | "or"; left: Expr; right: Expr }
   /** A chain `a < b <= c` means `a < b and b <= c`, as in Python. */
   | { kind: "compare"; first: Expr; rest: { op: CompareOp; right: Expr }[] }
-  | { kind: "test"; operand: Expr; test: string; negated: boolean }
+  | { kind: "test"; operand: Expr; test: string; negated: boolean; args: Expr[] }
   | { kind: "filter"; operand: Expr; name: string; args: Expr[] };
 
 export type Condition = string | boolean | (string | boolean)[];
@@ -121,6 +123,7 @@ const TESTS = [
   "change",
   "skip",
   "undefined",
+  "version",
 ];
 
 class Parser {
@@ -198,7 +201,8 @@ class Parser {
         if (!TESTS.includes(name.text)) {
           throw syntaxError(this.text, name.col, `unknown test '${name.text}' (known: ${TESTS.join(", ")})`);
         }
-        expr = { kind: "test", operand: expr, test: name.text, negated };
+        const args = this.isOp("(") ? this.callArgs() : [];
+        expr = { kind: "test", operand: expr, test: name.text, negated, args };
       } else {
         return expr;
       }
@@ -390,7 +394,8 @@ function evalExpr(e: Expr, vars: Record<string, unknown>): unknown {
       return true;
     }
     case "test":
-      return runTest(e.test, evalExpr(e.operand, vars)) !== e.negated;
+      return runTest(e.test, evalExpr(e.operand, vars), e.args.map((a) => defined(evalExpr(a, vars)))) !==
+        e.negated;
     case "filter":
       return runFilter(e.name, evalExpr(e.operand, vars), e.args.map((a) => defined(evalExpr(a, vars))));
   }
@@ -509,8 +514,10 @@ function contains(container: unknown, item: unknown): boolean {
   throw new UserError(`'in' needs a string, list or dict on the right, not ${typeName(container)}`);
 }
 
-function runTest(test: string, value: unknown): boolean {
+function runTest(test: string, value: unknown, args: unknown[]): boolean {
   switch (test) {
+    case "version":
+      return versionTest(defined(value), args[0], args[1]);
     case "defined":
       return !(value instanceof Undefined);
     case "undefined":
@@ -630,7 +637,8 @@ export function referencedVariables(expr: Expr): string[] {
         walk(e.first);
         return e.rest.forEach((r) => walk(r.right));
       case "test":
-        return walk(e.operand, e.test === "defined" || e.test === "undefined");
+        walk(e.operand, e.test === "defined" || e.test === "undefined");
+        return e.args.forEach((a) => walk(a));
       case "filter":
         walk(e.operand, e.name === "default" || e.name === "d");
         return e.args.forEach((a) => walk(a));

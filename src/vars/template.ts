@@ -44,6 +44,21 @@ hb.registerHelper(
 hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
 // A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded.
 hb.registerHelper("urlencode", (v: unknown) => encodeURIComponent(String(v)));
+// The `user:password@` of a URL, each part percent-encoded; "" when both are empty, `:password@` without a
+// user. Arguments arrive resolved (the one scope), so an empty password is seen as empty.
+hb.registerHelper("userinfo", (user: unknown, password: unknown) => {
+  const u = String(user ?? "");
+  const p = String(password ?? "");
+  if (u === "" && p === "") return "";
+  return `${encodeURIComponent(u)}${p === "" ? "" : `:${encodeURIComponent(p)}`}@`;
+});
+// Its arguments as one string (`{{concat "api-" queue "-worker"}}`).
+hb.registerHelper("concat", (...args: unknown[]) => args.slice(0, -1).map(String).join(""));
+// Every occurrence of a text replaced (`{{replace service "-" "_"}}`).
+hb.registerHelper(
+  "replace",
+  (v: unknown, from: unknown, to: unknown) => String(v).replaceAll(String(from), String(to)),
+);
 
 /**
  * How many arguments each helper takes (min, max), handlebars' own block helpers included: a template
@@ -65,6 +80,9 @@ export const HELPERS: Record<string, [number, number]> = {
   join: [1, 2],
   quote: [1, 1],
   urlencode: [1, 1],
+  userinfo: [2, 2],
+  concat: [1, Infinity],
+  replace: [3, 3],
   // Handlebars' built-ins.
   if: [1, 1],
   unless: [1, 1],

@@ -1,21 +1,32 @@
 /**
  * playbooks/site.yml end to end: two bare testbed hosts (Debian 12: compose v1, Debian 13: compose v2)
- * to a healthy Lago behind nginx with a self-signed certificate, images from the local registry. Then:
- * re-runs change nothing and keep the secrets (identical on both hosts); a variable only the front reads
- * is predicted by --check --diff and recreates the front alone, a backend one the backend alone; and
- * external database mode, with PostgreSQL on the third host and Lago's tables in schema lago_app.
+ * to a healthy Lago behind nginx with a self-signed certificate, images from the local registry, with
+ * what a production start has (the first organization made by migrate, sign-up off, Lago's tables in a
+ * schema of their own). The second host's public URL has port 8443, a port forward in front of nginx's
+ * 443. Then, as a client would: sign in through the front's GraphQL, read the API key, call the REST API
+ * at LAGO_API_URL/api/v1/, download an invoice PDF a worker wrote through its /rails/active_storage/ link,
+ * open /cable; /metrics and /sidekiq are not served outside. Re-runs change nothing and keep the secrets
+ * (identical on both hosts); a variable only the front reads is predicted by --check --diff and recreates
+ * the front alone, a backend one the backend alone; and external database mode, with PostgreSQL on the
+ * third host and Lago's tables in schema lago_app.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { $ } from "zx";
-import { type CliResult, failuresOf, recapOf, resultsOf, runCli } from "./cli.ts";
+import { type CliResult, failuresOf, recapOf, repoRoot, resultsOf, runCli } from "./cli.ts";
 import { connectionVars } from "../../scripts/lib/testbed-inventory.ts";
-import { prepareTestbedHost, testbedLagoVars } from "../../scripts/lib/testbed-lago.ts";
-import { ensureStack, type Stack } from "./stack.ts";
-import { curlIn, execIn, type Testbed, type TestbedHost, useTestbed } from "./testbed.ts";
+import {
+  exampleLagoVars,
+  orgPassword,
+  prepareTestbedHost,
+  testbedLagoVars,
+} from "../../scripts/lib/testbed-lago.ts";
+import { apiKey, curlInHost, download, frontApiUrl, rest, signIn } from "../../scripts/lib/lago-client.ts";
+import { ensureStack, type Stack, waitFor } from "./stack.ts";
+import { execIn, type Testbed, type TestbedHost, useTestbed } from "./testbed.ts";
 
 let tb: Testbed;
 let stack: Stack;
@@ -27,6 +38,11 @@ let inventory: string;
 
 const PASSPHRASE = "e2e lago passphrase, long enough";
 const EXT_PASSWORD = "ext-Pa55:w@rd/%?&x"; // characters a URL must encode
+const SCHEMA = "lago_billing";
+/** inventory/example.yml's production start (its first organization, sign-up closed), and a schema of its own. */
+const EXAMPLE = exampleLagoVars();
+const PRODUCTION_START = { ...EXAMPLE, lago_postgres_schema: SCHEMA };
+const EMAIL = String(EXAMPLE.lago_org_user_email);
 /** The five secrets of the installation (the api stand-in shows their sha256). */
 const SECRETS = [
   "LAGO_RSA_PRIVATE_KEY",
@@ -50,8 +66,35 @@ async function timed(what: string, playbook: string, ...extra: string[]): Promis
   return r;
 }
 
-/** curl inside the host, its name resolved to 127.0.0.1 (nginx with the demo's self-signed certificate). */
-const curlLago = (h: TestbedHost, url: string) => curlIn(h.name, h.name, url);
+/** What clients use: https://NAME on the first host, https://NAME:8443 (a port forward) on the second. */
+const publicUrl = (h: TestbedHost) => h === lago[1] ? `https://${h.name}:8443` : `https://${h.name}`;
+
+/** The running container of a service of the lago project on a host. */
+async function container(h: TestbedHost, service: string): Promise<string> {
+  const r = await execIn(h.name, [
+    "docker",
+    ...["ps", "-q", "--filter", "label=com.docker.compose.project=lago"],
+    ...["--filter", `label=com.docker.compose.service=${service}`],
+  ]);
+  return r.stdout.trim();
+}
+
+/** psql in the bundled db container. */
+async function psql(h: TestbedHost, sql: string): Promise<string> {
+  const r = await execIn(h.name, [
+    "docker",
+    "exec",
+    await container(h, "db"),
+    "psql",
+    "-U",
+    "lago",
+    "-d",
+    "lago",
+    "-tAc",
+    sql,
+  ]);
+  return r.stdout.trim();
+}
 
 /** service -> container ID of the lago project on a host. */
 async function containerIds(h: TestbedHost): Promise<Record<string, string>> {
@@ -94,9 +137,14 @@ beforeAll(async () => {
     inventory,
     stringify({
       all: {
-        vars: testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr),
+        vars: { ...testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr), ...PRODUCTION_START },
         children: {
-          lago: { hosts: Object.fromEntries(lago.map((h) => [h.name, host(h)])) },
+          lago: {
+            hosts: {
+              [lago[0].name]: host(lago[0]),
+              [lago[1].name]: { ...host(lago[1]), lago_public_url: publicUrl(lago[1]) },
+            },
+          },
           extdb: { hosts: { [dbHost.name]: host(dbHost) } },
         },
       },
@@ -123,23 +171,118 @@ describe("playbooks/site.yml on bare hosts", () => {
       expect(composeResult(r, h).reason).toMatch(
         /^project lago: create api, api-clock, api-worker, db, front/,
       );
-      const health = await curlLago(h, `https://${h.name}/api/health`);
-      expect(health.status, health.body).toBe(200);
-      expect(JSON.parse(health.body)).toMatchObject({ message: "Success", version: "v1.50.0" });
-      const env = await curlLago(h, `https://${h.name}/env-config.js`);
-      expect(env.body).toContain(`window.API_URL = "https://${h.name}/api"`);
+      const http = curlInHost(h.name);
+      const url = publicUrl(h);
+      // The api's /health at the origin's root, and where the former /api-prefixed layout had it.
+      for (const path of ["/health", "/api/health"]) {
+        const health = await http({ url: url + path });
+        expect(health.status, `${path}: ${health.text}`).toBe(200);
+        expect(JSON.parse(health.text)).toMatchObject({ message: "Success", version: "v1.50.0" });
+      }
+      // The front's API_URL is the origin itself (LAGO_API_URL: /api/v1/, /graphql and /cable are there).
+      expect(await frontApiUrl(http, url)).toBe(url);
       // The api allows CORS from the front's origin (LAGO_FRONT_URL), through nginx.
-      const cors = await execIn(h.name, [
-        "curl",
-        ...["-sk", "-o", "/dev/null", "-D", "-", "-H", `Origin: https://${h.name}`],
-        ...["--resolve", `${h.name}:443:127.0.0.1`, `https://${h.name}/api/health`],
-      ]);
-      expect(cors.stdout.toLowerCase()).toContain(`access-control-allow-origin: https://${h.name}`);
+      const cors = await http({ url: `${url}/health`, headers: { Origin: url } });
+      expect(cors.headers["access-control-allow-origin"]).toBe(url);
     }
     firstIds = Object.fromEntries(await Promise.all(lago.map(async (h) => [h.name, await containerIds(h)])));
     expect(Object.keys(firstIds[lago[0].name]).sort()).toEqual(
       ["api", "api-clock", "api-worker", "db", "front", "migrate", "pdf", "redis"],
     );
+  });
+
+  it("as a client: sign in, the REST API with the org's key, an invoice PDF the worker wrote", async () => {
+    for (const h of lago) {
+      const http = curlInHost(h.name);
+      const url = publicUrl(h);
+      const apiUrl = await frontApiUrl(http, url);
+      await expect(signIn(http, apiUrl, EMAIL, "not the password")).rejects.toThrow(
+        /incorrect_login_or_password/,
+      );
+      const session = await signIn(http, apiUrl, EMAIL, await orgPassword(h.name));
+      expect(session.organizationName).toBe(EXAMPLE.lago_org_name);
+      const key = await apiKey(http, apiUrl, session);
+
+      // What an SDK given LAGO_API_URL calls: /api/v1/... unchanged; 401 without a key.
+      const customer = { customer: { external_id: "cust-1", name: "First customer" } };
+      expect(await rest(http, apiUrl, null, "POST", "customers", customer)).toEqual([
+        401,
+        { status: 401, error: "Unauthorized" },
+      ]);
+      const [status, created] = await rest(http, apiUrl, key, "POST", "customers", customer);
+      expect(status).toBe(200);
+      expect(created.customer).toMatchObject({ external_id: "cust-1", name: "First customer" });
+
+      // A one-off invoice: a worker renders its PDF (Gotenberg) into the api's storage.
+      const fees = [{ add_on_code: "setup", units: 2, unit_amount_cents: 1500 }];
+      const [, invoice] = await rest(http, apiUrl, key, "POST", "invoices", {
+        invoice: { external_customer_id: "cust-1", currency: "EUR", fees },
+      });
+      const id = invoice.invoice.lago_id;
+      const fileUrl: string = await waitFor("the invoice's PDF", async () => {
+        const [, body] = await rest(http, apiUrl, key, "POST", `invoices/${id}/download`);
+        return body?.invoice?.file_url;
+      }, 60_000);
+      expect(fileUrl.startsWith(`${apiUrl}/rails/active_storage/blobs/redirect/`), fileUrl).toBe(true);
+      const [redirect, file] = await download(http, fileUrl);
+      expect(redirect.status).toBe(302);
+      // The redirect keeps the public port: nginx passes the Host the client sent.
+      expect(
+        redirect.headers.location.startsWith(`${url}/rails/active_storage/disk/`),
+        redirect.headers.location,
+      )
+        .toBe(true);
+      expect(file.status).toBe(200);
+      const blob = await psql(
+        h,
+        `select key from ${SCHEMA}.active_storage_blobs order by created_at desc limit 1`,
+      );
+      const path = `/app/storage/${blob.slice(0, 2)}/${blob.slice(2, 4)}/${blob}`;
+      const written = await execIn(h.name, [
+        "docker",
+        "exec",
+        await container(h, "api-worker"),
+        "sha256sum",
+        path,
+      ]);
+      expect(file.sha256).toBe(written.stdout.split(" ")[0]);
+    }
+  });
+
+  it("/cable is the api's websocket, its Redis reached with the URL's password; /metrics and /sidekiq stay inside", async () => {
+    const client = readFileSync(join(repoRoot, "test/e2e/fixtures/cable-client.py"), "utf8");
+    for (const h of lago) {
+      const cable = await execIn(
+        h.name,
+        ["python3", "-", `${publicUrl(h).replace("https:", "wss:")}/cable`, "127.0.0.1:443"],
+        { input: client, allowFailure: true },
+      );
+      expect(cable.exitCode, cable.stdout + cable.stderr).toBe(0);
+      expect(cable.stdout).toContain('"type": "welcome"');
+      const http = curlInHost(h.name);
+      for (const path of ["/metrics", "/sidekiq", "/api/metrics"]) {
+        expect((await http({ url: publicUrl(h) + path })).status, path).toBe(404);
+      }
+      // Still there for a scraper on the host.
+      const local = await execIn(h.name, ["curl", "-sf", "http://127.0.0.1:3000/metrics"]);
+      expect(local.stdout).toContain("lago_standin_info");
+    }
+  });
+
+  it("Lago's tables are in their own schema, and DATABASE_URL is one pg_dump takes", async () => {
+    for (const h of lago) {
+      const schemas = await psql(
+        h,
+        "select distinct table_schema from information_schema.tables where table_name in " +
+          "('organizations', 'customers', 'invoices', 'schema_migrations')",
+      );
+      expect(schemas).toBe(SCHEMA);
+      const dump = await execIn(h.name, [
+        "docker",
+        ...["exec", await container(h, "api"), "sh", "-c", 'pg_dump --schema-only "$DATABASE_URL"'],
+      ]);
+      expect(dump.stdout).toContain(`CREATE TABLE ${SCHEMA}.customers`);
+    }
   });
 
   it("publishes api and front on 127.0.0.1 only, db and redis nowhere; lago.env is root's alone", async () => {
@@ -179,13 +322,7 @@ describe("playbooks/site.yml on bare hosts", () => {
     for (const h of lago) expect(await containerIds(h)).toEqual(firstIds[h.name]);
     // migrate ran once per host, not once per apply.
     for (const h of lago) {
-      const runs = await execIn(h.name, [
-        "sh",
-        "-c",
-        "docker exec $(docker ps -q --filter label=com.docker.compose.service=db) " +
-        "psql -U lago -d lago -tAc 'select count(*) from lago_standin_migrate_runs'",
-      ]);
-      expect(runs.stdout.trim()).toBe("1");
+      expect(await psql(h, `select count(*) from ${SCHEMA}.lago_standin_migrate_runs`)).toBe("1");
     }
   });
 
@@ -223,8 +360,8 @@ describe("playbooks/site.yml on bare hosts", () => {
     for (const [i, h] of lago.entries()) {
       expect(recapOf(r)[h.name].changed).toBe(2); // lago.env, then the front
       expect(changedIds(before[i], await containerIds(h))).toEqual(["front"]);
-      const env = await curlLago(h, `https://${h.name}/env-config.js`);
-      expect(env.body).toContain('window.SENTRY_DSN = "https://key@sentry.example.com/7"');
+      const env = await curlInHost(h.name)({ url: `${publicUrl(h)}/env-config.js` });
+      expect(env.text).toContain('window.SENTRY_DSN = "https://key@sentry.example.com/7"');
     }
   });
 
@@ -284,9 +421,12 @@ describe("external PostgreSQL", () => {
       `@${extra}`,
     );
     expect(composeResult(r, h).reason).toMatch(/remove orphan db/);
-    const health = await curlLago(h, `https://${h.name}/api/health`);
-    expect(health.status, health.body).toBe(200);
-    expect((await apiEnv(h)).env.DATABASE_URL).toContain(`@${address}:5432/billing?search_path=lago_app`);
+    const health = await curlInHost(h.name)({ url: `${publicUrl(h)}/health` });
+    expect(health.status, health.text).toBe(200);
+    // The schema is POSTGRES_SCHEMA's; DATABASE_URL stays a plain libpq URL.
+    const { env } = await apiEnv(h);
+    expect(env.DATABASE_URL).toBe(`postgresql://lago_ext:***@${address}:5432/billing`);
+    expect(env.POSTGRES_SCHEMA).toBe("lago_app");
 
     const psql = (sql: string) =>
       execIn(dbHost.name, [

@@ -128,7 +128,7 @@ describe("docker, git and tls roles on bare hosts", () => {
     }
   });
 
-  it("tls selfsigned: HTTPS with the domain and extra names, 80 redirects, / and /api/ proxied", async () => {
+  it("tls selfsigned: HTTPS with the domain and extra names, 80 redirects, the api's paths and the front proxied", async () => {
     for (const h of selfsigned) {
       const cert = await servedCert(h);
       expect(cert).toMatch(new RegExp(`subject=\\s*CN\\s*=\\s*${domainOf(h).replaceAll(".", "\\.")}`));
@@ -143,13 +143,30 @@ describe("docker, git and tls roles on bare hosts", () => {
       expect(http.location).toBe(`https://${domainOf(h)}/invoices?page=2`);
 
       // Nothing listens upstream yet: nginx answers 502 for both routes.
-      expect((await curlDomain(h, `https://${domainOf(h)}/api/health`)).status).toBe(502);
+      expect((await curlDomain(h, `https://${domainOf(h)}/health`)).status).toBe(502);
+      // A self-signed certificate is no reason for browsers to pin HTTPS.
+      const head = await execIn(h.name, [
+        "curl",
+        ...["-sk", "-o", "/dev/null", "-D", "-", "--resolve", `${domainOf(h)}:443:127.0.0.1`],
+        `https://${domainOf(h)}/`,
+      ]);
+      expect(head.stdout.toLowerCase()).not.toContain("strict-transport-security");
 
-      // Throwaway upstreams on the lago role's loopback ports: the api sees /health (prefix stripped).
+      // Throwaway upstreams on the lago role's loopback ports, each file naming the path it was asked for:
+      // the api's paths reach it unchanged (/api/v1/... included), the rest reaches the front.
+      const apiFiles = [
+        "health",
+        "api/v1/customers",
+        "graphql",
+        "rails/active_storage/disk/x",
+        "webhooks/stripe/1",
+      ];
       await execIn(
         h.name,
-        "mkdir -p /tmp/e2e-api /tmp/e2e-front && echo api-healthy > /tmp/e2e-api/health && " +
-          "echo front-index > /tmp/e2e-front/index.html && " +
+        "mkdir -p /tmp/e2e-front && echo front-index > /tmp/e2e-front/index.html && " +
+          apiFiles.map((f) => `mkdir -p /tmp/e2e-api/$(dirname ${f}) && echo api:/${f} > /tmp/e2e-api/${f}`)
+            .join(" && ") +
+          " && echo api:/metrics > /tmp/e2e-api/metrics && " +
           "systemd-run -q --unit e2e-api python3 -m http.server 3000 --bind 127.0.0.1 --directory /tmp/e2e-api && " +
           "systemd-run -q --unit e2e-front python3 -m http.server 8080 --bind 127.0.0.1 --directory /tmp/e2e-front",
       );
@@ -158,11 +175,22 @@ describe("docker, git and tls roles on bare hosts", () => {
         const reach = (path: string) =>
           waitFor(`${path} through nginx`, async () => {
             const reply = await curlDomain(h, `https://${domainOf(h)}${path}`);
-            return reply.status !== 502 && reply;
+            return reply.status !== 502 ? reply : undefined;
           }, 30_000);
-        expect(await reach("/api/health")).toMatchObject({ status: 200, body: "api-healthy\n" });
+        for (const f of apiFiles) {
+          expect(await reach(`/${f}`)).toMatchObject({ status: 200, body: `api:/${f}\n` });
+        }
+        // Where the former /api-prefixed layout had the api's root: links made with it keep working.
+        expect(await reach("/api/health")).toMatchObject({ status: 200, body: "api:/health\n" });
+        expect(await reach("/api/rails/active_storage/disk/x")).toMatchObject({
+          body: "api:/rails/active_storage/disk/x\n",
+        });
         expect(await reach("/")).toMatchObject({ status: 200, body: "front-index\n" });
-        expect((await curlDomain(h, `https://${domainOf(h)}/health`)).status).toBe(404); // / is the front
+        expect((await reach("/api-keys"))!.status).toBe(404); // the front's (python's 404), not the api's
+        // The api's metrics are not served from outside.
+        for (const path of ["/metrics", "/sidekiq/queues"]) {
+          expect((await reach(path))!.status, path).toBe(404);
+        }
       } finally {
         await execIn(h.name, "systemctl stop e2e-api e2e-front; rm -rf /tmp/e2e-api /tmp/e2e-front", {
           allowFailure: true,
@@ -187,6 +215,13 @@ describe("docker, git and tls roles on bare hosts", () => {
       { allowFailure: true },
     );
     expect(verify.stdout).toContain("Verify return code: 0 (ok)");
+    // A certificate browsers trust: HSTS on by default.
+    const head = await execIn(h.name, [
+      "curl",
+      ...["-sk", "-o", "/dev/null", "-D", "-", "--resolve", `${domainOf(h)}:443:127.0.0.1`],
+      `https://${domainOf(h)}/`,
+    ]);
+    expect(head.stdout.toLowerCase()).toContain("strict-transport-security: max-age=31536000");
 
     const units = await execIn(
       h.name,

@@ -1,13 +1,18 @@
 /**
- * Smoke test of the stack images on the controller's docker (not a testbed host): the real PostgreSQL and
- * Redis, the api stand-in's contract (health gated on migrations, Redis and secrets; CORS; versions), the
- * front's env-config.js, and that a testbed host reaches the registry at the pull address.
+ * The stack images on the controller's docker (not a testbed host): the real PostgreSQL and Redis, and the
+ * api, front and Gotenberg stand-ins holding to their contract (test/images/CONTRACT.md): the schema of
+ * POSTGRES_SCHEMA, /health asking the database only, the first organization and its API key, how the RSA
+ * key is read, /cable on the Redis URL alone, file links and their redirect, CORS, workers and clock, the
+ * front's env-config.js, Gotenberg's flags; and that a testbed host reaches the registry.
  */
 import { Buffer } from "node:buffer";
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { repoRoot } from "./cli.ts";
 import { execIn, status as testbedStatus, useTestbed } from "./testbed.ts";
-import { ensureStack, lagoSecrets, LocalDocker, type Stack, waitFor } from "./stack.ts";
+import { ensureStack, lagoSecrets, LocalDocker, type RunOptions, type Stack, waitFor } from "./stack.ts";
 import { REGISTRY_PORT } from "../../scripts/lib/registry.ts";
 
 const docker = new LocalDocker("lago-stack-smoke");
@@ -21,49 +26,75 @@ const DB = {
 const REDIS_PASSWORD = "redis-Pass-1";
 const SCHEMA = "lago_e2e";
 const FRONT_URL = "https://billing.example.test";
+const DATABASE_URL = `postgresql://lago:${DB.POSTGRES_PASSWORD}@db:5432/lago`;
+const ORG = {
+  LAGO_CREATE_ORG: "true",
+  LAGO_ORG_NAME: "Acme",
+  LAGO_ORG_USER_EMAIL: "admin@acme.test",
+  LAGO_ORG_USER_PASSWORD: "first-Password-1",
+  LAGO_ORG_API_KEY: "acme-key-0123456789",
+};
+const WITH_KEY = { Authorization: `Bearer ${ORG.LAGO_ORG_API_KEY}` };
+const CABLE_CLIENT = readFileSync(join(repoRoot, "test/e2e/fixtures/cable-client.py"), "utf8");
 
 let stack: Stack;
 let db: string;
 let redis: string;
 
-/** The backend env a provisioner would write: everything the api stand-in checks. */
+/** The backend env a provisioner writes (the lago role's, as of this stand-in). */
 const backendEnv = (extra: Record<string, string> = {}): Record<string, string> => ({
-  DATABASE_URL: `postgresql://lago:${DB.POSTGRES_PASSWORD}@db:5432/lago?search_path=${SCHEMA}&sslmode=prefer`,
-  REDIS_URL: "redis://redis:6379",
+  DATABASE_URL,
+  POSTGRES_SCHEMA: SCHEMA,
+  REDIS_URL: `redis://:${REDIS_PASSWORD}@redis:6379`,
   REDIS_PASSWORD,
   ...secrets,
-  LAGO_API_URL: "https://billing.example.test/api",
+  LAGO_API_URL: FRONT_URL,
   LAGO_FRONT_URL: FRONT_URL,
+  LAGO_PDF_URL: "http://pdf:3000",
   RAILS_ENV: "production",
   ...extra,
 });
 
 interface Reply {
   status: number;
-  body: Record<string, unknown>;
+  body: Record<string, any>;
   headers: Headers;
 }
 
-async function get(addr: string, path: string, headers: Record<string, string> = {}): Promise<Reply> {
-  const r = await fetch(`http://${addr}${path}`, { headers, signal: AbortSignal.timeout(10_000) });
+async function call(addr: string, path: string, init: RequestInit = {}): Promise<Reply> {
+  const r = await fetch(`http://${addr}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
   const text = await r.text();
   return { status: r.status, body: text.startsWith("{") ? JSON.parse(text) : { text }, headers: r.headers };
 }
+const get = (addr: string, path: string, headers: Record<string, string> = {}) =>
+  call(addr, path, { headers });
+const post = (addr: string, path: string, body: object, headers: Record<string, string> = {}) =>
+  call(addr, path, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 
-/** Starts an api container and waits until it serves /ready; returns its 127.0.0.1 address. */
-async function startApi(name: string, version: string, env = backendEnv()): Promise<string> {
+/** Starts an api container and waits until it serves /ready: its name and 127.0.0.1 address. */
+async function startApi(
+  name: string,
+  version: string,
+  env = backendEnv(),
+  opts: RunOptions = {},
+): Promise<{ name: string; addr: string }> {
   const c = await docker.run(name, stack.local[`api:${version}`], {
     env,
     args: ["./scripts/start.api.sh"],
     publish: [3000],
+    ...opts,
   });
   const addr = await docker.addr(c, 3000);
   await waitFor(`${name} /ready`, async () => (await get(addr, "/ready")).status === 200);
-  return addr;
+  return { name: c, addr };
 }
 
-const migrate = (version: string) =>
-  docker.runOnce(stack.local[`api:${version}`], { env: backendEnv(), args: ["./scripts/migrate.sh"] });
+const migrate = (version: string, env: Record<string, string> = {}) =>
+  docker.runOnce(stack.local[`api:${version}`], { env: backendEnv(env), args: ["./scripts/migrate.sh"] });
 
 const psql = async (query: string): Promise<string> => {
   const r = await docker.exec(db, ["psql", "-U", "lago", "-d", "lago", "-Atc", query]);
@@ -80,6 +111,10 @@ beforeAll(async () => {
     docker.run("redis", stack.local.redis, {
       args: ["--port", "6379", "--requirepass", REDIS_PASSWORD],
       aliases: ["redis"],
+    }),
+    docker.run("pdf", stack.local.gotenberg, {
+      aliases: ["pdf"],
+      args: ["gotenberg", "--api-timeout=300s", "--libreoffice-disable-routes=true"],
     }),
   ]);
   // Upstream compose's own healthchecks.
@@ -110,7 +145,7 @@ describe("stack images", () => {
       postgres: `${pull}/getlago/postgres-partman:15.0-alpine`,
       redis: `${pull}/redis:7-alpine`,
       nginx: `${pull}/nginx:stable`,
-      gotenberg: `${pull}/getlago/lago-gotenberg:8`,
+      gotenberg: `${pull}/getlago/lago-gotenberg:8.15`,
       "api:v1.49.0": `${pull}/getlago/api:v1.49.0`,
       "front:v1.50.0": `${pull}/getlago/front:v1.50.0`,
       "api:v1.50.1-broken": `${pull}/getlago/api:v1.50.1-broken`,
@@ -132,37 +167,194 @@ describe("stack images", () => {
     expect(anon.stdout).toContain("NOAUTH");
   });
 
-  it("api: /health is 500 until migrate.sh ran (idempotent, in the search_path schema), then 200", async () => {
-    const api = await startApi("api", "v1.49.0");
-    const before = await get(api, "/health");
-    expect(before.status).toBe(500);
-    expect(before.body).toMatchObject({ version: "v1.49.0", status: "Unhealthy", message: "Unhealthy" });
-    expect(before.body.reason).toContain("schema_migrations");
-
+  it("api: migrate puts the tables in POSTGRES_SCHEMA, never a URL's search_path; /health asks only the database", async () => {
+    // The schema must exist: Rails' db:migrate does not make it (the lago role does, before migrate.sh).
+    const missing = await migrate("v1.49.0");
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toContain("no schema has been selected to create in");
+    await psql(`create schema ${SCHEMA}`);
     for (let i = 0; i < 2; i++) {
-      const r = await migrate("v1.49.0");
+      const r = await migrate("v1.49.0", {
+        DATABASE_URL: `${DATABASE_URL}?search_path=public&sslmode=prefer`,
+      });
       expect(r.stderr).toContain("migrate done");
       expect(r.exitCode).toBe(0);
     }
-    expect(await psql(`select count(*) from ${SCHEMA}.schema_migrations`)).toBe("3");
+    expect(await psql(`select count(*) from ${SCHEMA}.schema_migrations`)).toBe("8");
     expect(await psql(`select count(*) from ${SCHEMA}.lago_standin_migrate_runs`)).toBe("2");
+    expect(await psql("select count(*) from information_schema.tables where table_schema = 'public'")).toBe(
+      "0",
+    );
 
-    const after = await get(api, "/health");
-    expect(after.body).toMatchObject({ version: "v1.49.0", message: "Success" });
-    expect(after.status).toBe(200);
+    const { addr } = await startApi("api", "v1.49.0");
+    const health = await get(addr, "/health");
+    expect(health.body).toMatchObject({ version: "v1.49.0", message: "Success" });
+    expect(health.status).toBe(200);
+    // Redis is no part of /health (application_controller.rb#health): a wrong password there is fine.
+    const noRedis = await startApi("api-noredis", "v1.49.0", backendEnv({ REDIS_PASSWORD: "wrong" }));
+    expect((await get(noRedis.addr, "/health")).status).toBe(200);
+    const noDb = await startApi(
+      "api-nodb",
+      "v1.49.0",
+      backendEnv({ DATABASE_URL: DATABASE_URL.replace("@db:", "@nowhere:") }),
+    );
+    const down = await get(noDb.addr, "/health");
+    expect(down.status).toBe(500);
+    expect(down.body).toMatchObject({ version: "v1.49.0", message: "Unhealthy" });
+  });
+
+  it("api: LAGO_CREATE_ORG seeds the organization once; /api/v1 is 401 without its key, 200 with it", async () => {
+    const incomplete = await migrate("v1.49.0", { ...ORG, LAGO_ORG_NAME: "" });
+    expect(incomplete.exitCode).toBe(1);
+    expect(incomplete.stderr).toContain(
+      "Couldn't find LAGO_ORG_USER_PASSWORD, LAGO_ORG_USER_EMAIL or LAGO_ORG_NAME",
+    );
+    expect((await migrate("v1.49.0", ORG)).exitCode).toBe(0);
+    // Another password on a re-run changes nothing: it only counts when the user is made.
+    expect((await migrate("v1.49.0", { ...ORG, LAGO_ORG_USER_PASSWORD: "second-Password-2" })).exitCode).toBe(
+      0,
+    );
+    expect(await psql(`select count(*) from ${SCHEMA}.organizations`)).toBe("1");
+
+    const { addr } = await startApi("api-rest", "v1.49.0");
+    const customer = (headers: Record<string, string>) =>
+      post(addr, "/api/v1/customers", { customer: { external_id: "c-1" } }, headers);
+    expect(await customer({})).toMatchObject({ status: 401, body: { status: 401, error: "Unauthorized" } });
+    expect((await customer({ Authorization: "Bearer not-the-key" })).status).toBe(401);
+    expect(await customer(WITH_KEY)).toMatchObject({
+      status: 200,
+      body: { customer: { external_id: "c-1" } },
+    });
+    // The paths are the api's own: what a prefix-stripping proxy would send finds nothing.
+    expect((await post(addr, "/v1/customers", {}, WITH_KEY)).status).toBe(404);
+
+    const login = (password: string) =>
+      post(addr, "/graphql", {
+        query: "mutation login($input: LoginUserInput!) { loginUser(input: $input) { token } }",
+        variables: { input: { email: ORG.LAGO_ORG_USER_EMAIL, password } },
+      });
+    expect((await login(ORG.LAGO_ORG_USER_PASSWORD)).body.data.loginUser.token).toMatch(/^ey/);
+    expect((await login("second-Password-2")).body).toMatchObject({
+      data: { loginUser: null },
+      errors: [{ extensions: { status: 422, details: { base: ["incorrect_login_or_password"] } } }],
+    });
+    // With sign-up disabled, nobody else gets in.
+    const signup = await startApi("api-signup", "v1.49.0", backendEnv({ LAGO_DISABLE_SIGNUP: "true" }));
+    const register = await post(signup.addr, "/graphql", {
+      query: "mutation r($input: RegisterUserInput!) { registerUser(input: $input) { token } }",
+      variables: { input: { email: "x@example.test", password: "x-Password-1", organizationName: "X" } },
+    });
+    expect(register.body).toMatchObject({
+      errors: [{ extensions: { status: 405, code: "signup_disabled" } }],
+    });
+  });
+
+  it("api: the RSA key is base64 of a PEM, or /app/config/keys/private.pem; anything else stops the process", async () => {
+    const pem = Buffer.from(secrets.LAGO_RSA_PRIVATE_KEY, "base64").toString();
+    const boot = (env: Record<string, string>) =>
+      docker.runOnce(stack.local["api:v1.49.0"], { env: backendEnv(env), args: ["./scripts/start.api.sh"] });
+    for (
+      const [why, value, message] of [
+        ["a raw PEM", pem, "Neither PUB key nor PRIV key"],
+        ["a value cut short", secrets.LAGO_RSA_PRIVATE_KEY.slice(0, 64), "Neither PUB key nor PRIV key"],
+        ["nothing", "", "Private key is blank"],
+      ]
+    ) {
+      const r = await boot({ LAGO_RSA_PRIVATE_KEY: value });
+      expect(r.exitCode, why).toBe(1);
+      expect(r.stderr, why).toContain(message);
+    }
+    // Base64.decode64 skips line breaks: a wrapped value is the same key.
+    const wrapped = await startApi(
+      "api-wrapped",
+      "v1.49.0",
+      backendEnv({ LAGO_RSA_PRIVATE_KEY: secrets.LAGO_RSA_PRIVATE_KEY.replace(/(.{64})/g, "$1\n") }),
+    );
+    const publicKey = async (addr: string) =>
+      (await get(addr, "/api/v1/webhooks/public_key", WITH_KEY)).body.text;
+    const fromEnv = await publicKey(wrapped.addr);
+    expect(Buffer.from(fromEnv, "base64").toString()).toContain("BEGIN PUBLIC KEY");
+    // The key file (upstream's deploy/ keeps one in a volume) wins over the variable.
+    const other = Buffer.from(lagoSecrets().LAGO_RSA_PRIVATE_KEY, "base64").toString();
+    const withFile = await startApi("api-keyfile", "v1.49.0", backendEnv({ LAGO_RSA_PRIVATE_KEY: "" }), {
+      files: { "/app/config/keys/private.pem": other },
+    });
+    const fromFile = await publicKey(withFile.addr);
+    expect(fromFile).not.toBe(fromEnv);
+    expect(Buffer.from(fromFile, "base64").toString()).toContain("BEGIN PUBLIC KEY");
+  });
+
+  it("api: /cable takes its Redis from the URL alone (REDIS_PASSWORD is not read there)", async () => {
+    const cable = async (name: string, env: Record<string, string>) => {
+      const { name: c } = await startApi(name, "v1.49.0", backendEnv(env));
+      return await docker.exec(c, ["python3", "-c", CABLE_CLIENT, "ws://localhost:3000/cable"]);
+    };
+    const withUrl = await cable("cable-url", {});
+    expect(withUrl.exitCode, withUrl.stdout + withUrl.stderr).toBe(0);
+    expect(withUrl.stdout).toContain('"type": "welcome"');
+    const passwordOnly = await cable("cable-password", { REDIS_URL: "redis://redis:6379" });
+    expect(passwordOnly.exitCode).toBe(1);
+    expect(passwordOnly.stdout).toContain("closed 1011");
+  });
+
+  it("api: a worker's PDF is served through the file link's redirect, to the Host the client used", async () => {
+    const api = await startApi("api-files", "v1.49.0", backendEnv(), { volumes: ["/app/storage"] });
+    const plain = await startApi("api-files-plain", "v1.49.0", backendEnv({ LAGO_DISABLE_SSL: "true" }), {
+      volumesFrom: api.name,
+    });
+    const worker = await docker.run("worker-files", stack.local["api:v1.49.0"], {
+      env: backendEnv(),
+      args: ["./scripts/start.worker.sh"],
+      volumesFrom: api.name,
+    });
+    await post(api.addr, "/api/v1/customers", { customer: { external_id: "c-pdf" } }, WITH_KEY);
+    const fees = [{ units: 1, unit_amount_cents: 990 }];
+    const created = await post(api.addr, "/api/v1/invoices", {
+      invoice: { external_customer_id: "c-pdf", currency: "EUR", fees },
+    }, WITH_KEY);
+    const id = created.body.invoice.lago_id;
+    const fileUrl: string = await waitFor(
+      "file_url",
+      async () =>
+        (await post(api.addr, `/api/v1/invoices/${id}/download`, {}, WITH_KEY)).body.invoice?.file_url,
+      60_000,
+    );
+    // File.join(LAGO_API_URL, rails_blob_path): under the api's root.
+    expect(fileUrl.startsWith(`${FRONT_URL}/rails/active_storage/blobs/redirect/`), fileUrl).toBe(true);
+    const path = new URL(fileUrl).pathname;
+    const redirect = async (addr: string, headers: Record<string, string>) =>
+      (await call(addr, path, { headers, redirect: "manual" })).headers.get("location") ?? "";
+    // Host (or X-Forwarded-Host), port included; https (assume_ssl) unless LAGO_DISABLE_SSL.
+    const viaPort = await redirect(api.addr, { "X-Forwarded-Host": "billing.example.test:8443" });
+    expect(viaPort).toMatch(/^https:\/\/billing\.example\.test:8443\/rails\/active_storage\/disk\//);
+    const plainHttp = await redirect(plain.addr, { "X-Forwarded-Host": "billing.example.test" });
+    expect(plainHttp).toMatch(/^http:\/\/billing\.example\.test\/rails\/active_storage\/disk\//);
+    const file = await docker.exec(api.name, [
+      "sh",
+      "-c",
+      `curl -sf http://localhost:3000${new URL(viaPort).pathname} | sha256sum`,
+    ]);
+    const blob = await psql(
+      `select key from ${SCHEMA}.active_storage_blobs order by created_at desc limit 1`,
+    );
+    const written = await docker.exec(worker, [
+      "sha256sum",
+      `/app/storage/${blob.slice(0, 2)}/${blob.slice(2, 4)}/${blob}`,
+    ]);
+    expect(file.stdout.split(" ")[0]).toBe(written.stdout.split(" ")[0]);
   });
 
   it("api: CORS only for LAGO_FRONT_URL's origin", async () => {
-    const api = await startApi("api-cors", "v1.49.0");
-    const ok = await get(api, "/ready", { Origin: FRONT_URL });
+    const { addr } = await startApi("api-cors", "v1.49.0");
+    const ok = await get(addr, "/ready", { Origin: FRONT_URL });
     expect(ok.headers.get("access-control-allow-origin")).toBe(FRONT_URL);
-    const other = await get(api, "/ready", { Origin: "https://elsewhere.example.test" });
+    const other = await get(addr, "/ready", { Origin: "https://elsewhere.example.test" });
     expect(other.headers.get("access-control-allow-origin")).toBeNull();
   });
 
-  it("api: /debug/env shows secrets only as their sha256", async () => {
-    const api = await startApi("api-env", "v1.49.0");
-    const r = await get(api, "/debug/env");
+  it("api: /debug/env shows secrets only as their sha256; /metrics answers; /sidekiq only with LAGO_SIDEKIQ_WEB", async () => {
+    const { addr } = await startApi("api-env", "v1.49.0");
+    const r = await get(addr, "/debug/env");
     const text = JSON.stringify(r.body);
     for (const [name, value] of Object.entries(secrets)) {
       expect(text).not.toContain(value);
@@ -171,41 +363,44 @@ describe("stack images", () => {
     }
     expect(text).not.toContain(DB.POSTGRES_PASSWORD);
     expect((r.body.env as Record<string, string>).LAGO_FRONT_URL).toBe(FRONT_URL);
+    expect((await get(addr, "/metrics")).status).toBe(200);
+    expect((await get(addr, "/sidekiq")).status).toBe(404);
+    const web = await startApi("api-sidekiq", "v1.49.0", backendEnv({ LAGO_SIDEKIQ_WEB: "true" }));
+    expect((await get(web.addr, "/sidekiq")).status).toBe(200);
   });
 
-  it("api: a malformed RSA key (raw PEM, or a wrapped value cut at its first line) gives 500", async () => {
-    const pem = Buffer.from(secrets.LAGO_RSA_PRIVATE_KEY, "base64").toString();
-    const [raw, cut] = await Promise.all([
-      startApi("api-rawpem", "v1.49.0", backendEnv({ LAGO_RSA_PRIVATE_KEY: pem })),
-      startApi(
-        "api-cutkey",
-        "v1.49.0",
-        backendEnv({ LAGO_RSA_PRIVATE_KEY: secrets.LAGO_RSA_PRIVATE_KEY.slice(0, 64) }),
-      ),
-    ]);
-    for (const api of [raw, cut]) {
-      const r = await get(api, "/health");
-      expect(r.status).toBe(500);
-      expect(r.body.reason).toContain("LAGO_RSA_PRIVATE_KEY");
-      expect(r.body.reason).not.toContain("database"); // migrated: the key is the only problem
-    }
+  it("api: GCS reads its key file at LAGO_GCS_KEYFILE_JSON_PATH (default /app/gcs_keyfile.json)", async () => {
+    const gcs = { LAGO_USE_GCS: "true", LAGO_GCS_PROJECT: "p", LAGO_GCS_BUCKET: "b" };
+    const atDefault = await startApi("api-gcs", "v1.49.0", backendEnv(gcs), {
+      files: { "/secrets/gcs.json": "{}" },
+    });
+    expect((await get(atDefault.addr, "/debug/env")).body.storage).toEqual({
+      service: "google",
+      keyfile: "/app/gcs_keyfile.json",
+      keyfile_readable: false,
+    });
+    const atPath = await startApi(
+      "api-gcs-path",
+      "v1.49.0",
+      backendEnv({ ...gcs, LAGO_GCS_KEYFILE_JSON_PATH: "/secrets/gcs.json" }),
+      { files: { "/secrets/gcs.json": "{}" } },
+    );
+    expect((await get(atPath.addr, "/debug/env")).body.storage).toMatchObject({ keyfile_readable: true });
   });
 
-  it("upgrade: v1.50.0 is unhealthy until its migration ran; v1.50.1-broken never is", async () => {
-    const api = await startApi("api-150", "v1.50.0");
-    expect((await get(api, "/health")).body.reason).toContain("pending migrations 20250801000001");
+  it("upgrade: v1.50.0's migrate adds its table; v1.50.1-broken is never healthy", async () => {
     expect((await migrate("v1.50.0")).exitCode).toBe(0);
     expect(await psql(`select to_regclass('${SCHEMA}.wallets') is not null`)).toBe("t");
-    expect((await get(api, "/health")).status).toBe(200);
+    const { addr } = await startApi("api-150", "v1.50.0");
+    expect((await get(addr, "/health")).status).toBe(200);
 
     const broken = await startApi("api-broken", "v1.50.1-broken");
-    expect((await migrate("v1.50.1-broken")).exitCode).toBe(0);
-    const r = await get(broken, "/health");
+    const r = await get(broken.addr, "/health");
     expect(r.status).toBe(500);
     expect(r.body.version).toBe("v1.50.1-broken");
   });
 
-  it("worker answers liveness on :8080 while Redis pings; the clock keeps a clock:<host> key", async () => {
+  it("worker answers liveness on :8080 while Redis pings; the clock keeps a clock:<host> key; scripts per release", async () => {
     const image = stack.local["api:v1.49.0"];
     const [worker] = await Promise.all([
       docker.run("worker", image, { env: backendEnv(), args: ["./scripts/start.worker.sh"] }),
@@ -219,28 +414,38 @@ describe("stack images", () => {
     );
     const keys = await waitFor("heartbeats", async () => {
       const r = await docker.exec(redis, ["redis-cli", "-a", REDIS_PASSWORD, "--no-auth-warning", "--scan"]);
-      const found = r.stdout.split("\n").filter(Boolean).sort();
-      return found.length === 3 ? found : null;
+      const found = r.stdout.split("\n").filter((k) => /^(worker|clock):/.test(k)).sort();
+      return found.includes("clock:clock") && found.includes("worker:events:events") ? found : null;
     });
-    expect(keys).toEqual(["clock:clock", "worker:default:worker", "worker:events:events"]);
+    expect(keys).toEqual(
+      expect.arrayContaining(["clock:clock", "worker:default:worker", "worker:events:events"]),
+    );
 
     const noRedis = await docker.runOnce(image, {
       env: backendEnv({ REDIS_PASSWORD: "wrong" }),
       args: [
         "sh",
         "-c",
-        "./scripts/start.worker.sh & sleep 1.5; curl -s -o /dev/null -w '%{http_code}' localhost:8080",
+        "./scripts/start.worker.sh & for i in $(seq 60); do c=$(curl -s -o /dev/null -w '%{http_code}' " +
+        "localhost:8080); [ $c != 000 ] && break; sleep 0.5; done; printf $c",
       ],
     });
     expect(noRedis.stdout).toBe("404");
+    // v1.50 has eight dedicated worker scripts (and start.dedicated.worker.sh); alerts and wallets come later.
+    const scripts = await docker.runOnce(stack.local["api:v1.50.0"], { args: ["sh", "-c", "ls scripts"] });
+    expect(scripts.stdout.split("\n").filter((f) => /^start\.\w+\.worker\.sh$/.test(f)).sort()).toEqual(
+      ["ai_agent", "analytics", "billing", "clock", "dedicated", "events", "payments", "pdfs", "webhook"]
+        .map((q) => `start.${q}.worker.sh`),
+    );
   });
 
-  it("front writes env-config.js from its environment and serves the app on :80", async () => {
+  it("front writes env-config.js from its environment (lago-front's .env.sh) and serves the app on :80", async () => {
     const front = await docker.run("front", stack.local["front:v1.49.0"], {
       env: {
-        API_URL: "https://billing.example.test/api",
+        API_URL: FRONT_URL,
         APP_ENV: "production",
         LAGO_DISABLE_SIGNUP: "true",
+        LAGO_OAUTH_PROXY_URL: "https://proxy.getlago.com",
       },
       publish: [80],
     });
@@ -249,18 +454,32 @@ describe("stack images", () => {
       "env-config.js",
       async () => (await get(addr, "/env-config.js")).body.text as string,
     );
-    expect(js).toContain('window.API_URL = "https://billing.example.test/api"');
+    expect(js).toContain(`window.API_URL = "${FRONT_URL}"`);
     expect(js).toContain('window.LAGO_DISABLE_SIGNUP = "true"');
+    expect(js).toContain('window.LAGO_OAUTH_PROXY_URL = "https://proxy.getlago.com"');
     expect((await get(addr, "/customers/42")).body.text).toContain("v1.49.0"); // SPA fallback to index.html
   });
 
-  it("gotenberg answers /health and nginx serves its default page", async () => {
+  it("gotenberg takes upstream's production flags (an unknown flag stops it) and nginx serves its default page", async () => {
     const [pdf, nginx] = await Promise.all([
-      docker.run("pdf", stack.local.gotenberg, { publish: [3000] }),
+      docker.run("pdf-flags", stack.local.gotenberg, {
+        args: [
+          "gotenberg",
+          "--api-timeout=300s",
+          "--chromium-disable-javascript=true",
+          "--libreoffice-disable-routes=true",
+        ],
+        publish: [3000],
+      }),
       docker.run("nginx", stack.local.nginx, { publish: [80] }),
     ]);
     const [pdfAddr, nginxAddr] = await Promise.all([docker.addr(pdf, 3000), docker.addr(nginx, 80)]);
     await waitFor("gotenberg /health", async () => (await get(pdfAddr, "/health")).status === 200);
+    expect((await post(pdfAddr, "/forms/libreoffice/convert", {})).status).toBe(404);
+    expect((await post(pdfAddr, "/forms/chromium/convert/html", {})).status).toBe(200);
+    const unknown = await docker.runOnce(stack.local.gotenberg, { args: ["gotenberg", "--no-such-flag=1"] });
+    expect(unknown.exitCode).toBe(1);
+    expect(unknown.stderr).toContain("unknown flag");
     await waitFor("nginx /", async () => (await get(nginxAddr, "/")).status === 200);
   });
 

@@ -6,6 +6,9 @@
  */
 import { Buffer } from "node:buffer";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
@@ -63,6 +66,12 @@ export interface RunOptions {
   aliases?: string[];
   /** Container ports published on 127.0.0.1 (a free host port each); see `LocalDocker.addr`. */
   publish?: number[];
+  /** Anonymous volumes (container paths), for another container to share with `volumesFrom`. */
+  volumes?: string[];
+  /** Mount the volumes of this container (its full name, as `run` returns it). */
+  volumesFrom?: string;
+  /** Files put into the container before it starts: path → content. */
+  files?: Record<string, string>;
 }
 
 export interface ExecResult {
@@ -97,14 +106,27 @@ export class LocalDocker {
       ...(opts.aliases ?? []).flatMap((a) => ["--network-alias", a]),
       ...Object.entries(opts.env ?? {}).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
       ...(opts.publish ?? []).flatMap((p) => ["-p", `127.0.0.1::${p}`]),
+      ...(opts.volumes ?? []).flatMap((v) => ["-v", v]),
+      ...(opts.volumesFrom ? ["--volumes-from", opts.volumesFrom] : []),
     ];
   }
 
   /** Starts a detached container named `<network>-<name>`; returns that name. */
   async run(name: string, image: string, opts: RunOptions = {}): Promise<string> {
     const full = `${this.network}-${name}`;
-    await $`docker run -d --name ${full} --hostname ${name} ${this.flags(opts)} ${image} ${opts.args ?? []}`
+    await $`docker create --name ${full} --hostname ${name} ${this.flags(opts)} ${image} ${opts.args ?? []}`
       .quiet();
+    if (opts.files) {
+      // A tree copied onto / makes the folders the paths need.
+      const tree = mkdtempSync(join(tmpdir(), "lago-stack-files-"));
+      for (const [path, content] of Object.entries(opts.files)) {
+        mkdirSync(join(tree, dirname(path)), { recursive: true });
+        writeFileSync(join(tree, path), content);
+      }
+      await $`docker cp ${`${tree}/.`} ${`${full}:/`}`.quiet();
+      rmSync(tree, { recursive: true, force: true });
+    }
+    await $`docker start ${full}`.quiet();
     return full;
   }
 

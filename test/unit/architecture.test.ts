@@ -17,10 +17,11 @@ const LAYERS: string[][] = [
   ["session", "lint", "init"],
   ["fleet"],
   ["engine"],
+  ["plan"],
   ["config"],
   ["modules", "facts"],
   ["secrets"],
-  ["connection", "vars", "plan"],
+  ["connection", "vars"],
   ["output"],
   ["core", "runtime.ts"],
 ];

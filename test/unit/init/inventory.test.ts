@@ -93,7 +93,10 @@ describe("init's inventory", () => {
             tls_provided_cert: "certs/chain.pem",
             tls_provided_key: "certs/key.pem",
             lago_version: "v1.49.0",
-            lago_disable_signup: false,
+            lago_disable_signup: true,
+            lago_create_org: true,
+            lago_org_name: "Acme Inc",
+            lago_org_user_email: "admin@example.com",
             lago_db_external: true,
             lago_postgres_host: "pg.internal",
             lago_postgres_port: 5432,
@@ -155,9 +158,12 @@ describe("init's inventory", () => {
     for (const section of ["Connection", "TLS", "Lago", "PostgreSQL: bundled", "Redis: bundled", "Files"]) {
       expect(yaml).toMatch(new RegExp(`^    # --- ${section}`, "m"));
     }
-    // Sign-up stays open for the organization's admin (the role cannot create the organization yet).
+    // The first deploy creates the organization, so sign-up is closed and the admin's password is named.
     expect(text(fleet)).toContain(
-      "lago_disable_signup: false  # sign up as admin@example.com to create Acme Inc, then set true\n",
+      "lago_create_org: true  # migrate makes it (password: LAGO_ORG_USER_PASSWORD in the store)\n",
+    );
+    expect(text(fleet)).toContain(
+      "lago_disable_signup: true  # closed: your organization is made by the first deploy\n",
     );
     expect(yaml.split("\n")[0]).toMatch(
       /^# yaml-language-server: \$schema=.*schemas\/inventory\.schema\.json$/,

@@ -21,6 +21,7 @@ const SECRETS = Object.fromEntries(
     "LAGO_ENCRYPTION_PRIMARY_KEY",
     "LAGO_ENCRYPTION_DETERMINISTIC_KEY",
     "LAGO_ENCRYPTION_KEY_DERIVATION_SALT",
+    "LAGO_ORG_USER_PASSWORD",
   ].map((name, i) => [name, `test-value-${i}`]),
 );
 
@@ -37,6 +38,17 @@ function render(template: string, overrides: Record<string, unknown>): string {
 
 const services = (overrides: Record<string, unknown>) =>
   Object.keys(parse(render("compose.yml.hbs", overrides)).services).sort();
+
+/** lago.env as NAME -> value. */
+const envFile = (overrides: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(
+    render("lago.env.hbs", overrides).split("\n")
+      .map((l) => /^([A-Z][A-Z0-9_]*)='(.*)'$/.exec(l)).filter((m) => m !== null).map((m) => [m![1], m![2]]),
+  );
+
+/** compose.yml parsed, as compose reads it (YAML merge keys resolved). */
+const compose = (overrides: Record<string, unknown>) =>
+  parse(render("compose.yml.hbs", overrides), { merge: true });
 
 const sidekiqFlags = (overrides: Record<string, unknown>) => ({
   env: render("lago.env.hbs", overrides)
@@ -96,5 +108,124 @@ describe("lago role: SIDEKIQ_* flags", () => {
     });
     expect(web).toEqual(worker);
     expect(web.env).toEqual(["SIDEKIQ_EVENTS='true'", "SIDEKIQ_PDFS='true'"]);
+  });
+});
+
+describe("lago role: what the real images read", () => {
+  it("LAGO_API_URL is the public origin itself, what an SDK is given (it calls /api/v1/ under it)", () => {
+    expect(envFile({})).toMatchObject({ LAGO_API_URL: "https://web1", LAGO_FRONT_URL: "https://web1" });
+    const forwarded = envFile({ lago_public_url: "https://lago.example.com:8443" });
+    expect(forwarded.LAGO_API_URL).toBe("https://lago.example.com:8443");
+    expect(compose({}).services.front.environment.API_URL).toBe("${LAGO_API_URL}");
+  });
+
+  it("POSTGRES_SCHEMA goes to every backend service; DATABASE_URL stays a libpq URL; migrate makes the schema", () => {
+    const vars = { lago_postgres_schema: "lago_app", lago_postgres_sslmode: "verify-full" };
+    expect(envFile(vars)).toMatchObject({
+      POSTGRES_SCHEMA: "lago_app",
+      DATABASE_URL: "postgresql://lago:test-value-0@db:5432/lago?sslmode=verify-full",
+    });
+    const services = compose({ ...vars, lago_dedicated_workers: ["events"] }).services;
+    for (const name of ["migrate", "api", "api-worker", "api-events-worker", "api-clock"]) {
+      expect(services[name].environment.POSTGRES_SCHEMA, name).toBe("${POSTGRES_SCHEMA}");
+    }
+    expect(services.migrate.command.join(" ")).toContain("CREATE SCHEMA IF NOT EXISTS");
+    expect(compose({}).services.migrate.command).toEqual(["./scripts/migrate.sh"]);
+    expect(envFile({}).DATABASE_URL).toBe("postgresql://lago:test-value-0@db:5432/lago");
+  });
+
+  it("the Redis password is in the URLs (ActionCable reads only LAGO_REDIS_CABLE_URL, else REDIS_URL)", () => {
+    expect(envFile({})).toMatchObject({
+      REDIS_URL: "redis://:test-value-1@redis:6379",
+      REDIS_PASSWORD: "test-value-1",
+      LAGO_REDIS_CACHE_URL: "redis://:test-value-1@redis:6379",
+      LAGO_REDIS_CABLE_URL: "redis://:test-value-1@redis:6379",
+    });
+    expect(envFile({ lago_redis_password: "", lago_redis_tls: true }).REDIS_URL).toBe("rediss://redis:6379");
+    // A whole URL, for an ACL user and a database index: once, never a second REDIS_URL line.
+    const acl = envFile({ lago_redis_url: "redis://lago:pw@redis.internal:6379/2" });
+    expect(acl).toMatchObject({
+      REDIS_URL: "redis://lago:pw@redis.internal:6379/2",
+      LAGO_REDIS_CABLE_URL: "redis://lago:pw@redis.internal:6379/2",
+    });
+    const lines = render("lago.env.hbs", { lago_secret_values: { secrets: SECRETS } }).split("\n");
+    expect(lines.filter((l) => l.startsWith("REDIS_URL="))).toHaveLength(1);
+  });
+
+  it("the env fixes: OAuth proxy on front and backend, GCS key path, SMTP 587, LAGO_DISABLE_SSL with plain HTTP", () => {
+    const c = compose({
+      lago_use_gcs: true,
+      lago_gcs_credentials_src: "gcs.json",
+      lago_gcs_keyfile_json_path: "/secrets/gcs.json",
+    });
+    expect(c.services.front.environment.LAGO_OAUTH_PROXY_URL).toBe("${LAGO_OAUTH_PROXY_URL}");
+    expect(c.services.api.environment.LAGO_OAUTH_PROXY_URL).toBe("${LAGO_OAUTH_PROXY_URL}");
+    expect(c.services.api.volumes).toContain("./gcs_keyfile.json:/secrets/gcs.json:ro");
+    expect(c.services.api.environment.LAGO_GCS_CREDENTIALS).toBeUndefined();
+    const env = envFile({ lago_gcs_keyfile_json_path: "/secrets/gcs.json" });
+    expect(env).toMatchObject({
+      LAGO_OAUTH_PROXY_URL: "https://proxy.getlago.com",
+      LAGO_GCS_KEYFILE_JSON_PATH: "/secrets/gcs.json",
+      LAGO_SMTP_PORT: "587",
+      LAGO_DISABLE_SSL: "false",
+    });
+    expect(envFile({ tls_mode: "none" })).toMatchObject({
+      LAGO_DISABLE_SSL: "true",
+      LAGO_API_URL: "http://web1",
+    });
+  });
+
+  it("the first organization: its password only when lago_create_org", () => {
+    expect(envFile({})).toMatchObject({ LAGO_CREATE_ORG: "false", LAGO_ORG_USER_PASSWORD: "" });
+    expect(envFile({ lago_create_org: true, lago_org_name: "Acme", lago_org_user_email: "a@b.c" }))
+      .toMatchObject({
+        LAGO_CREATE_ORG: "true",
+        LAGO_ORG_NAME: "Acme",
+        LAGO_ORG_USER_EMAIL: "a@b.c",
+        LAGO_ORG_USER_PASSWORD: "test-value-7",
+      });
+  });
+
+  it("settings per service, for the front too; PostgreSQL TLS files mounted with libpq's variables", () => {
+    const vars = {
+      lago_dedicated_workers: ["events"],
+      lago_service_env: {
+        api: { LAGO_DATABASE_STATEMENT_TIMEOUT: 30000 },
+        "api-events-worker": { SIDEKIQ_CONCURRENCY: 20, DATABASE_POOL: 20 },
+        front: { NANGO_PUBLIC_KEY: "nango" },
+      },
+      lago_postgres_ssl_rootcert_src: "ca.pem",
+    };
+    const s = compose(vars).services;
+    expect(s.api.environment.LAGO_DATABASE_STATEMENT_TIMEOUT).toBe("${API__LAGO_DATABASE_STATEMENT_TIMEOUT}");
+    expect(s["api-worker"].environment.LAGO_DATABASE_STATEMENT_TIMEOUT).toBe(
+      "${LAGO_DATABASE_STATEMENT_TIMEOUT}",
+    );
+    expect(s["api-events-worker"].environment.SIDEKIQ_CONCURRENCY).toBe(
+      "${API_EVENTS_WORKER__SIDEKIQ_CONCURRENCY}",
+    );
+    expect(s.front.environment.NANGO_PUBLIC_KEY).toBe("${FRONT__NANGO_PUBLIC_KEY}");
+    expect(envFile(vars)).toMatchObject({
+      API__LAGO_DATABASE_STATEMENT_TIMEOUT: "30000",
+      API_EVENTS_WORKER__SIDEKIQ_CONCURRENCY: "20",
+      API_EVENTS_WORKER__DATABASE_POOL: "20",
+      FRONT__NANGO_PUBLIC_KEY: "nango",
+    });
+    for (const name of ["migrate", "api", "api-worker", "api-clock"]) {
+      expect(s[name].environment.PGSSLROOTCERT, name).toBe("/app/config/postgres-ssl/root.crt");
+      expect(s[name].volumes, name).toContain("./postgres-ssl:/app/config/postgres-ssl:ro");
+    }
+  });
+
+  it("Gotenberg pinned, with upstream's production flags", () => {
+    const pdf = compose({}).services.pdf;
+    expect(pdf.image).toBe("getlago/lago-gotenberg:8.15");
+    expect(pdf.command).toEqual([
+      "gotenberg",
+      "--libreoffice-disable-routes=true",
+      "--chromium-ignore-certificate-errors=true",
+      "--chromium-disable-javascript=true",
+      "--api-timeout=300s",
+    ]);
   });
 });

@@ -147,13 +147,13 @@ const cases: Case[] = [
   {
     name: "names beyond the known ones and files elsewhere are in the import command; odd paths quoted",
     values: null,
-    names: [...FIVE, "LAGO_ORG_USER_PASSWORD"],
+    names: [...FIVE, "LAGO_SMTP_PASSWORD"],
     inventory: "my inventories/prod.yml",
-    hosts: [holding("h1", { ...SET_A, LAGO_ORG_USER_PASSWORD: "org-user-password-0000" }, "/srv/lago/.env")],
+    hosts: [holding("h1", { ...SET_A, LAGO_SMTP_PASSWORD: "smtp-password-00000000" }, "/srv/lago/.env")],
     expect: {
       error: ["h1 (/srv/lago/.env) already holds Lago secrets"],
       hint: [
-        `\`lago-provision secrets import 'my inventories/prod.yml' --from h1 --file /srv/lago/.env --names LAGO_ORG_USER_PASSWORD\``,
+        `\`lago-provision secrets import 'my inventories/prod.yml' --from h1 --file /srv/lago/.env --names LAGO_SMTP_PASSWORD\``,
       ],
     },
   },

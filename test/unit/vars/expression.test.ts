@@ -155,6 +155,15 @@ const cases: Case[] = [
   ["missing | default(name) | upper", "LAGO"],
   ["a | string == '1'", true],
   ["missing | default([]) | length", 0],
+  // the version test (Ansible's LooseVersion order: numbers as numbers, letters as text)
+  ["'v1.50.0' is version('v1.51.0', '<')", true],
+  ["'v1.9.0' is version('v1.50.0', 'lt')", true],
+  ["'v1.50.0' is version('v1.50', '>')", true],
+  ["'v1.50.0' is version('v1.50.0')", true],
+  ["'v1.50.0' is not version('v1.50.0', 'ne')", true],
+  ["version is version('24.0.7', '>=')", false],
+  ["distro.distribution_version is version('12', 'ge')", true],
+  ["'1.0rc1' is version('1.0', '>')", true],
   // errors: undefined variables
   ["foo", { error: "undefined variable 'foo'" }],
   ["foo == 1", { error: "undefined variable 'foo'" }],
@@ -173,6 +182,12 @@ const cases: Case[] = [
   ["a < 'x'", { error: "'<' not supported between int and str" }],
   ["1 in name", { error: "requires a string on the left" }],
   ["1 in a", { error: "'in' needs a string, list or dict on the right, not int" }],
+  ["'v1.50.0' is version('1.51.0', '<')", { error: "cannot compare versions 'v1.50.0' and '1.51.0'" }],
+  ["'1.2' is version('1.3', 'older')", {
+    error: "the 'version' test has no operator 'older' (known: <, lt,",
+  }],
+  ["'1.2' is version()", { error: "the 'version' test needs a version on each side" }],
+  ["foo is version('1.2')", { error: "undefined variable 'foo'" }],
   ["a is failed", { error: "the 'failed' test needs a registered result (a dict), not int" }],
   ["a | length", { error: "'length' needs a string, list or dict, not int" }],
   ["-name", { error: "cannot negate str" }],

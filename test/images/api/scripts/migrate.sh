@@ -1,3 +1,4 @@
 #!/bin/sh
-# Upstream: `rails db:migrate` (+ db:create when the database is missing, + seed_organization).
+# Upstream (scripts/migrate.sh): rake db:create, rails db:migrate, roles:seed_predefined, and
+# signup:seed_organization when LAGO_CREATE_ORG is "true".
 exec python3 /app/lago_standin.py migrate
