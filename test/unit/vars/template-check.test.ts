@@ -26,12 +26,12 @@ describe("templates that cannot render", () => {
     [
       "an unknown helper",
       "{{ shout name }}",
-      "1:1 unknown helper 'shout' (helpers: and, coalesce, default, each, eq, if, includes, join, json, log, lookup, lower, ne, not, or, quote, unless, upper, urlencode, with)",
+      "1:1 unknown helper 'shout' (helpers: and, coalesce, concat, default, each, eq, if, includes, join, json, log, lookup, lower, ne, not, or, quote, replace, unless, upper, urlencode, userinfo, with)",
     ],
     [
       "an unknown helper in a subexpression",
       "{{#if (isset x)}}y{{/if}}",
-      "1:7 unknown helper 'isset' (helpers: and, coalesce, default, each, eq, if, includes, join, json, log, lookup, lower, ne, not, or, quote, unless, upper, urlencode, with)",
+      "1:7 unknown helper 'isset' (helpers: and, coalesce, concat, default, each, eq, if, includes, join, json, log, lookup, lower, ne, not, or, quote, replace, unless, upper, urlencode, userinfo, with)",
     ],
     ["a helper with too few arguments", "{{default x}}", "1:1 helper 'default' takes 2 arguments, got 1"],
     ["a helper with too many", "{{upper a b}}", "1:1 helper 'upper' takes 1 argument, got 2"],
