@@ -3,7 +3,8 @@
  * (dry run saved) and `apply plan.json` (apply exactly that plan, or refuse on drift): the command
  * line turned into one request to the session (src/session/apply.ts), and the result into output and
  * an exit code: 0 success (with --detailed-exitcode: nothing to change), 1 a host failed or was
- * unreachable, 2 (with --detailed-exitcode) changes pending.
+ * unreachable, 2 (with --detailed-exitcode) changes pending, 130/143 stopped by SIGINT/SIGTERM
+ * (src/session/interrupt.ts).
  */
 import { EXIT, UserError } from "../core/errors.ts";
 import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
@@ -21,6 +22,7 @@ import {
 } from "../plan/plan-file.ts";
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { apply, type ApplyRequest } from "../session/apply.ts";
+import { stopOnSignals } from "../session/interrupt.ts";
 import { pendingChanges, type RunResult } from "../session/result.ts";
 
 export interface ApplyOptions {
@@ -43,6 +45,8 @@ export interface ApplyOptions {
   lockWait?: number;
   lockTtl?: number;
   retryFailed?: boolean;
+  /** Set by the command, not an option: aborted by SIGINT/SIGTERM (src/session/interrupt.ts). */
+  signal?: AbortSignal;
 }
 
 const splitList = (s?: string) => s?.split(",").map((t) => t.trim()).filter(Boolean);
@@ -74,6 +78,7 @@ function request(inventory: string, command: string, opts: ApplyOptions): ApplyR
     forks: opts.forks,
     lock: opts.lock === false ? false : { wait: opts.lockWait, ttl: opts.lockTtl },
     retryFailed: opts.retryFailed,
+    signal: opts.signal,
     reporter: reporterFor(opts),
     say: (m) => (opts.json ? undefined : writeStdout(m + "\n")),
     warn: (line) => writeStderr(line + "\n"),
@@ -86,10 +91,28 @@ function exitCode(result: RunResult | undefined, opts: ApplyOptions): number {
   return result?.check && opts.detailedExitcode && pendingChanges(result) ? EXIT.CHANGES : EXIT.OK;
 }
 
-export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
-  if (isPlanFile(target)) return await applyPlan(target, opts);
-  return exitCode(await apply(request(target, `apply ${target}`, opts)), opts);
+/** Runs `command` so that SIGINT/SIGTERM stop it between tasks; its exit code, or 130/143 when stopped. */
+async function stoppable(
+  opts: ApplyOptions,
+  command: (opts: ApplyOptions) => Promise<number>,
+): Promise<number> {
+  const stop = stopOnSignals();
+  try {
+    const code = await command({ ...opts, signal: stop.signal });
+    return stop.exitCode() ?? code;
+  } finally {
+    stop.dispose();
+  }
 }
+
+export const applyCommand = (target: string, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, async (o) => {
+    if (isPlanFile(target)) return await applyPlan(target, o);
+    return exitCode(await apply(request(target, `apply ${target}`, o)), o);
+  });
+
+export const planCommand = (inventoryPath: string, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, (o) => planFor(inventoryPath, o));
 
 /** What a check run would do, as a saved plan (no contents, no values: no secret). */
 function planOf(
@@ -116,7 +139,7 @@ function planOf(
   return plan;
 }
 
-export async function planCommand(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<number> {
   // Before any host is contacted: a plan that cannot be saved is not worth making.
   if (opts.out) checkOutputFile(opts.out, { what: "plan", flag: "-o", example: "plan.json" });
   let extraVars: Record<string, unknown> = {};
@@ -124,6 +147,8 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
     ...request(inventoryPath, `plan ${inventoryPath}`, { ...opts, check: true }),
     loaded: (l) => void (extraVars = l.extraVars),
   });
+  // Half a dry run is not a plan: `apply plan.json` would take the missing tasks for drift.
+  if (opts.signal?.aborted) return EXIT.FAILED;
   if (result && opts.out) {
     writeFileAtomically(
       opts.out,

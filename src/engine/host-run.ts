@@ -14,6 +14,8 @@ export interface HostRun {
   registered: Record<string, unknown>;
   /** Handler names notified and not yet run (mirrored on the host). */
   pendingHandlers: string[];
+  /** What the host's list of pending handlers holds, as far as this run knows (facts, then each save). */
+  pendingOnHost: string[];
   failed: boolean;
   unreachable: boolean;
   counts: HostCounts;
@@ -79,6 +81,7 @@ export const newHostRun = (
   facts: null,
   registered: {},
   pendingHandlers: [],
+  pendingOnHost: [],
   failed: false,
   unreachable: false,
   counts: emptyCounts(),

@@ -50,6 +50,8 @@ export interface RunOptions {
   remote?(settings: ConnectionSettings): Promise<Remote>;
   /** The secrets stores opened before the play (src/session/secrets-stage.ts), for lago_secrets. */
   secrets?: SecretsInputs;
+  /** Once aborted (SIGINT/SIGTERM), nothing new starts: no task, host, batch, play or handler. */
+  signal?: AbortSignal;
 }
 
 export interface RunSummary {
@@ -85,8 +87,10 @@ export async function runPlays(
     return h;
   };
 
+  const stopped = () => opts.signal?.aborted === true;
   try {
     for (const [index, play] of plays.entries()) {
+      if (stopped()) break;
       const names = opts.selectHosts(play.hosts);
       emit({ type: "play_start", play: play.name, hosts: names });
       if (names.length === 0) {
@@ -97,9 +101,11 @@ export async function runPlays(
       let failedSoFar = 0;
       const tasks = play.tasks.filter((t) => selectedByTags(t, opts));
       for (const batch of batches(hosts, play.serial)) {
+        if (stopped()) break;
         const active = batch.filter(isActive);
         // Each host on its own: connect, facts, then its probes read ahead (no wait for the others).
         await mapLimit(active, opts.forks, async (h) => {
+          if (stopped()) return;
           await prepareHost(h, byName.get(h.name)!, play, opts);
           if (isActive(h)) await prefetchProbes(plays.slice(index), h, opts);
         });
@@ -116,6 +122,13 @@ export async function runPlays(
           break;
         }
       }
+    }
+    if (stopped()) {
+      emit({
+        type: "warning",
+        msg: `interrupted (${opts.signal!.reason}): no task started after it; ` +
+          "handlers already notified stay pending on their hosts and run on the next apply",
+      });
     }
   } finally {
     if (!opts.remote) await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
@@ -142,11 +155,12 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
   try {
     h.remote ??= opts.remote
       ? await opts.remote(inv.settings)
-      : new Remote(await connectTo(inv.settings), inv.settings.user);
+      : new Remote(await connectTo(inv.settings), inv.settings.user, opts.signal);
     // A probe: read ahead with the fleet lock or an earlier play's probes when nothing ran since.
     const r = await h.remote.probe(FACTS_PROBE, factsPrivilege(play, h));
     if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
     h.facts = parseHostFacts(r.stdout);
+    h.pendingOnHost = [...h.facts.pending_handlers];
     for (const name of h.facts.pending_handlers) {
       if (!h.pendingHandlers.includes(name)) h.pendingHandlers.push(name);
     }
@@ -182,10 +196,14 @@ export function selectedByTags(task: Task, opts: Pick<RunOptions, "tags" | "skip
 async function runPlayOnBatch(play: Play, tasks: Task[], batch: HostRun[], opts: RunOptions): Promise<void> {
   for (const task of tasks) {
     const active = batch.filter(isActive);
-    if (active.length === 0) return;
+    if (active.length === 0 || opts.signal?.aborted) return;
     opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
     if (task.keywords.run_once) await runOnceForBatch(play, task, active, opts);
-    else await mapLimit(active, opts.forks, (h) => runTaskOnHost(play, task, h, opts));
+    else {
+      await mapLimit(active, opts.forks, async (h) => {
+        if (!opts.signal?.aborted) await runTaskOnHost(play, task, h, opts);
+      });
+    }
   }
   await runHandlers(play, batch, opts);
 }
@@ -270,6 +288,11 @@ async function runTaskOnHost(
   opts: RunOptions,
 ): Promise<TaskOutcome[] | undefined> {
   const started = Date.now();
+  const notifies = task.keywords.notify ?? [];
+  const early = !checkFor(task, opts) && notifies.length > 0;
+  // The handlers a change notifies are saved on the host before its first step, so a controller that
+  // dies or loses the host right after the change cannot lose them: the next apply runs them.
+  if (early) h.remote?.beforeChange(() => persistPending(h, union(h.pendingHandlers, notifies)));
   let outcomes: TaskOutcome[];
   try {
     outcomes = await runTask(
@@ -286,8 +309,13 @@ async function runTaskOnHost(
     if (e instanceof UserError) {
       outcomes = [{ status: "failed", msg: withHint(e), result: {} }];
     } else throw e;
+  } finally {
+    h.remote?.beforeChange(undefined);
   }
   await recordOutcomes(task, h, outcomes, Date.now() - started, opts);
+  // Saved ahead of a change that did not happen: the host's list is this run's again. (After a
+  // failure it stays: the task may have changed something before it failed.)
+  if (early && !h.failed && !sameNames(h.pendingOnHost, h.pendingHandlers)) await persistPending(h);
   return outcomes;
 }
 
@@ -358,27 +386,34 @@ async function notify(h: HostRun, names: string[], opts: RunOptions): Promise<vo
   const fresh = names.filter((n) => !h.pendingHandlers.includes(n));
   if (fresh.length === 0) return;
   h.pendingHandlers.push(...fresh);
-  if (!opts.check) await persistPending(h);
+  // Already there when saved before the change (runTaskOnHost).
+  if (!opts.check && !sameNames(h.pendingOnHost, h.pendingHandlers)) await persistPending(h);
 }
 
-async function persistPending(h: HostRun): Promise<void> {
-  const { command, stdin } = savePendingCommand(h.pendingHandlers);
+async function persistPending(h: HostRun, names = h.pendingHandlers): Promise<void> {
+  const { command, stdin } = savePendingCommand(names);
   try {
     await h.remote!.run(command, { become: h.become, becomeUser: h.becomeUser }, stdin);
+    h.pendingOnHost = [...names];
   } catch {
     // Unreachable now: the next task on this host reports it.
   }
 }
+
+const union = (a: string[], b: string[]) => [...new Set([...a, ...b])];
+const sameNames = (a: string[], b: string[]) => a.length === b.length && a.every((n) => b.includes(n));
 
 const answersTo = (handler: Task, name: string) =>
   handler.name === name || (handler.keywords.listen ?? []).includes(name);
 
 async function runHandlers(play: Play, batch: HostRun[], opts: RunOptions): Promise<void> {
   for (const handler of play.handlers) {
+    if (opts.signal?.aborted) return;
     const hosts = batch.filter((h) => isActive(h) && h.pendingHandlers.some((n) => answersTo(handler, n)));
     if (hosts.length === 0) continue;
     opts.reporter.emit({ type: "task_start", play: play.name, task: handler.name, handler: true });
     await mapLimit(hosts, opts.forks, async (h) => {
+      if (opts.signal?.aborted) return;
       await runTaskOnHost(play, handler, h, opts);
       if (isActive(h)) {
         h.pendingHandlers = h.pendingHandlers.filter((n) => !answersTo(handler, n));

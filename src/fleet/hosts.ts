@@ -24,7 +24,12 @@ export class FleetHosts {
   /** Probes to read in the same round trip as the next command run on a host (see readAlong). */
   private along = new Map<string, ProbeScript[]>();
 
-  constructor(hosts: RunHost[], readonly forks = 20, private connect: Connect = connectTo) {
+  constructor(
+    hosts: RunHost[],
+    readonly forks = 20,
+    private connect: Connect = connectTo,
+    private signal?: AbortSignal,
+  ) {
     this.byName = new Map(hosts.map((h) => [h.name, h]));
   }
 
@@ -38,7 +43,7 @@ export class FleetHosts {
     let r = this.remotes.get(name);
     if (!r) {
       const s = this.host(name).settings;
-      r = this.connect(s).then((c) => new Remote(c, s.user));
+      r = this.connect(s).then((c) => new Remote(c, s.user, this.signal));
       // A failed connection is retried on the next use.
       r.catch(() => this.remotes.delete(name));
       this.remotes.set(name, r);

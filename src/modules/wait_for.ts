@@ -5,7 +5,8 @@
  * the play's other probes); not yet, the plan is one `wait` step that polls the same check.
  */
 import { z } from "zod";
-import { type Command, raw } from "../core/command.ts";
+import { type Command, quote, raw } from "../core/command.ts";
+import { bashLine } from "./command.ts";
 import type { ExecResult } from "../core/types.ts";
 import { defineModule, type ModuleDefinition, type Plan, type Probe, type Step } from "./types.ts";
 
@@ -58,26 +59,33 @@ const BASH_HTTP =
   'exec 3<>"/dev/tcp/$1/$2" && printf "GET %s HTTP/1.0\\r\\nHost: %s\\r\\n\\r\\n" "$3" "$1" >&3 && ' +
   "head -n1 <&3";
 
+/**
+ * The URL reaches curl, wget or bash in a here-document of the probe's script, never as an argument:
+ * it may carry credentials or a token, and arguments are in /proc/PID/cmdline for every user.
+ */
 function urlProbe(a: WaitArgs & { url: string }): Probe<boolean> {
   const insecure = !a.validate_certs;
   const u = new URL(a.url);
+  const doc = (line: string) => raw(`\n${line}\nLAGO_URL\n`);
   const curl: Command = [
     ...["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", "5"],
     ...(insecure ? ["-k"] : []),
-    a.url,
+    ...["-K", "-", raw("<<'LAGO_URL'")],
+    doc(`url = "${a.url.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`),
   ];
   const wget: Command = [
     ...["wget", "-q", "-S", "-O", "/dev/null", "-T", "5", "--tries=1", "--max-redirect=0"],
     ...(insecure ? ["--no-check-certificate"] : []),
-    a.url,
-    raw("2>&1 |"),
+    ...["-i", "-", raw("2>&1 <<'LAGO_URL' |")],
     ...["awk", "/^  HTTP/{c=$2} END{print c}"],
+    doc(a.url),
   ];
+  const target = [u.hostname, u.port || "80", u.pathname + u.search].map(quote).join(" ");
   const bash: Command = u.protocol === "http:"
     ? [
-      ...["timeout", "5", "bash", "-c", BASH_HTTP, "bash", u.hostname, u.port || "80", u.pathname + u.search],
-      raw("2>/dev/null |"),
-      ...["awk", "{print $2}"],
+      "timeout",
+      "5",
+      ...bashLine(`set -- ${target}\n${BASH_HTTP}`, [raw("2>/dev/null |"), "awk", "{print $2}"]),
     ]
     : ["true"];
   return {

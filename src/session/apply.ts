@@ -33,6 +33,8 @@ export interface ApplyRequest extends LoadRequest {
   lock: false | { wait?: number; ttl?: number };
   /** Only the hosts that failed or were unreachable in the last run. */
   retryFailed?: boolean;
+  /** Aborted by SIGINT/SIGTERM: nothing new starts; a saved plan's dry run cut short applies nothing. */
+  signal?: AbortSignal;
   reporter: Reporter;
   /** Progress lines around the run (lock, history); nothing with --json. */
   say(msg: string): void;
@@ -62,6 +64,7 @@ export async function apply(req: ApplyRequest): Promise<RunResult | undefined> {
     forks: req.forks,
     lock: lock && { command: req.command, wait: lock.wait, ttl: lock.ttl, skipUnreachable: true },
     readAhead: lock && readAhead(loaded, req),
+    signal: req.signal,
     say: req.say,
   });
   try {
@@ -72,6 +75,7 @@ export async function apply(req: ApplyRequest): Promise<RunResult | undefined> {
         tags: req.tags,
         skipTags: req.skipTags,
         reporter: req.reporter,
+        signal: req.signal,
         ...r,
       });
     if (!changes) {
@@ -82,7 +86,10 @@ export async function apply(req: ApplyRequest): Promise<RunResult | undefined> {
     await refuseVersionChange(session);
     if (req.beforeApply) {
       const quiet: Reporter = { emit() {}, close() {} };
-      req.beforeApply(await run({ check: true, reporter: quiet }));
+      const dryRun = await run({ check: true, reporter: quiet });
+      // Half a dry run compares as drift: stopped, nothing is applied.
+      if (req.signal?.aborted) return { ...dryRun, ok: false };
+      req.beforeApply(dryRun);
     }
     const result = await run({});
     writeJournal(req.inventory, {

@@ -45,6 +45,8 @@ export interface SessionOptions {
   say(msg: string): void;
   /** Injectable transport (tests); default ssh2, or local for `ansible_connection: local`. */
   connect?: Connect;
+  /** Aborted by SIGINT/SIGTERM: a wait step stops polling (src/engine/remote.ts). */
+  signal?: AbortSignal;
 }
 
 export interface ConvergeRequest {
@@ -57,6 +59,8 @@ export interface ConvergeRequest {
   /** Variables above `-e` for this run only (a batch's lago_version). */
   extraVars?: Record<string, unknown>;
   reporter: Reporter;
+  /** Once aborted (SIGINT/SIGTERM), the run starts nothing new. */
+  signal?: AbortSignal;
 }
 
 export class Session {
@@ -76,6 +80,7 @@ export class Session {
       loaded.hosts.filter((h) => hosts.has(h.name)),
       opts.forks,
       opts.connect ?? connectTo,
+      opts.signal,
     );
     if (opts.lock) {
       this.lock = new FleetLock(this.fleet.lockHosts(this.hosts), {
@@ -189,6 +194,7 @@ export class Session {
       redactText: (h, t) => redact(h).redactText(t),
       remote: (s) => this.fleet.remoteFor(s),
       secrets: stage.stores,
+      signal: req.signal,
     });
   }
 
