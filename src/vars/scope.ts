@@ -15,6 +15,9 @@ const scopes = new WeakMap<object, Record<string, unknown>>();
 
 export const isTemplated = (text: string): boolean => text.includes("{{");
 
+/** Variables that refer to each other: said once, where the template was read, with their names. */
+export class CycleError extends UserError {}
+
 /**
  * Texts marked `!unsafe` in an inventory (Ansible's "never template this"): read as they are. Kept
  * by value, for the run: a password that happens to contain `{{` or `{%` is data, not a template.
@@ -72,7 +75,7 @@ function newScope(vars: Record<string, unknown>, render: Render): Record<string,
     let done = memo.get(target);
     if (done?.has(key)) return done.get(key);
     if (resolving.includes(name)) {
-      throw new UserError(
+      throw new CycleError(
         `variables refer to each other in a cycle: ${
           [...resolving.slice(resolving.indexOf(name)), name].join(" → ")
         }`,

@@ -7,7 +7,7 @@
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
 import { describeJinja, findJinja, mayHaveJinja } from "./jinja.ts";
-import { isTemplated, isUnsafe, markUnsafe, plain, scopeOf } from "./scope.ts";
+import { CycleError, isTemplated, isUnsafe, markUnsafe, plain, scopeOf } from "./scope.ts";
 
 export { isTemplated, markUnsafe };
 
@@ -125,6 +125,7 @@ function renderIn(text: string, scope: Record<string, unknown>, where: string): 
     if (single) return plain(lookupPath(scope, single[1], where));
     return renderOnce(text, scope, where);
   } catch (e) {
+    if (e instanceof CycleError) throw e; // named once, by renderString
     // A variable read on the way failed: say where it was read, then what failed in it.
     if (e instanceof UserError && !e.message.startsWith(`${where}:`)) {
       throw new UserError(`${where}: ${e.message}`, e.hint);
@@ -140,7 +141,12 @@ function renderIn(text: string, scope: Record<string, unknown>, where: string): 
 export function renderString(text: string, vars: Record<string, unknown>, where: string): unknown {
   refuseJinja(text, where);
   if (!isTemplated(text) || isUnsafe(text)) return text;
-  return renderIn(text, scoped(vars), where);
+  try {
+    return renderIn(text, scoped(vars), where);
+  } catch (e) {
+    if (e instanceof CycleError) throw new UserError(`${where}: ${e.message}`, e.hint);
+    throw e;
+  }
 }
 
 function renderOnce(text: string, vars: Record<string, unknown>, where: string): string {
