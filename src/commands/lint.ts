@@ -3,7 +3,7 @@
  * host. Exit code 0 when no finding is at error level (warnings allowed), 1 when one is, 2 on a usage
  * error (unknown rule, bad config file, missing path).
  */
-import { writeFileSync } from "node:fs";
+import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
 import { EXIT, UserError, userMessage } from "../core/errors.ts";
 import {
   defaultPaths,
@@ -52,6 +52,7 @@ async function run(paths: string[], opts: LintCommandOptions): Promise<number> {
     writeStdout(listRules());
     return 0;
   }
+  if (opts.output) checkOutputFile(opts.output, { what: "lint report", flag: "-o", example: "lint.txt" });
   const config = loadLintConfig(opts.config);
   const { findings, files } = await lint(paths.length ? paths : defaultPaths(), { config });
   const out = opts.format === "json"
@@ -61,7 +62,7 @@ async function run(paths: string[], opts: LintCommandOptions): Promise<number> {
     : opts.format === "github"
     ? formatGithub(findings)
     : formatText(findings);
-  if (opts.output) writeFileSync(opts.output, out);
+  if (opts.output) writeFileAtomically(opts.output, out);
   else writeStdout(out);
   if (opts.format === "text" || opts.output) writeStderr(summary(findings, files));
   return exitCodeOf(findings);

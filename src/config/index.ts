@@ -8,12 +8,20 @@
  * for (const play of playbook.plays) selectHosts(inventory, play.hosts, "web");
  */
 import { UserError } from "../core/errors.ts";
-import { checkPattern, loadInventory } from "./inventory.ts";
+import { checkLimit, loadInventory } from "./inventory.ts";
 import type { Inventory, Playbook } from "./model.ts";
 import { loadPlaybook, type PlaybookOptions } from "./playbook.ts";
 import { Problems } from "./problems.ts";
 
-export { checkPattern, loadInventory, matchHosts, resolveConnection, selectHosts } from "./inventory.ts";
+export {
+  checkLimit,
+  checkPattern,
+  loadInventory,
+  matchHosts,
+  patternSyntaxError,
+  resolveConnection,
+  selectHosts,
+} from "./inventory.ts";
 export type { ConnectionOptions } from "./inventory.ts";
 export { loadPlaybook } from "./playbook.ts";
 export type { PlaybookOptions } from "./playbook.ts";
@@ -33,7 +41,7 @@ export interface ConfigOptions extends Omit<PlaybookOptions, "inventory"> {
 
 /**
  * Load and validate an inventory and a playbook. Throws one ConfigError listing the problems of all
- * files; a bad `--limit` is a UserError.
+ * files; a bad `--limit`, or one that matches no host, is a UserError.
  */
 export function loadConfig(
   inventoryPath: string,
@@ -44,7 +52,7 @@ export function loadConfig(
   const inventory = problems.try(() => loadInventory(inventoryPath, { refuseJinja: true }));
   const playbook = problems.try(() => loadPlaybook(playbookPath, { ...options, inventory }));
   problems.throwIfAny();
-  const limitError = options.limit === undefined ? undefined : checkPattern(inventory!, options.limit);
+  const limitError = options.limit === undefined ? undefined : checkLimit(inventory!, options.limit);
   if (limitError) throw new UserError(`--limit: ${limitError}`);
   return { inventory: inventory!, playbook: playbook! };
 }

@@ -8,6 +8,7 @@
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
+import { kindOf } from "../core/kind.ts";
 import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 import { newFindings, type VaultOptions } from "./ansible/ansible-files.ts";
@@ -17,8 +18,8 @@ import { hostVars, readVarsFiles, sortedGroups } from "./ansible/inventory-vars.
 import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
 import type { Inventory, InventoryGroup, Vars } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { jinjaInDocument } from "./jinja-check.ts";
-import { didYouMean } from "./suggest.ts";
 import { validateDocument } from "./validate.ts";
 
 export { expandHostPattern } from "./ansible/host-pattern.ts";
@@ -115,8 +116,10 @@ export function selectHosts(inventory: Inventory, pattern: string, limit?: strin
   return hosts.filter((h) => allowed.has(h));
 }
 
-/** Why a pattern is wrong (a name that is neither a group nor a host), or undefined. */
+/** Why a pattern is wrong (bad syntax, a name that is neither a group nor a host), or undefined. */
 export function checkPattern(inventory: Inventory, pattern: string): string | undefined {
+  const syntax = patternSyntaxError(pattern);
+  if (syntax) return syntax;
   const names = [...inventory.groups.keys(), ...inventory.hosts.map((h) => h.name)];
   for (const term of splitPattern(pattern)) {
     const name = term.replace(/^[&!]/, "");
@@ -125,11 +128,50 @@ export function checkPattern(inventory: Inventory, pattern: string): string | un
     }
     return `unknown group or host '${name}' in pattern '${pattern}'${didYouMean(name, names)}`;
   }
-  if (splitPattern(pattern).length === 0) return `empty host pattern`;
+}
+
+/**
+ * Why a `--limit` cannot be used: a wrong pattern, or one that leaves no host of the inventory to
+ * run on (Ansible refuses that too, rather than running nothing and reporting success).
+ */
+export function checkLimit(inventory: Inventory, limit: string): string | undefined {
+  const error = checkPattern(inventory, limit);
+  if (error) return error;
+  if (matchHosts(inventory, limit).length > 0) return undefined;
+  const some = (names: string[]) => names.slice(0, 8).join(", ") + (names.length > 8 ? ", …" : "");
+  const groups = [...inventory.groups.keys()].filter((g) => g !== "all" && g !== "ungrouped");
+  const hosts = inventory.hosts.map((h) => h.name);
+  return `'${limit}' matches no host of ${inventory.file}` +
+    (hosts.length
+      ? ` (hosts: ${some(hosts)}${groups.length ? `; groups: ${some(groups)}` : ""})`
+      : " (it has no hosts)");
+}
+
+/**
+ * Why a pattern cannot be read, without looking at an inventory: empty, a term with no name, or a
+ * `~regex` or glob that is not valid. Patterns come from users (`hosts:`, `--limit`, a saved plan).
+ */
+export function patternSyntaxError(pattern: string): string | undefined {
+  const terms = splitPattern(pattern);
+  if (terms.length === 0) return `empty host pattern '${pattern}'`;
+  for (const term of terms) {
+    const name = term.replace(/^[&!]/, "");
+    if (name === "") return `'${term}' without a group or host name in pattern '${pattern}'`;
+    if (!name.startsWith("~") && !isGlob(name)) continue;
+    try {
+      termRegExp(name);
+    } catch (e) {
+      const why = String((e as Error).message).replace(/^.*: /, "").toLowerCase();
+      return name.startsWith("~")
+        ? `'${name.slice(1)}' in pattern '${pattern}' is not a valid regular expression (${why})`
+        : `'${name}' in pattern '${pattern}' is not a valid wildcard pattern (${why})`;
+    }
+  }
 }
 
 const splitPattern = (pattern: string) => pattern.split(/[:,]/).map((t) => t.trim()).filter(Boolean);
 const isGlob = (term: string) => /[*?[]/.test(term);
+const termRegExp = (term: string) => term.startsWith("~") ? new RegExp(term.slice(1)) : globToRegExp(term);
 
 function termHosts(inventory: Inventory, term: string): string[] {
   if (term === "all" || term === "*") return inventory.hosts.map((h) => h.name);
@@ -138,7 +180,7 @@ function termHosts(inventory: Inventory, term: string): string[] {
   if (!isGlob(term) && !term.startsWith("~")) {
     return inventory.hosts.some((h) => h.name === term) ? [term] : [];
   }
-  const re = term.startsWith("~") ? new RegExp(term.slice(1)) : globToRegExp(term);
+  const re = termRegExp(term);
   const groups = [...inventory.groups.values()].filter((g) => re.test(g.name));
   return [
     ...groups.flatMap((g) => groupHosts(inventory, g)),
@@ -151,8 +193,35 @@ function groupHosts(inventory: Inventory, group: InventoryGroup): string[] {
   return inventory.hosts.filter((h) => h.groups.includes(group.name)).map((h) => h.name);
 }
 
-function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|\\]/g, "\\$&").replaceAll("*", ".*").replaceAll("?", ".");
+/**
+ * A shell wildcard as Python's fnmatch (which Ansible uses) reads it: `*`, `?`, `[abc]`, `[!abc]`; a
+ * `[` without its `]` is a plain character.
+ */
+export function globToRegExp(glob: string): RegExp {
+  const literal = (c: string) => c.replace(/[.+^${}()|\\[\]*?]/g, "\\$&");
+  let body = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*") body += ".*";
+    else if (c === "?") body += ".";
+    else if (c === "[") {
+      let end = i + 1;
+      if (glob[end] === "!") end++;
+      if (glob[end] === "]") end++;
+      while (end < glob.length && glob[end] !== "]") end++;
+      if (end >= glob.length) {
+        body += "\\[";
+        continue;
+      }
+      let set = glob.slice(i + 1, end).replaceAll("\\", "\\\\");
+      if (set.startsWith("!")) set = "^" + set.slice(1);
+      else if (set.startsWith("^")) set = "\\" + set;
+      // A `]` first in the set is a member (fnmatch); in a regular expression it must be escaped.
+      set = set.replace(/^(\^?)\]/, "$1\\]");
+      body += `[${set}]`;
+      i = end;
+    } else body += literal(c);
+  }
   return new RegExp(`^${body}$`);
 }
 
@@ -190,7 +259,7 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
     const v = get(key);
     if (v === undefined || v === null) return undefined;
     if (typeof v !== "string" || v === "") {
-      throw new UserError(`${where}: ${key} should be a non-empty string, got ${show(v)}`);
+      throw new UserError(`${where}: ${key} should be a non-empty string, got ${kindOf(v)}`);
     }
     return v;
   };
@@ -201,7 +270,8 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   if (
     typeof portNumber !== "number" || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535
   ) {
-    throw new UserError(`${where}: ansible_port should be an integer from 1 to 65535, got ${show(port)}`);
+    const got = typeof portNumber === "number" ? "a number out of that range" : kindOf(port);
+    throw new UserError(`${where}: ansible_port should be an integer from 1 to 65535, got ${got}`);
   }
   const become = get("ansible_become") ?? false;
   const becomeFlag = typeof become === "string" ? /^(true|yes|1)$/i.test(become) : become;
@@ -211,7 +281,7 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   const oneOf = <T extends string>(key: string, allowed: T[], fallback: T): T => {
     const v = str(key) ?? fallback;
     if (!allowed.includes(v as T)) {
-      throw new UserError(`${where}: ${key} should be one of ${allowed.join(", ")}, got ${show(v)}`);
+      throw new UserError(`${where}: ${key} should be one of ${allowed.join(", ")}, got something else`);
     }
     return v as T;
   };
@@ -246,7 +316,7 @@ function jumpSettings(spec: string, target: ConnectionSettings, options: Connect
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec);
   if (!m) {
     throw new UserError(
-      `host '${target.name}': jump_host should be user@host:port or an inventory host, got '${spec}'`,
+      `host '${target.name}': jump_host should be user@host:port or the name of an inventory host`,
     );
   }
   return {
@@ -269,5 +339,3 @@ function currentUser(): string {
     return "root";
   }
 }
-
-const show = (v: unknown) => JSON.stringify(v);

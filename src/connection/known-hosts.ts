@@ -4,8 +4,9 @@
  */
 import { Buffer } from "node:buffer";
 import { createHash, createHmac } from "node:crypto";
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { MiB, pathExists, readRegularFile } from "../core/files.ts";
 
 export interface KnownKey {
   type: string; // ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256 ...
@@ -37,8 +38,17 @@ export function findKnownKeys(text: string, host: string, port: number): KnownKe
   return keys;
 }
 
+/** known_hosts of a large organisation: a hundred thousand lines fit. */
+const MAX_KNOWN_HOSTS_BYTES = 64 * MiB;
+
+/** The file's text; "" when it does not exist yet (accept-new creates it). A directory or FIFO is refused. */
 export function readKnownHosts(file: string): string {
-  return existsSync(file) ? readFileSync(file, "utf8") : "";
+  if (!pathExists(file)) return "";
+  return new TextDecoder().decode(readRegularFile(file, {
+    what: "known_hosts file",
+    maxBytes: MAX_KNOWN_HOSTS_BYTES,
+    hint: "known_hosts_file should name a file of host keys (default ~/.ssh/known_hosts)",
+  }));
 }
 
 export function recordKnownKey(file: string, host: string, port: number, key: KnownKey): void {

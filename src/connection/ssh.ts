@@ -4,11 +4,11 @@
  * or a password from an environment variable; optional jump host.
  */
 import { Buffer } from "node:buffer";
-import { existsSync, readFileSync } from "node:fs";
 import type { Duplex } from "node:stream";
 import { Client, type ConnectConfig } from "ssh2";
 import type { Connection, ExecOptions, ExecResult } from "../core/types.ts";
 import { env } from "../runtime.ts";
+import { readPrivateKey } from "./credentials.ts";
 import {
   findKnownKeys,
   fingerprint,
@@ -18,7 +18,7 @@ import {
   recordKnownKey,
 } from "./known-hosts.ts";
 import type { ConnectionSettings } from "./settings.ts";
-import { countOn } from "./stats.ts";
+import { countOn } from "../core/stats.ts";
 import { UnreachableError } from "../core/errors.ts";
 
 export { UnreachableError };
@@ -121,15 +121,9 @@ function hostKeyPolicy(s: ConnectionSettings) {
 
 function authConfig(s: ConnectionSettings): Partial<ConnectConfig> {
   const auth: Partial<ConnectConfig> = {};
-  if (s.keyFile) {
-    if (!existsSync(s.keyFile)) {
-      throw new UnreachableError(
-        `${s.name}: private key file ${s.keyFile} does not exist`,
-        "check ansible_ssh_private_key_file",
-      );
-    }
-    auth.privateKey = readFileSync(s.keyFile);
-  }
+  // Read once per process (checkConnectionFiles did it before any host was contacted).
+  const key = s.keyFile ? readPrivateKey(s.keyFile, s.name) : undefined;
+  if (key instanceof Buffer) auth.privateKey = key;
   const agent = env().SSH_AUTH_SOCK;
   if (agent) auth.agent = agent;
   if (s.passwordEnv) {
@@ -167,7 +161,9 @@ function connectClient(s: ConnectionSettings, sock?: Duplex): Promise<Client> {
   return new Promise((resolve, reject) => {
     const client = new Client();
     client.once("ready", () => resolve(client));
-    client.once("error", (e: Error & { level?: string }) => {
+    // `on`, not `once`: a host that hangs up mid-handshake makes ssh2 emit a second error (reset,
+    // then "lost before handshake"), and an error event nobody listens to ends the process.
+    client.on("error", (e: Error & { level?: string }) => {
       client.end();
       if (policy.state.refusal) return reject(policy.state.refusal);
       reject(describeConnectError(s, e));

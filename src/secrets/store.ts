@@ -4,7 +4,7 @@
  * envelope whose header is authenticated too; written atomically with mode 0600. A value, once in the
  * store, is never replaced: adding names is the only change there is.
  *
- * The secrets stage (src/commands/secrets-stage.ts) opens and completes it before a run changes any
+ * The secrets stage (src/session/secrets-stage.ts) opens and completes it before a run changes any
  * host; reads are remembered per process, so the key is derived once per run.
  *
  * @example
@@ -18,11 +18,9 @@ import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from "node:
 import {
   chmodSync,
   closeSync,
-  existsSync,
   fsyncSync,
   linkSync,
   openSync,
-  readFileSync,
   renameSync,
   rmSync,
   statSync,
@@ -30,7 +28,9 @@ import {
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import process from "node:process";
+import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+import { MiB, pathExists, readTextFile } from "../core/files.ts";
 import { generateSecret, normalizeSecret } from "./formats.ts";
 import { forgetPassphrase, PASSPHRASE_ENV, passphraseFor } from "./passphrase.ts";
 
@@ -80,7 +80,7 @@ export interface StoreOptions {
 }
 
 const DEFAULT_KDF = { N: 2 ** 17, r: 8, p: 1 };
-/** Bounds on what a file may ask of scrypt (a hostile file must not exhaust memory). */
+/** The largest scrypt N a store may name (with the memory and work bounds below). */
 const MAX_N = 2 ** 20;
 const KEY_BYTES = 32;
 
@@ -95,11 +95,14 @@ const additionalData = (e: Pick<Envelope, "format" | "version" | "kdf" | "cipher
   );
 
 function deriveKey(passphrase: string, kdf: KdfParams): Buffer {
+  const cost = kdfCostProblem(kdf);
+  if (cost) throw new UserError(`unsupported key derivation parameters: ${cost}`);
   return scryptSync(passphrase, unb64(kdf.salt), KEY_BYTES, {
     N: kdf.N,
     r: kdf.r,
     p: kdf.p,
-    maxmem: 256 * kdf.N * kdf.r + 1024 * 1024,
+    // Also scrypt's own limit, whatever the checks above let through.
+    maxmem: MAX_SCRYPT_MEMORY + MiB,
   });
 }
 
@@ -126,39 +129,97 @@ export function unseal(envelope: Envelope, key: Buffer): StoreContents | null {
   }
 }
 
-/** Parse and check the envelope's shape before any expensive key derivation. */
+/** A store holds a few KiB of secrets; anything much larger is some other file. */
+const MAX_STORE_BYTES = MiB;
+/** What a file may ask of scrypt: its memory (128·N·r bytes) and its work (N·r·p), before deriving. */
+const MAX_SCRYPT_MEMORY = 256 * MiB;
+const MAX_SCRYPT_WORK = 4 * DEFAULT_KDF.N * DEFAULT_KDF.r * DEFAULT_KDF.p;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const base64Bytes = (min: number, max = min) =>
+  z.string().regex(BASE64, { error: "should be base64" }).refine((t) => {
+    const n = unb64(t).length;
+    return n >= min && n <= max;
+  }, {
+    error: min === max ? `should be ${min} bytes in base64` : `should be ${min} to ${max} bytes in base64`,
+  });
+
+const kdfSchema = z.object({
+  name: z.literal("scrypt"),
+  salt: base64Bytes(16, 64),
+  N: z.number().int(),
+  r: z.number().int(),
+  p: z.number().int(),
+}).strict();
+
+const envelopeSchema = z.object({
+  format: z.literal(STORE_FORMAT),
+  version: z.literal(STORE_VERSION),
+  kdf: kdfSchema,
+  cipher: z.literal("aes-256-gcm"),
+  iv: base64Bytes(12),
+  tag: base64Bytes(16),
+  ciphertext: z.string().regex(BASE64, { error: "should be base64" }),
+}).strict();
+
+/**
+ * Why scrypt must not run with these parameters, or undefined. Bounds memory and work so that a
+ * tampered file cannot make the controller allocate gigabytes or spin for minutes.
+ */
+export function kdfCostProblem(k: { N: unknown; r: unknown; p: unknown }): string | undefined {
+  const { N, r, p } = k;
+  const int = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+  if (!int(N) || N < 2 || (N & (N - 1)) !== 0 || N > MAX_N) {
+    return `N should be a power of 2 up to 2^20, got ${show(N)}`;
+  }
+  if (!int(r) || r < 1 || r > 32) return `r should be an integer from 1 to 32, got ${show(r)}`;
+  if (!int(p) || p < 1 || p > 16) return `p should be an integer from 1 to 16, got ${show(p)}`;
+  if (128 * N * r > MAX_SCRYPT_MEMORY) {
+    return `N=${N}, r=${r} would need ${(128 * N * r) / MiB} MiB of memory (at most ${
+      MAX_SCRYPT_MEMORY / MiB
+    })`;
+  }
+  if (N * r * p > MAX_SCRYPT_WORK) {
+    return `N·r·p = ${N * r * p} is more work than allowed (${MAX_SCRYPT_WORK})`;
+  }
+}
+
+const show = (
+  v: unknown,
+) => (typeof v === "string" ? JSON.stringify(v.slice(0, 40)) : String(v).slice(0, 40));
+
+/** Parse and check the envelope's shape and cost before any expensive key derivation. */
 export function parseEnvelope(text: string, path: string): Envelope {
   const bad = (why: string) =>
     new UserError(
       `${path} is not a lago-provision secrets store (${why})`,
       "restore it from your backup; never replace it with new secrets while hosts hold the old ones",
     );
-  let e: Envelope;
+  let e: Record<string, unknown>;
   try {
     e = JSON.parse(text);
   } catch {
-    throw bad("not JSON");
+    throw bad(text.trim() === "" ? "it is empty" : "not JSON");
   }
-  if (!e || typeof e !== "object" || e.format !== STORE_FORMAT) throw bad(`format is not "${STORE_FORMAT}"`);
+  if (!e || typeof e !== "object" || Array.isArray(e) || e.format !== STORE_FORMAT) {
+    throw bad(`format is not "${STORE_FORMAT}"`);
+  }
   if (e.version !== STORE_VERSION) {
     throw new UserError(
-      `${path} has store version ${e.version}; this lago-provision reads version ${STORE_VERSION}`,
+      `${path} has store version ${show(e.version)}; this lago-provision reads version ${STORE_VERSION}`,
       "use the lago-provision release that wrote it (or a newer one)",
     );
   }
-  const k = e.kdf;
-  const power2 = (n: number) => Number.isInteger(n) && n > 1 && (n & (n - 1)) === 0;
-  if (
-    !k || k.name !== "scrypt" || !power2(k.N) || k.N > MAX_N || !(k.r >= 1 && k.r <= 32) ||
-    !(k.p >= 1 && k.p <= 16)
-  ) {
-    throw bad("unsupported key derivation parameters");
+  const kdf = e.kdf as Record<string, unknown> | null;
+  if (!kdf || typeof kdf !== "object") throw bad("kdf: should be an object");
+  const cost = kdfCostProblem(kdf as { N: unknown; r: unknown; p: unknown });
+  if (cost) throw bad(`unsupported key derivation parameters: ${cost}`);
+  const parsed = envelopeSchema.safeParse(e);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw bad(`${issue.path.map(String).join("/") || "top level"}: ${issue.message}`);
   }
-  if (e.cipher !== "aes-256-gcm") throw bad(`cipher ${e.cipher}`);
-  if (unb64(e.iv).length !== 12 || unb64(e.tag).length !== 16 || typeof e.ciphertext !== "string") {
-    throw bad("malformed iv, tag or ciphertext");
-  }
-  return e;
+  return parsed.data;
 }
 
 interface Opened {
@@ -180,7 +241,7 @@ export function forgetStores(): void {
   forgetPassphrase();
 }
 
-export const storeExists = (path: string): boolean => existsSync(resolve(path));
+export const storeExists = (path: string): boolean => pathExists(resolve(path));
 
 /** Decrypt the store at `path`, or null when there is none. Throws one clear error on a wrong passphrase. */
 export function readStore(path: string, opts: StoreOptions = {}): StoreContents | null {
@@ -189,8 +250,13 @@ export function readStore(path: string, opts: StoreOptions = {}): StoreContents 
 }
 
 function openStore(path: string, opts: StoreOptions): Opened | null {
-  if (!existsSync(path)) return null;
-  const text = readFileSync(path, "utf8");
+  // A dangling link exists too: reading it says so, rather than creating a new store beside it.
+  if (!pathExists(path)) return null;
+  const text = readTextFile(path, {
+    what: "secrets store",
+    maxBytes: MAX_STORE_BYTES,
+    hint: "restore the store from your backup (it must be the file `secrets init` wrote)",
+  });
   const known = opened.get(path);
   if (known && known.text === text) return known;
   const previous = failed.get(path);

@@ -14,7 +14,7 @@ import { dirname, join } from "node:path";
 import type { Vars } from "../model.ts";
 import type { Problem } from "../problems.ts";
 import { Problems } from "../problems.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../core/suggest.ts";
 import type { YamlFile } from "../yaml.ts";
 import { readAnsibleYaml, type ReadFindings, type VaultOptions } from "./ansible-files.ts";
 import type { InventoryData } from "./inventory-data.ts";

@@ -12,20 +12,26 @@ import { MADE_UP_SECRETS } from "./made-up-secrets.ts";
 const defaults = parse(readFileSync("roles/lago/defaults/main.yml", "utf8"));
 const external = { lago_db_external: true, lago_redis_external: true, lago_postgres_host: "db.internal" };
 
+const SECRETS = MADE_UP_SECRETS;
+
+/** As the engine renders them: after lago_secrets registered the secrets (templated defaults read them). */
 function render(template: string, overrides: Record<string, unknown>): string {
-  const vars = { ...defaults, inventory_hostname: "web1", ...overrides };
+  const vars = {
+    ...defaults,
+    inventory_hostname: "web1",
+    lago_secret_values: { secrets: SECRETS },
+    ...overrides,
+  };
   return renderText(readFileSync(`roles/lago/templates/${template}`, "utf8"), vars, template);
 }
 
 const services = (overrides: Record<string, unknown>) =>
   Object.keys(parse(render("compose.yml.hbs", overrides)).services).sort();
 
-const SECRETS = MADE_UP_SECRETS;
-
 /** lago.env as NAME -> value. */
 const envFile = (overrides: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(
-    render("lago.env.hbs", { ...overrides, lago_secret_values: { secrets: SECRETS } }).split("\n")
+    render("lago.env.hbs", overrides).split("\n")
       .map((l) => /^([A-Z][A-Z0-9_]*)='(.*)'$/.exec(l)).filter((m) => m !== null).map((m) => [m![1], m![2]]),
   );
 
@@ -34,7 +40,7 @@ const compose = (overrides: Record<string, unknown>) =>
   parse(render("compose.yml.hbs", overrides), { merge: true });
 
 const sidekiqFlags = (overrides: Record<string, unknown>) => ({
-  env: render("lago.env.hbs", { ...overrides, lago_secret_values: { secrets: SECRETS } })
+  env: render("lago.env.hbs", overrides)
     .split("\n").filter((l) => l.startsWith("SIDEKIQ_") && !l.startsWith("SIDEKIQ_CONCURRENCY")),
   compose: Object.keys(parse(render("compose.yml.hbs", overrides))["x-backend-env"])
     .filter((k) => /^SIDEKIQ_(?!CONCURRENCY)/.test(k)),

@@ -85,16 +85,7 @@ const cases: { name: string; inventory: Record<string, unknown>; refused: string
     name: "every v1.50 queue on v1.50.0",
     inventory: {
       lago_version: "v1.50.0",
-      lago_dedicated_workers: [
-        "events",
-        "pdfs",
-        "billing",
-        "clock",
-        "webhook",
-        "analytics",
-        "ai_agent",
-        "payments",
-      ],
+      lago_dedicated_workers: QUEUES.filter((q) => q !== "alerts" && q !== "wallets"),
     },
     refused: "",
   },

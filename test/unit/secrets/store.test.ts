@@ -1,6 +1,15 @@
 /** The encrypted store: round trip, one clear error for a wrong passphrase, tampering detected, 0600. */
 import { Buffer } from "node:buffer";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
@@ -127,6 +136,73 @@ describe("secrets store", () => {
       "unsupported key derivation parameters",
     ],
   ];
+  // A real envelope with one field changed: each is refused before scrypt runs (a 4 GiB cost used to hang).
+  const real = () => {
+    addSecrets(at("real.enc"), sample, opts);
+    forgetStores();
+    return envelopeOf(at("real.enc")) as unknown as Record<string, any>;
+  };
+  const tampered: [string, (e: Record<string, any>) => void, string][] = [
+    ["a salt that is a number", (e) => (e.kdf.salt = 5), "(kdf/salt: Invalid input: expected string"],
+    ["a short salt", (e) => (e.kdf.salt = "AAAA"), "(kdf/salt: should be 16 to 64 bytes in base64)"],
+    ["N as a string", (e) => (e.kdf.N = "1024"), 'N should be a power of 2 up to 2^20, got "1024"'],
+    ["r of 0", (e) => (e.kdf.r = 0), "r should be an integer from 1 to 32, got 0"],
+    ["p of 1.5", (e) => (e.kdf.p = 1.5), "p should be an integer from 1 to 16, got 1.5"],
+    [
+      "a 4 GiB scrypt cost",
+      (e) => Object.assign(e.kdf, { N: 2 ** 20, r: 32 }),
+      "would need 4096 MiB of memory",
+    ],
+    [
+      "16 times the default work",
+      (e) => Object.assign(e.kdf, { N: 2 ** 17, r: 8, p: 16 }),
+      "is more work than allowed",
+    ],
+    ["an iv that is a number", (e) => (e.iv = 12), "(iv: Invalid input: expected string, received number)"],
+    ["an iv of 4 bytes", (e) => (e.iv = "AAAAAA=="), "(iv: should be 12 bytes in base64)"],
+    ["a tag that is not base64", (e) => (e.tag = "%%%"), "(tag: should be base64)"],
+    ["no ciphertext", (e) => delete e.ciphertext, "(ciphertext: Invalid input"],
+    ["an unknown key", (e) => (e.note = "hi"), '(top level: Unrecognized key: "note")'],
+    ["kdf null", (e) => (e.kdf = null), "(kdf: should be an object)"],
+  ];
+  for (const [what, change, error] of tampered) {
+    it(`refuses ${what} before deriving a key, writing nothing`, () => {
+      const e = real();
+      change(e);
+      writeFileSync(at(), JSON.stringify(e));
+      const before = readFileSync(at(), "utf8");
+      expect(() => ensureSecrets(at(), ["SECRET_KEY_BASE", "OTHER"], opts)).toThrow(
+        `${at()} is not a lago-provision secrets store (`,
+      );
+      expect(() => readStore(at(), opts)).toThrow(error);
+      expect(readFileSync(at(), "utf8")).toBe(before);
+      expect(readdirSync(dir).sort()).toEqual(["real.enc", "store.enc"]);
+    });
+  }
+
+  it.each([
+    ["a directory", (p: string) => mkdirSync(p), "is a directory, not a file"],
+    ["a FIFO", (p: string) => execFileSync("mkfifo", [p]), "is a FIFO (named pipe), not a file"],
+    [
+      "a dangling link",
+      (p: string) => symlinkSync("nowhere", p),
+      "is a symbolic link to a file that does not exist",
+    ],
+    ["2 MiB", (p: string) => writeFileSync(p, "x".repeat(2 * 1024 * 1024)), "is too large (2 MiB"],
+  ])("refuses a store that is %s, writing nothing", (_what, make, error) => {
+    make(at());
+    expect(() => ensureSecrets(at(), ["A_KEY"], opts)).toThrow(`secrets store ${at()} ${error}`);
+    expect(readdirSync(dir)).toEqual(["store.enc"]);
+  });
+
+  it("will not create a store with a cost it would refuse to read", () => {
+    expect(() => ensureSecrets(at(), ["A_KEY"], { passphrase: PASS, kdf: { N: 2 ** 20, r: 32, p: 1 } }))
+      .toThrow(
+        "unsupported key derivation parameters",
+      );
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
   for (const [what, text, error] of malformed) {
     it(`names the problem with ${what}`, () => {
       writeFileSync(at(), text);

@@ -1,0 +1,55 @@
+/**
+ * The bad-input tables against a real testbed host over SSH: with the host reachable and its key
+ * known, "no host contacted" is what the CLI's own connection tally (LAGO_PROVISION_STATS) says, and
+ * the controls show that tally counts. A sample of each family runs under Deno too (the TypeScript
+ * sources), which must end the same way.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { connectionVars } from "../../scripts/lib/testbed-inventory.ts";
+import { hostileCases } from "../bad-input/hostile.cases.ts";
+import {
+  type BadInput,
+  brokenPromises,
+  DEFAULT_LIMITS,
+  runBadInput,
+  type Target,
+} from "../bad-input/runner.ts";
+import { useTestbed } from "./testbed.ts";
+
+let target: Target;
+beforeAll(async () => {
+  const tb = await useTestbed(1);
+  target = {
+    vars: { ...connectionVars(tb.hosts[0], tb.keyPath), known_hosts_file: tb.knownHostsPath } as never,
+  };
+});
+
+const check = async (c: BadInput, runtime: "node" | "deno") => {
+  const outcome = await runBadInput(c, { target, runtime });
+  expect({ broken: brokenPromises(c, outcome), stderr: outcome.stderr }).toEqual({
+    broken: [],
+    stderr: outcome.stderr,
+  });
+};
+
+describe.concurrent("hostile and corrupt input (#18), real host", () => {
+  it.each(hostileCases.map((c) => [c.name, c] as const))(
+    "%s",
+    (_name, c) => check(c, "node"),
+    DEFAULT_LIMITS.hangMs * 2,
+  );
+});
+
+/** The first case of each family (plan, store, key, known_hosts, range, --limit, hosts, -o) and every control. */
+const sample = hostileCases.filter((c, i, all) => {
+  const family = (x: BadInput) => x.name.split(/[ :]/)[0];
+  return c.contacts || all.findIndex((x) => family(x) === family(c)) === i;
+});
+
+describe.concurrent("the same under Deno", () => {
+  it.each(sample.map((c) => [c.name, c] as const))(
+    "%s",
+    (_name, c) => check(c, "deno"),
+    DEFAULT_LIMITS.hangMs * 2,
+  );
+});
