@@ -30,7 +30,7 @@ import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
 import { withFleetGuard } from "../fleet/guard.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
-import { secretsStage } from "./secrets-stage.ts";
+import { openStores, secretsStage } from "./secrets-stage.ts";
 import { fleetTopology, topologyVars } from "../fleet/topology.ts";
 
 export interface ApplyOptions {
@@ -185,12 +185,33 @@ const guarded = (
     extraVars: parseExtraVars(opts.extraVars),
     hostsOf: (inv) => inventoryHosts(inv, opts.acceptNewHostKeys),
     say: (m) => (opts.json ? undefined : writeStdout(m)),
+    // A malformed store or a wrong passphrase stops here, before the lock contacts any host.
+    beforeContact: ({ inventory, playbook, hosts, limit }) =>
+      openStores({
+        inventory,
+        plays: playbook.plays,
+        hosts,
+        limit,
+        check: opts.check,
+        extraVars: parseExtraVars(opts.extraVars),
+        tags: splitList(opts.tags),
+        skipTags: splitList(opts.skipTags),
+        emit: () => {}, // the stage says it again, to the run's reporter
+      }),
   }, ({ limit, tap, connect }) => run(limit, tap, connect)).then((code) => code ?? 0);
 
 export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {
   if (isPlanFile(target)) {
     const saved = openPlan(target);
-    const o = { ...opts, playbook: saved.playbook, limit: saved.limit, retryFailed: false };
+    refuseOtherExtraVars(target, saved, opts);
+    const o = {
+      ...opts,
+      playbook: saved.playbook,
+      limit: saved.limit,
+      tags: saved.tags,
+      skipTags: saved.skipTags,
+      retryFailed: false,
+    };
     return await guarded(
       saved.inventory,
       `apply ${target}`,
@@ -252,6 +273,17 @@ export async function planCommand(inventoryPath: string, opts: ApplyOptions): Pr
   return opts.detailedExitcode && pendingChanges(plan.summary) ? 2 : 0;
 }
 
+/** A saved plan is applied with the -e values it was made with: checked before any host is contacted. */
+function refuseOtherExtraVars(planPath: string, saved: PlanFile, opts: ApplyOptions): void {
+  if (hashExtraVars(parseExtraVars(opts.extraVars)) === saved.extraVars.sha256) return;
+  throw new UserError(
+    `${planPath}: the -e values differ from the ones the plan was made with (${
+      saved.extraVars.names.join(", ") || "none"
+    })`,
+    "pass exactly the same -e options, or make a new plan",
+  );
+}
+
 /** Re-plan quietly, refuse on any difference from the saved plan, then apply. */
 async function applyPlan(
   planPath: string,
@@ -267,14 +299,6 @@ async function applyPlan(
     tags: saved.tags,
     skipTags: saved.skipTags,
   };
-  if (hashExtraVars(parseExtraVars(opts.extraVars)) !== saved.extraVars.sha256) {
-    throw new UserError(
-      `${planPath}: the -e values differ from the ones the plan was made with (${
-        saved.extraVars.names.join(", ") || "none"
-      })`,
-      "pass exactly the same -e options, or make a new plan",
-    );
-  }
   if (!opts.json) writeStdout(`Checking that the hosts are as ${planPath} found them (${saved.created})…\n`);
   const collector = new PlanCollector();
   const quiet: Reporter = { emit: (e) => collector.add(e), close() {} };

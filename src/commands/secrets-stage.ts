@@ -65,11 +65,24 @@ interface StoreUse {
   files: Map<string, Set<string>>;
 }
 
-export async function secretsStage(req: SecretsStageRequest): Promise<SecretsStage> {
+/** What opening the stores needs: nothing that contacts a host. */
+export type StoresRequest = Omit<SecretsStageRequest, "connect" | "forks">;
+
+/**
+ * Every store the run will open, read (local files only, no host): apply calls it before the fleet
+ * lock contacts any host, so a malformed store or a wrong passphrase stops the run there. Reading
+ * again costs nothing: readStore keeps what it opened, and the error of a store it could not open.
+ */
+export function openStores(req: StoresRequest) {
   const uses = lagoSecretsUses(req);
   const opened = new Map<string, StoreContents | null>();
   for (const store of uses.keys()) opened.set(store, readStore(store));
   openForRedaction(req, opened);
+  return { uses, opened };
+}
+
+export async function secretsStage(req: SecretsStageRequest): Promise<SecretsStage> {
+  const { uses, opened } = openStores(req);
 
   const stores = new Map<string, OpenedStore>();
   let factsRead = new Map<string, FactsRead>();
@@ -109,7 +122,7 @@ const valuesOf = (c: StoreContents) =>
  * Every store the run's lago_secrets tasks use, with the hosts of the installation: every host their
  * plays match, the --limit left out (the hosts outside it are surveyed, never changed).
  */
-function lagoSecretsUses(req: SecretsStageRequest): Map<string, StoreUse> {
+function lagoSecretsUses(req: StoresRequest): Map<string, StoreUse> {
   const byName = new Map(req.hosts.map((h) => [h.name, h]));
   const uses = new Map<string, StoreUse>();
   for (const play of req.plays) {
@@ -133,7 +146,7 @@ function lagoSecretsUses(req: SecretsStageRequest): Map<string, StoreUse> {
 }
 
 /** The store, names and files of one lago_secrets task on one host, from what is known before the play. */
-function targetOn(task: Task, play: Play, host: RunHost, req: SecretsStageRequest) {
+function targetOn(task: Task, play: Play, host: RunHost, req: StoresRequest) {
   const where = `${task.source.file}:${task.source.line}:${task.source.col}`;
   const vars = mergeVars({
     roleDefaults: task.roleDefaults,
@@ -174,7 +187,7 @@ function targetOn(task: Task, play: Play, host: RunHost, req: SecretsStageReques
  * The stores of the hosts the run selects, opened for redaction alone (the play has no lago_secrets
  * task for them): only when the passphrase is at hand, as such a run must not stop to ask for it.
  */
-function openForRedaction(req: SecretsStageRequest, opened: Map<string, StoreContents | null>): void {
+function openForRedaction(req: StoresRequest, opened: Map<string, StoreContents | null>): void {
   const selected = new Set(req.plays.flatMap((p) => selectHosts(req.inventory, p.hosts, req.limit)));
   for (const host of req.hosts.filter((h) => selected.has(h.name))) {
     let store: string;

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { loadConfig, selectHosts } from "../config/index.ts";
-import type { Inventory } from "../config/model.ts";
+import type { Inventory, Playbook } from "../config/model.ts";
 import type { RunHost } from "../engine/run.ts";
 import { UserError } from "../core/errors.ts";
 import type { Reporter, RunEvent } from "../output/events.ts";
@@ -33,6 +33,11 @@ export interface GuardOptions {
   /** The inventory's hosts with connection settings (apply's `inventoryHosts`). */
   hostsOf(inventory: Inventory): RunHost[];
   say(msg: string): void;
+  /**
+   * What else must be judged before the lock contacts any host (apply: the secrets stores), with
+   * what the guard loaded: the inventory, the playbook, every inventory host (`hostsOf`), the limit.
+   */
+  beforeContact?(run: { inventory: Inventory; playbook: Playbook; hosts: RunHost[]; limit?: string }): void;
 }
 
 /** Tasks of the lago role (their source is roles/lago/…): the hosts that were deployed. */
@@ -72,14 +77,13 @@ export async function withFleetGuard<T>(
     limit = retry.limit;
   }
   // Everything validated before any host is contacted (the lock connects).
-  const { inventory } = loadConfig(inventoryPath, opts.playbook, { limit });
+  const { inventory, playbook } = loadConfig(inventoryPath, opts.playbook, { limit });
   const names = selectHosts(inventory, "all", limit);
   // Once, for the version check and the history; an invalid topology stops here, before any host.
   const topology = fleetTopology(inventory);
-  const fleet = new FleetHosts(
-    opts.hostsOf(inventory).filter((h) => names.includes(h.name)),
-    opts.forks,
-  );
+  const hosts = opts.hostsOf(inventory);
+  opts.beforeContact?.({ inventory, playbook, hosts, limit });
+  const fleet = new FleetHosts(hosts.filter((h) => names.includes(h.name)), opts.forks);
   const me = currentIdentity();
   const lock = opts.lock === false ? undefined : new FleetLock(fleet.lockHosts(names), {
     command,

@@ -147,6 +147,12 @@ const plans: BadInput[] = [
     files: project,
     error: "plan missing.json does not exist",
   },
+  applyPlan(
+    "applied with other -e values",
+    planText(),
+    "plan.json: the -e values differ from the ones the plan was made with (none)",
+    { args: ["apply", "plan.json", "-e", "lago_version=v1.2.3"] },
+  ),
   applyPlan("control: a valid plan the host drifted from", planText(), "", { contacts: true }),
 ];
 
@@ -188,6 +194,33 @@ const importWith = (
   error,
   ...extra,
 });
+/** A play that runs lago_secrets: apply opens the store before the fleet lock contacts any host. */
+const SECRETS_PLAY = "- hosts: all\n  tasks:\n    - name: secrets\n      lago_secrets: {}\n";
+/** The same store under `apply` and under `apply plan.json` (a plan made with that play). */
+const applyWithStore = (
+  name: string,
+  store: FileSpec,
+  error: string | RegExp,
+  extra: Partial<BadInput> = {},
+): BadInput[] => {
+  const files = { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: store };
+  return [
+    {
+      name: `store: apply, ${name}`,
+      args: ["apply", "inventory.yml", "-p", "site.yml"],
+      files,
+      error,
+      ...extra,
+    },
+    {
+      name: `store: apply plan.json, ${name}`,
+      args: ["apply", "plan.json"],
+      files: { ...files, "plan.json": planText() },
+      error,
+      ...extra,
+    },
+  ];
+};
 const notAStore = (why: string) => `/${STORE_PATH} is not a lago-provision secrets store (${why}`;
 
 const stores: BadInput[] = [
@@ -268,6 +301,30 @@ const stores: BadInput[] = [
     "wrong passphrase, or the file was modified",
   ),
   importWith("control: the real store and passphrase", JSON.stringify(STORE), "", { contacts: true }),
+  ...applyWithStore("a wrong passphrase", JSON.stringify(STORE), "wrong passphrase", {
+    env: { LAGO_SECRETS_PASSPHRASE: "not the passphrase at all" },
+  }),
+  ...applyWithStore("an iv that is a number", storeText((e) => (e.iv = 12)), notAStore("iv:")),
+  ...applyWithStore(
+    "a scrypt cost of 4 GiB",
+    storeText((e) => Object.assign(e.kdf, { N: 2 ** 20, r: 32 })),
+    notAStore("unsupported key derivation parameters: N=1048576, r=32 would need 4096 MiB"),
+  ),
+  ...applyWithStore("a directory", { dir: true }, /secrets store \/.*\/lago-secrets.enc is a directory/),
+  {
+    // Opened for redaction alone, when the passphrase is at hand: as bad, and as early.
+    name: "store: apply, a play without lago_secrets, a store that is not JSON",
+    args: ["apply", "inventory.yml", "-p", "site.yml"],
+    files: { ...project, [STORE_PATH]: "hello" },
+    error: notAStore("not JSON"),
+  },
+  {
+    name: "store: apply, control: the real store, in check mode",
+    args: ["apply", "inventory.yml", "-p", "site.yml", "--check"],
+    files: { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: JSON.stringify(STORE) },
+    error: "",
+    contacts: true,
+  },
   {
     name: "store: secrets init on a 4 GiB scrypt cost writes nothing",
     args: ["secrets", "init", "inventory.yml"],
