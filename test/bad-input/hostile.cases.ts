@@ -501,6 +501,66 @@ const patterns: BadInput[] = [
   withLimit("~^web", "", { contacts: true, name: "--limit control: ~^web" }),
 ];
 
+// ---- the run journal (`apply --retry-failed` reads it to choose the hosts) ----
+
+const JOURNAL = ".lago-provision/journal.json";
+const journalText = (hosts: Record<string, unknown>, change: (j: Record<string, any>) => void = () => {}) => {
+  const j: Record<string, any> = {
+    version: 1,
+    command: "apply inventory.yml",
+    time: "2026-01-02T03:04:05Z",
+    hosts,
+  };
+  change(j);
+  return JSON.stringify(j);
+};
+const retryWith = (
+  name: string,
+  journal: FileSpec,
+  error: string | RegExp,
+  extra: Partial<BadInput> = {},
+) => ({
+  name: `journal: ${name}`,
+  args: ["apply", "inventory.yml", "-p", "site.yml", "--retry-failed"],
+  files: { ...project, [JOURNAL]: journal },
+  error,
+  ...extra,
+});
+const notAJournal = (why: string) => `run journal .lago-provision/journal.json is not a run journal (${why}`;
+
+const journals: BadInput[] = [
+  retryWith("empty", "", "run journal .lago-provision/journal.json is empty"),
+  retryWith("not JSON", "{", "run journal .lago-provision/journal.json is not valid JSON"),
+  retryWith("a JSON array", "[]", notAJournal("top level:")),
+  retryWith(
+    "a newer version",
+    journalText({ web1: "failed" }, (j) => (j.version = 2)),
+    notAJournal("version:"),
+  ),
+  retryWith("a host that is a pattern", journalText({ "~(": "failed" }), notAJournal("hosts/~(:")),
+  retryWith("a host that is a wildcard", journalText({ "web*": "failed" }), notAJournal("hosts/web*:")),
+  retryWith("an outcome that does not exist", journalText({ web1: "pwned" }), notAJournal("hosts/web1:")),
+  retryWith("hosts a list", journalText({}, (j) => (j.hosts = ["web1"])), notAJournal("hosts:")),
+  retryWith(
+    "a FIFO",
+    { fifo: true },
+    "run journal .lago-provision/journal.json is a FIFO (named pipe), not a file",
+  ),
+  retryWith(
+    "a directory",
+    { dir: true },
+    "run journal .lago-provision/journal.json is a directory, not a file",
+  ),
+  retryWith("/dev/zero", { symlink: "/dev/zero" }, "run journal .lago-provision/journal.json is a device"),
+  retryWith(
+    "a dangling symbolic link",
+    { symlink: "nowhere.json" },
+    "run journal .lago-provision/journal.json is a symbolic link to a file that does not exist",
+  ),
+  retryWith("5 MB", { size: 5 * MiB, fill: " " }, "run journal .lago-provision/journal.json is too large"),
+  retryWith("control: web1 failed last time", journalText({ web1: "failed" }), "", { contacts: true }),
+];
+
 // ---- output paths (checked before any host is contacted) ----
 
 const outputs: BadInput[] = [
@@ -555,4 +615,12 @@ const outputs: BadInput[] = [
   },
 ];
 
-export const hostileCases: BadInput[] = [...plans, ...stores, ...keys, ...ranges, ...patterns, ...outputs];
+export const hostileCases: BadInput[] = [
+  ...plans,
+  ...stores,
+  ...keys,
+  ...ranges,
+  ...patterns,
+  ...journals,
+  ...outputs,
+];
