@@ -7,6 +7,7 @@ import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+import { firstIssue } from "../core/schema-issue.ts";
 import { MiB, pathExists, readTextFile, writeFileAtomically } from "../core/files.ts";
 
 export type HostOutcome = "ok" | "failed" | "unreachable" | "rolled_back" | "untouched";
@@ -60,9 +61,7 @@ export function readJournal(inventoryPath: string): Journal | undefined {
   }
   const parsed = journalSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const where = issue.path.map(String).join("/") || "top level";
-    throw bad(`is not a run journal (${where}: ${issue.message})`);
+    throw bad(`is not a run journal (${firstIssue(parsed.error)})`);
   }
   return parsed.data;
 }
