@@ -28,7 +28,7 @@ import {
 import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
 import { markUnsafe } from "../vars/template.ts";
 import { parseExtraVars } from "./extra-vars.ts";
-import { withFleetGuard } from "../fleet/guard.ts";
+import { type BeforeContact, withFleetGuard } from "../fleet/guard.ts";
 import { FleetHosts } from "../fleet/hosts.ts";
 import { openStores, secretsStage } from "./secrets-stage.ts";
 import { fleetTopology, topologyVars } from "../fleet/topology.ts";
@@ -173,6 +173,26 @@ export async function converge(
 
 const pendingChanges = (s: PlanFile["summary"]) => s.change + s.unknown > 0;
 
+/**
+ * The secrets stores the run will use, opened before the fleet lock contacts any host: a malformed
+ * store or a wrong passphrase stops the run there (the secrets stage finds them open).
+ */
+export const openStoresFirst = (
+  opts: Pick<ApplyOptions, "check" | "extraVars" | "tags" | "skipTags">,
+): BeforeContact =>
+({ inventory, playbook, hosts, limit }) =>
+  openStores({
+    inventory,
+    plays: playbook.plays,
+    hosts,
+    limit,
+    check: opts.check,
+    extraVars: parseExtraVars(opts.extraVars),
+    tags: splitList(opts.tags),
+    skipTags: splitList(opts.skipTags),
+    emit: () => {}, // the stage says it again, to the run's reporter
+  });
+
 /** Lock, --retry-failed, history and journal around a run that changes hosts (src/fleet/guard.ts). */
 const guarded = (
   inventory: string,
@@ -185,19 +205,7 @@ const guarded = (
     extraVars: parseExtraVars(opts.extraVars),
     hostsOf: (inv) => inventoryHosts(inv, opts.acceptNewHostKeys),
     say: (m) => (opts.json ? undefined : writeStdout(m)),
-    // A malformed store or a wrong passphrase stops here, before the lock contacts any host.
-    beforeContact: ({ inventory, playbook, hosts, limit }) =>
-      openStores({
-        inventory,
-        plays: playbook.plays,
-        hosts,
-        limit,
-        check: opts.check,
-        extraVars: parseExtraVars(opts.extraVars),
-        tags: splitList(opts.tags),
-        skipTags: splitList(opts.skipTags),
-        emit: () => {}, // the stage says it again, to the run's reporter
-      }),
+    beforeContact: openStoresFirst(opts),
   }, ({ limit, tap, connect }) => run(limit, tap, connect)).then((code) => code ?? 0);
 
 export async function applyCommand(target: string, opts: ApplyOptions): Promise<number> {

@@ -22,7 +22,7 @@ import { formatReport, runUpgrade, type UpgradeInput, type UpgradeReport } from 
 import type { Reporter, RunEvent } from "../output/events.ts";
 import { createReporter } from "../output/index.ts";
 import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
-import { type ApplyOptions, converge, inventoryHosts } from "./apply.ts";
+import { type ApplyOptions, converge, inventoryHosts, openStoresFirst } from "./apply.ts";
 
 export interface FleetCommandOptions {
   playbook: string;
@@ -127,6 +127,8 @@ export function sessionOptions(opts: FleetCommandOptions, say: (m: string) => vo
     lockWait: opts.lockWait,
     lockTtl: opts.lockTtl,
     hostsOf: (inv: Parameters<typeof inventoryHosts>[0]) => inventoryHosts(inv, opts.acceptNewHostKeys),
+    // Before the lock, the backup and the first batch: a store the deploys cannot open stops here.
+    beforeContact: openStoresFirst({ ...opts, check: false }),
     say,
   };
 }

@@ -33,12 +33,16 @@ export interface GuardOptions {
   /** The inventory's hosts with connection settings (apply's `inventoryHosts`). */
   hostsOf(inventory: Inventory): RunHost[];
   say(msg: string): void;
-  /**
-   * What else must be judged before the lock contacts any host (apply: the secrets stores), with
-   * what the guard loaded: the inventory, the playbook, every inventory host (`hostsOf`), the limit.
-   */
-  beforeContact?(run: { inventory: Inventory; playbook: Playbook; hosts: RunHost[]; limit?: string }): void;
+  beforeContact?: BeforeContact;
 }
+
+/**
+ * What else must be judged before the lock contacts any host (the secrets stores), given what was
+ * loaded: the inventory, the playbook, every inventory host (`hostsOf`), the limit.
+ */
+export type BeforeContact = (
+  run: { inventory: Inventory; playbook: Playbook; hosts: RunHost[]; limit?: string },
+) => void;
 
 /** Tasks of the lago role (their source is roles/lago/…): the hosts that were deployed. */
 const LAGO_TASK = /(^|\/)roles\/lago\//;

@@ -5,6 +5,7 @@
 import { loadConfig, loadInventory, selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
+import type { BeforeContact } from "./guard.ts";
 import type { RunHost } from "../engine/run.ts";
 import { type HistoryEntry, parseHistory, readHistoryScript } from "./history.ts";
 import { FleetHosts, tail } from "./hosts.ts";
@@ -25,6 +26,8 @@ export interface SessionOptions {
   say(msg: string): void;
   /** The inventory's hosts with connection settings (apply's `inventoryHosts`). */
   hostsOf(inventory: Inventory): RunHost[];
+  /** For a command that deploys the playbook and takes the lock: judged before the lock connects. */
+  beforeContact?: BeforeContact;
 }
 
 export interface FleetSession {
@@ -43,9 +46,8 @@ export interface FleetSession {
 }
 
 export async function openSession(inventoryPath: string, opts: SessionOptions): Promise<FleetSession> {
-  const inventory = opts.playbook
-    ? loadConfig(inventoryPath, opts.playbook, { limit: opts.limit }).inventory
-    : loadInventory(inventoryPath);
+  const config = opts.playbook ? loadConfig(inventoryPath, opts.playbook, { limit: opts.limit }) : undefined;
+  const inventory = config?.inventory ?? loadInventory(inventoryPath);
   const topology = fleetTopology(inventory);
   const selected = selectHosts(inventory, "all", opts.limit);
   if (topology.mode === "fleet" && opts.limit !== undefined && opts.lockCommand) {
@@ -68,7 +70,9 @@ export async function openSession(inventoryPath: string, opts: SessionOptions): 
   const backupHosts = topology.mode === "single"
     ? members.map((m) => m.name)
     : [topology.db ?? topology.migrateHost!];
-  const fleet = new FleetHosts(opts.hostsOf(inventory).filter((h) => hosts.includes(h.name)), opts.forks);
+  const all = opts.hostsOf(inventory);
+  if (config && opts.lockCommand) opts.beforeContact?.({ ...config, hosts: all, limit: opts.limit });
+  const fleet = new FleetHosts(all.filter((h) => hosts.includes(h.name)), opts.forks);
   const me = currentIdentity();
   const lock = opts.lockCommand
     ? new FleetLock(fleet.lockHosts(hosts), {

@@ -311,6 +311,25 @@ const stores: BadInput[] = [
     notAStore("unsupported key derivation parameters: N=1048576, r=32 would need 4096 MiB"),
   ),
   ...applyWithStore("a directory", { dir: true }, /secrets store \/.*\/lago-secrets.enc is a directory/),
+  ...[
+    ["upgrade", ["upgrade", "inventory.yml", "--to", "v1.50.0", "-p", "site.yml"]],
+    ["rollback", ["rollback", "inventory.yml", "-p", "site.yml"]],
+  ].flatMap(([command, args]) => [
+    {
+      // Before the lock, the backup and the first batch.
+      name: `store: ${command}, a wrong passphrase`,
+      args: args as string[],
+      files: { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: JSON.stringify(STORE) },
+      env: { LAGO_SECRETS_PASSPHRASE: "not the passphrase at all" },
+      error: "wrong passphrase",
+    },
+    {
+      name: `store: ${command}, an iv that is a number`,
+      args: args as string[],
+      files: { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: storeText((e) => (e.iv = 12)) },
+      error: notAStore("iv:"),
+    },
+  ]),
   {
     // Opened for redaction alone, when the passphrase is at hand: as bad, and as early.
     name: "store: apply, a play without lago_secrets, a store that is not JSON",
