@@ -18,4 +18,13 @@ export const setExitCode = (code: number): void => {
   process.exitCode = code;
 };
 export const exit = (code: number): never => process.exit(code);
-export const onInterrupt = (fn: () => void): void => void process.once("SIGINT", fn);
+export type StopSignal = "SIGINT" | "SIGTERM";
+/** Calls `fn` on each SIGINT or SIGTERM until the returned function removes it (then they end the process again). */
+export function onStopSignals(fn: (signal: StopSignal) => void): () => void {
+  const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => {
+    const handler = () => fn(signal);
+    process.on(signal, handler);
+    return () => void process.off(signal, handler);
+  });
+  return () => handlers.forEach((off) => off());
+}

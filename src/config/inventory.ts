@@ -8,6 +8,7 @@
 import { homedir, userInfo } from "node:os";
 import { join } from "node:path";
 import type { ConnectionSettings } from "../connection/settings.ts";
+import { kindOf } from "../core/kind.ts";
 import { UserError } from "../core/errors.ts";
 import { renderString } from "../vars/template.ts";
 import { newFindings, type VaultOptions } from "./ansible/ansible-files.ts";
@@ -17,8 +18,8 @@ import { hostVars, readVarsFiles, sortedGroups } from "./ansible/inventory-vars.
 import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
 import type { Inventory, InventoryGroup, Vars } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { jinjaInDocument } from "./jinja-check.ts";
-import { didYouMean } from "./suggest.ts";
 import { validateDocument } from "./validate.ts";
 
 export { expandHostPattern } from "./ansible/host-pattern.ts";
@@ -258,7 +259,7 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
     const v = get(key);
     if (v === undefined || v === null) return undefined;
     if (typeof v !== "string" || v === "") {
-      throw new UserError(`${where}: ${key} should be a non-empty string, got ${show(v)}`);
+      throw new UserError(`${where}: ${key} should be a non-empty string, got ${kindOf(v)}`);
     }
     return v;
   };
@@ -269,7 +270,8 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   if (
     typeof portNumber !== "number" || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535
   ) {
-    throw new UserError(`${where}: ansible_port should be an integer from 1 to 65535, got ${show(port)}`);
+    const got = typeof portNumber === "number" ? "a number out of that range" : kindOf(port);
+    throw new UserError(`${where}: ansible_port should be an integer from 1 to 65535, got ${got}`);
   }
   const become = get("ansible_become") ?? false;
   const becomeFlag = typeof become === "string" ? /^(true|yes|1)$/i.test(become) : become;
@@ -279,7 +281,7 @@ function resolve(name: string, vars: Vars, options: ConnectionOptions, via: stri
   const oneOf = <T extends string>(key: string, allowed: T[], fallback: T): T => {
     const v = str(key) ?? fallback;
     if (!allowed.includes(v as T)) {
-      throw new UserError(`${where}: ${key} should be one of ${allowed.join(", ")}, got ${show(v)}`);
+      throw new UserError(`${where}: ${key} should be one of ${allowed.join(", ")}, got something else`);
     }
     return v as T;
   };
@@ -314,7 +316,7 @@ function jumpSettings(spec: string, target: ConnectionSettings, options: Connect
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(spec);
   if (!m) {
     throw new UserError(
-      `host '${target.name}': jump_host should be user@host:port or an inventory host, got '${spec}'`,
+      `host '${target.name}': jump_host should be user@host:port or the name of an inventory host`,
     );
   }
   return {
@@ -337,5 +339,3 @@ function currentUser(): string {
     return "root";
   }
 }
-
-const show = (v: unknown) => JSON.stringify(v);

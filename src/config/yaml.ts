@@ -4,8 +4,9 @@
  * YAML 1.2 core schema (so `yes` is a string and `0640` a number), merge keys (`<<`) allowed,
  * duplicate keys refused.
  */
-import { readFileSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { MiB, readTextFile } from "../core/files.ts";
+import { countRead } from "../core/stats.ts";
 import { type AnsibleTagHandlers, ansibleYamlTags } from "./ansible/yaml11.ts";
 import { ConfigError, displayPath } from "./problems.ts";
 
@@ -56,8 +57,8 @@ export function parseYaml(text: string, file: string, options: YamlOptions = {})
     const message = error.code === "DUPLICATE_KEY"
       ? `duplicate key '${keyAt(text, error.pos[0])}'`
       : error.code === "TAG_RESOLVE_FAILED"
-      ? error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
-      : `YAML syntax error: ${error.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
+      ? yamlProblem(error)
+      : `YAML syntax error: ${yamlProblem(error)}`;
     throw new ConfigError([{ file, line, col, path: "", message }]);
   }
   let value: unknown;
@@ -101,9 +102,43 @@ export function parseYaml(text: string, file: string, options: YamlOptions = {})
   return { file, value, locate };
 }
 
-/** Read and parse a YAML file; messages name it relative to the working directory. */
-export function readYaml(path: string): YamlFile {
-  return parseYaml(readFileSync(path, "utf8"), displayPath(path));
+/**
+ * What is wrong, from a yaml error or warning, without the document's text that some of its messages
+ * quote (a value may be a secret): `Invalid escape sequence \q`, `Unresolved tag: !x`, `"]"`.
+ */
+export function yamlProblem(e: { code: string; message: string }): string {
+  const first = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  switch (e.code) {
+    case "BAD_DQ_ESCAPE":
+      return "invalid escape sequence in a double-quoted string";
+    case "TAG_RESOLVE_FAILED":
+    case "BAD_COLLECTION_TYPE": {
+      // A tag's own handler (!vault) words its message; the library's quote the tag, and a stray `!`
+      // makes a value one (`password: !Xy7…`): only `!!` tags (`!!python/object`) are shown.
+      if (e.code === "TAG_RESOLVE_FAILED" && !/^Unresolved tag: /.test(first)) return first;
+      const tag = /tag: (!![\w:/.-]+)/.exec(first)?.[1];
+      return tag ? `Unresolved tag: ${tag}` : "unknown tag (a value starting with !: quote it)";
+    }
+  }
+  if (first.startsWith("Block scalar header")) return "block scalar header includes extra characters";
+  return first.replace(/: ".*"$/, "").replace(/"[^"]*"/g, "…");
+}
+
+/** Configuration files larger than this are refused before they are read: no real one comes close. */
+export const MAX_CONFIG_BYTES = 8 * MiB;
+
+/**
+ * Read and parse a YAML file, only when it is a regular file of bounded size (src/core/files.ts);
+ * messages name it relative to the working directory, and `what` it is ("inventory").
+ */
+export function readYaml(path: string, options: YamlOptions & { what?: string } = {}): YamlFile {
+  const file = displayPath(path);
+  countRead(path);
+  return parseYaml(
+    readTextFile(file, { what: options.what ?? "file", maxBytes: MAX_CONFIG_BYTES }),
+    file,
+    options,
+  );
 }
 
 /** The key that starts at `offset` (quoted or plain), for the duplicate-key message. */

@@ -24,6 +24,10 @@ export const EXIT = {
   CHANGES: 2,
   /** A bug in lago-provision (sysexits' EX_SOFTWARE): never a mistake of the user's. */
   INTERNAL: 70,
+  /** Stopped by Ctrl-C (128 + 2): what ran finished, the lock was released (src/session/interrupt.ts). */
+  SIGINT: 130,
+  /** Stopped by SIGTERM (128 + 15), likewise. */
+  SIGTERM: 143,
 } as const;
 
 /** A mistake the user can act on: printed as one message (and a hint), never as a stack trace. */

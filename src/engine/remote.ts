@@ -1,7 +1,9 @@
 /**
- * A host as the engine sees it: a connection plus privilege escalation. It renders commands (data)
- * into one script per round trip, wraps it in sudo when `become` asks for it, and executes the steps
- * a module planned. Modules never see this; they only return steps.
+ * A host as the engine sees it: a connection plus privilege escalation. It frames each command (data)
+ * for one round trip, under sudo when `become` asks for it, and executes the steps a module planned.
+ * Modules never see this; they only return steps. Scripts and file contents travel on stdin, checked
+ * on the host before anything acts on them (`./frame.ts`): no secret is ever in a host's argument
+ * vectors, and a cut-off transfer changes nothing.
  *
  * Probes can be fetched ahead, many in one round trip (`prefetch`): a task then finds its answer
  * here instead of asking the host. An answer is used only while nothing else has run on the host
@@ -9,9 +11,10 @@
  * state from before an earlier task's change.
  */
 import { Buffer } from "node:buffer";
-import { type Command, quote, render } from "../core/command.ts";
+import { type Command, render } from "../core/command.ts";
 import type { Connection, ExecResult } from "../core/types.ts";
 import type { Probe, Step } from "../modules/types.ts";
+import { batchScript, commandFrame, frame, type Framed, writeFrame } from "./frame.ts";
 
 export interface Privilege {
   become: boolean;
@@ -27,32 +30,34 @@ export class StepFailed extends Error {
 export class Remote {
   /** `once` keys of steps already run on this host in this run (apt-get update at most once). */
   private onceDone = new Set<string>();
-  /** Probe answers read ahead by `prefetch`, by the exact script; cleared when anything else runs. */
+  /** Probe answers read ahead by `prefetch`, by privilege and script; cleared when anything else runs. */
   private prefetched = new Map<string, ExecResult>();
+  /** Runs once before the next step, then is forgotten (`beforeChange`). */
+  private before?: () => Promise<void>;
 
-  constructor(readonly connection: Connection, readonly loginUser: string) {}
+  /** `signal`: once aborted (SIGINT/SIGTERM), a wait step stops polling (it changes nothing). */
+  constructor(readonly connection: Connection, readonly loginUser: string, private signal?: AbortSignal) {}
 
-  /** The script actually sent: POSIX sh with LC_ALL=C, under sudo when escalating. */
-  wrap(script: string, privilege: Privilege): string {
-    const body = `export LC_ALL=C; ${script}`;
-    if (privilege.become && privilege.becomeUser !== this.loginUser) {
-      return `sudo -n -H -u ${quote(privilege.becomeUser)} -- sh -c ${quote(body)}`;
-    }
-    return `sh -c ${quote(body)}`;
+  /** The user to sudo to, or undefined when the login user runs it. */
+  private sudoUser(privilege: Privilege): string | undefined {
+    return privilege.become && privilege.becomeUser !== this.loginUser ? privilege.becomeUser : undefined;
   }
 
-  /** Run a command on the host. Anything but a probe may change the host: read-ahead answers go. */
+  /**
+   * Run a command that may change the host (its input, if any, on stdin), to its end even if this
+   * controller goes away meanwhile. Anything but a probe may change the host: read-ahead answers go.
+   */
   async run(
     command: Command | string,
     privilege: Privilege,
     stdin?: string | Uint8Array,
   ): Promise<ExecResult> {
     this.prefetched.clear();
-    return this.checked(await this.connection.exec(this.script(command, privilege), { stdin }));
+    return await this.send(commandFrame(text(command), stdin, this.sudoUser(privilege)));
   }
 
-  private script(command: Command | string, privilege: Privilege): string {
-    return this.wrap(typeof command === "string" ? command : render(command), privilege);
+  private async send(framed: Framed): Promise<ExecResult> {
+    return this.checked(await this.connection.exec(framed.command, { stdin: framed.stdin }));
   }
 
   private checked(result: ExecResult): ExecResult {
@@ -67,34 +72,81 @@ export class Remote {
     return result;
   }
 
+  private probeFrame(command: Command, privilege: Privilege): { key: string; framed: Framed } {
+    const script = render(command);
+    const sudoUser = this.sudoUser(privilege);
+    return { key: `${sudoUser ?? ""}\n${script}`, framed: frame(script, { sudoUser }) };
+  }
+
   /**
    * A task's probe: the answer read ahead when there is one, else one round trip. `fresh` always asks
    * the host (wait steps poll for a change).
    */
   async probe<F>(probe: Probe<F>, privilege: Privilege, fresh = false): Promise<F> {
-    const script = this.script(probe.command, privilege);
-    const ahead = fresh ? undefined : this.prefetched.get(script);
-    return probe.parse(this.checked(ahead ?? await this.connection.exec(script)));
+    const { key, framed } = this.probeFrame(probe.command, privilege);
+    const ahead = fresh ? undefined : this.prefetched.get(key);
+    return probe.parse(ahead ? this.checked(ahead) : await this.send(framed));
   }
 
   /**
    * Runs many probes in one round trip and keeps their answers for `probe`. Each probe runs exactly as
-   * it would alone (same wrapper, stdin empty); the batch script goes on stdin, so its size is not
-   * bound by the argument length limit. A batch that fails leaves nothing behind: the tasks then
-   * probe one by one, as without it.
+   * it would alone (same frame, stdin empty after its script). A batch that fails leaves nothing
+   * behind: the tasks then probe one by one, as without it.
    */
   async prefetch(probes: { command: Command; privilege: Privilege }[]): Promise<void> {
-    const scripts = [...new Set(probes.map((p) => this.script(p.command, p.privilege)))]
-      .filter((s) => !this.prefetched.has(s));
+    const unique = this.unread(probes);
     // One probe alone is one round trip either way.
-    if (scripts.length < 2) return;
-    const result = await this.connection.exec("sh -s", { stdin: batchScript(scripts) });
-    const answers = parseBatch(result.stdout, scripts.length);
-    answers.forEach((answer, i) => answer && this.prefetched.set(scripts[i], answer));
+    if (unique.size < 2) return;
+    const batch = frame(batchScript([...unique.values()]));
+    const result = await this.connection.exec(batch.command, { stdin: batch.stdin });
+    const keys = [...unique.keys()];
+    const answers = parseBatch(result.stdout, keys.length);
+    answers.forEach((answer, i) => answer && this.prefetched.set(keys[i], answer));
+  }
+
+  /**
+   * Runs a command that may change the host (the fleet lock), then reads probes, in one round trip:
+   * the command's result, and the probes' answers kept for `probe` (read after the command, so they
+   * see what it did). Without probes, or when the batch comes back garbled, the command runs alone.
+   */
+  async runThenPrefetch(
+    command: Command | string,
+    privilege: Privilege,
+    probes: { command: Command; privilege: Privilege }[],
+  ): Promise<ExecResult> {
+    this.prefetched.clear();
+    const unique = this.unread(probes);
+    if (unique.size === 0) return await this.run(command, privilege);
+    const first = commandFrame(text(command), undefined, this.sudoUser(privilege));
+    const batch = frame(batchScript([first, ...unique.values()]));
+    const result = await this.connection.exec(batch.command, { stdin: batch.stdin });
+    const keys = [...unique.keys()];
+    const [ran, ...answers] = parseBatch(result.stdout, keys.length + 1);
+    if (!ran) return await this.run(command, privilege);
+    answers.forEach((answer, i) => answer && this.prefetched.set(keys[i], answer));
+    return this.checked(ran);
+  }
+
+  /** The probes' frames by key, without the ones already read ahead. */
+  private unread(probes: { command: Command; privilege: Privilege }[]): Map<string, Framed> {
+    const unique = new Map<string, Framed>();
+    for (const p of probes) {
+      const { key, framed } = this.probeFrame(p.command, p.privilege);
+      if (!this.prefetched.has(key)) unique.set(key, framed);
+    }
+    return unique;
+  }
+
+  /** `fn` runs once before the next step applied on this host (undefined: forget it). */
+  beforeChange(fn: (() => Promise<void>) | undefined): void {
+    this.before = fn;
   }
 
   /** Execute one planned step. Returns the output of exec steps (for `register`). */
   async apply(step: Step, privilege: Privilege): Promise<ExecResult | null> {
+    const before = this.before;
+    this.before = undefined;
+    await before?.();
     switch (step.kind) {
       case "exec": {
         if (step.once) {
@@ -114,7 +166,8 @@ export class Remote {
         return result;
       }
       case "write": {
-        const result = await this.run(atomicWriteScript(step), privilege, step.content);
+        this.prefetched.clear();
+        const result = await this.send(writeFrame(step, this.sudoUser(privilege)));
         if (result.exitCode !== 0) {
           throw new StepFailed(`cannot write ${step.path}: ${lastLines(result.stderr)}`, result);
         }
@@ -124,6 +177,13 @@ export class Remote {
         const deadline = Date.now() + step.timeoutSec * 1000;
         for (;;) {
           if (await this.probe(step.probe, privilege, true)) return null;
+          if (this.signal?.aborted) {
+            throw new StepFailed(`interrupted (${this.signal.reason}) while waiting for ${step.what}`, {
+              exitCode: 1,
+              stdout: "",
+              stderr: "",
+            });
+          }
           if (Date.now() >= deadline) {
             throw new StepFailed(`timed out after ${step.timeoutSec}s waiting for ${step.what}`, {
               exitCode: 1,
@@ -138,46 +198,6 @@ export class Remote {
   }
 }
 
-/**
- * Write stdin to a temp file beside the target, give it the requested (or the existing file's) mode
- * and owner, then rename over the target: a reader never sees a half-written file, and a dropped
- * connection leaves the old file intact.
- */
-export function atomicWriteScript(step: Extract<Step, { kind: "write" }>): string {
-  const path = quote(step.path);
-  const lines = [
-    "set -e",
-    `dir=$(dirname ${path})`,
-    `tmp=$(mktemp "$dir/.lago-provision.XXXXXX")`,
-    `trap 'rm -f "$tmp"' EXIT`,
-    `cat > "$tmp"`,
-    `if [ -e ${path} ]; then chmod --reference=${path} "$tmp"; chown --reference=${path} "$tmp"; else chmod 0644 "$tmp"; fi`,
-  ];
-  if (step.mode) lines.push(`chmod ${quote(step.mode)} "$tmp"`);
-  if (step.owner || step.group) {
-    lines.push(`chown ${quote(`${step.owner ?? ""}${step.group ? ":" + step.group : ""}`)} "$tmp"`);
-  }
-  lines.push(`mv -f "$tmp" ${path}`, "trap - EXIT");
-  return lines.join("\n");
-}
-
-/**
- * Runs each script in a subshell with stdin from /dev/null, its output and errors in temp files, then prints one
- * line per script: `lago:probe:INDEX:EXIT:STDOUT:STDERR`, the outputs in base64 (byte-exact, no colon).
- */
-export function batchScript(scripts: string[]): string {
-  return [
-    "export LC_ALL=C",
-    `d=$(mktemp -d) || exit 1`,
-    `trap 'rm -rf "$d"' EXIT`,
-    // A subshell each, so that not even an `exit` in one ends the batch.
-    ...scripts.map((script, i) =>
-      `(\n${script}\n) </dev/null >"$d/o" 2>"$d/e"; printf 'lago:probe:${i}:%s:' $?; ` +
-      `base64 -w0 "$d/o"; printf ':'; base64 -w0 "$d/e"; echo`
-    ),
-  ].join("\n") + "\n";
-}
-
 /** The answers of a batch by index; a missing or garbled line leaves a hole (that probe runs alone). */
 export function parseBatch(stdout: string, count: number): (ExecResult | undefined)[] {
   const answers = new Array<ExecResult | undefined>(count);
@@ -189,6 +209,8 @@ export function parseBatch(stdout: string, count: number): (ExecResult | undefin
   }
   return answers;
 }
+
+const text = (command: Command | string) => typeof command === "string" ? command : render(command);
 
 function lastLines(text: string, n = 5): string {
   return text.trim().split("\n").slice(-n).join("\n");

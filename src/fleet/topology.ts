@@ -19,6 +19,7 @@
  * api, front, worker, clock, pdf run here) and `lago_sidekiq_queues` (the fleet-wide SIDEKIQ_* flags).
  */
 import type { Inventory, InventoryHost } from "../config/model.ts";
+import { kindOf } from "../core/kind.ts";
 import { UserError } from "../core/errors.ts";
 
 export const GROUPS = {
@@ -99,13 +100,16 @@ function queuesOf(h: InventoryHost, problems: string[]): string[] {
     : null;
   if (!list || list.some((q) => typeof q !== "string")) {
     problems.push(
-      `${h.name}: lago_worker_queues should be a list of queue names, got ${JSON.stringify(raw)}`,
+      `${h.name}: lago_worker_queues should be a list of queue names, got ${kindOf(raw)}`,
     );
     return [];
   }
-  for (const q of list as string[]) {
+  // The position, not the text: an error about an inventory value never shows it.
+  for (const [i, q] of (list as string[]).entries()) {
     if (!QUEUES.includes(q)) {
-      problems.push(`${h.name}: lago_worker_queues: unknown queue '${q}' (known: ${QUEUES.join(", ")})`);
+      problems.push(
+        `${h.name}: lago_worker_queues: item ${i + 1} is not a known queue (known: ${QUEUES.join(", ")})`,
+      );
     }
   }
   return [...new Set(list as string[])];

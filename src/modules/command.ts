@@ -48,7 +48,7 @@ function planRun(args: CommandArgs, facts: PathFacts | undefined, asShell: boole
   }
   // command: split into words and quote each, so `|` or `$X` reach the program literally (as in
   // Ansible); shell: the whole line goes to bash, so pipes and redirections work as written.
-  const body: Command = asShell ? ["bash", "-c", args.cmd] : splitWords(args.cmd);
+  const body: Command = asShell ? bashLine(args.cmd) : splitWords(args.cmd);
   const command: Command = args.chdir ? ["cd", args.chdir, raw("&&"), ...body] : body;
   return {
     changed: true,
@@ -56,6 +56,26 @@ function planRun(args: CommandArgs, facts: PathFacts | undefined, asShell: boole
     steps: [{ kind: "exec", command, stdin: args.stdin, okCodes: "any" }],
     creates: args.creates ? [args.creates] : undefined,
   };
+}
+
+/**
+ * `bash` running `line` as written, the line read from fd 3 (a here-document of the step's script,
+ * which reaches the host on stdin) rather than given as `bash -c LINE`: an argument is in
+ * /proc/PID/cmdline for every user to read, templated secrets too. bash's stdin stays the task's.
+ */
+export function bashLine(line: string, after: Command = []): Command {
+  const lines = new Set(line.split("\n"));
+  let end = "LAGO_SHELL";
+  for (let i = 1; lines.has(end); i++) end = `LAGO_SHELL_${i}`;
+  return [
+    "bash",
+    "-c",
+    'lago_line=$(cat <&3) && exec 3<&- && eval "$lago_line"',
+    raw(`3<<'${end}'`),
+    // Redirections and pipes of the same command line (`after`) come before the document's lines.
+    ...after,
+    raw(`\n${line}\n${end}\n`),
+  ];
 }
 
 function resultFrom(outputs: ExecResult[]) {

@@ -2,13 +2,15 @@
  * Runs the real CLI as a user would: `node dist/src/cli.js` (built by `npm run build`), or the
  * TypeScript source under Deno. Parses `--json` output into events.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 
 export const repoRoot = resolve(new URL("../..", import.meta.url).pathname);
 
 export interface CliResult {
   code: number;
+  /** The signal that killed the process, if one did. */
+  signal?: string;
   stdout: string;
   stderr: string;
   events: Record<string, any>[];
@@ -24,20 +26,33 @@ export interface CliOptions {
 }
 
 export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
+  return startCli(args, opts).done;
+}
+
+export interface StartedCli {
+  child: ChildProcess;
+  done: Promise<CliResult>;
+  /** Resolves on the first JSON event that matches; rejects if the run ends first. */
+  event(match: (e: Record<string, any>) => boolean): Promise<Record<string, any>>;
+}
+
+/** Starts the CLI and returns at once: the process (to signal or kill it) and its result when it ends. */
+export function startCli(args: string[], opts: CliOptions = {}): StartedCli {
+  const listeners = new Set<(e: Record<string, any>) => void>();
   const [cmd, pre] = opts.runtime === "deno"
     ? ["npx", ["deno", "run", "-A", "src/cli.ts"]]
     : [process.execPath, [resolve(repoRoot, "dist/src/cli.js")]];
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(cmd, [...pre, ...args], {
-      cwd: opts.cwd ?? repoRoot,
-      env: { ...process.env, NO_COLOR: "1", ...opts.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+  const child = spawn(cmd, [...pre, ...args], {
+    cwd: opts.cwd ?? repoRoot,
+    env: { ...process.env, NO_COLOR: "1", ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const done = new Promise<CliResult>((resolveRun, reject) => {
     let stdout = "";
     let stderr = "";
     let pending = "";
     const events: Record<string, any>[] = [];
-    child.stdout.on("data", (d: Buffer) => {
+    child.stdout!.on("data", (d: Buffer) => {
       stdout += d;
       pending += d;
       let nl: number;
@@ -49,14 +64,29 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
             const e = JSON.parse(line);
             events.push(e);
             opts.onEvent?.(e);
+            listeners.forEach((l) => l(e));
           } catch { /* text output */ }
         }
       }
     });
-    child.stderr.on("data", (d: Buffer) => (stderr += d));
+    child.stderr!.on("data", (d: Buffer) => (stderr += d));
     child.on("error", reject);
-    child.on("close", (code) => resolveRun({ code: code ?? -1, stdout, stderr, events }));
+    child.on(
+      "close",
+      (code, signal) => resolveRun({ code: code ?? -1, signal: signal ?? undefined, stdout, stderr, events }),
+    );
   });
+  const event = (match: (e: Record<string, any>) => boolean) =>
+    new Promise<Record<string, any>>((resolve, reject) => {
+      const listener = (e: Record<string, any>) => {
+        if (!match(e)) return;
+        listeners.delete(listener);
+        resolve(e);
+      };
+      listeners.add(listener);
+      done.then(() => listeners.has(listener) && reject(new Error("the run ended before the event came")));
+    });
+  return { child, done, event };
 }
 
 export const recapOf = (r: CliResult) =>

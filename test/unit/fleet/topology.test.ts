@@ -131,7 +131,7 @@ describe("fleet topology", () => {
       ),
       [
         "web1: lago_worker_queues is set but web1 is not in lago_worker",
-        "w1: lago_worker_queues: unknown queue 'evnts' (known: events, pdfs, billing, clock, webhook, analytics, ai_agent, payments, alerts, wallets)",
+        "w1: lago_worker_queues: item 1 is not a known queue (known: events, pdfs, billing, clock, webhook, analytics, ai_agent, payments, alerts, wallets)",
       ],
     ],
   ];
