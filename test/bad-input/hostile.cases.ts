@@ -45,13 +45,24 @@ const planText = (change: (p: Record<string, any>) => void = () => {}) => {
   change(p);
   return JSON.stringify(p, null, 2);
 };
-const applyPlan = (name: string, plan: FileSpec, error: string | RegExp, extra: Partial<BadInput> = {}) => ({
-  name: `plan: ${name}`,
-  args: ["apply", "plan.json"],
-  files: { ...project, "plan.json": plan },
+/**
+ * Cases of one family: the same command line, one file (the state file under test) made from each
+ * case's spec beside the project.
+ */
+const family = (prefix: string, args: string[], file: string) =>
+(
+  name: string,
+  spec: FileSpec,
+  error: string | RegExp,
+  extra: Partial<BadInput> = {},
+): BadInput => ({
+  name: `${prefix}: ${name}`,
+  args,
+  files: { ...project, [file]: spec },
   error,
   ...extra,
 });
+const applyPlan = family("plan", ["apply", "plan.json"], "plan.json");
 
 const plans: BadInput[] = [
   applyPlan("empty", "", "plan plan.json is empty"),
@@ -182,18 +193,7 @@ const storeText = (change: (e: Record<string, any>) => void) => {
   return JSON.stringify(e);
 };
 const STORE_PATH = "lago-secrets.enc";
-const importWith = (
-  name: string,
-  store: FileSpec,
-  error: string | RegExp,
-  extra: Partial<BadInput> = {},
-) => ({
-  name: `store: ${name}`,
-  args: ["secrets", "import", "inventory.yml", "--from", "web1"],
-  files: { ...project, [STORE_PATH]: store },
-  error,
-  ...extra,
-});
+const importWith = family("store", ["secrets", "import", "inventory.yml", "--from", "web1"], STORE_PATH);
 /** A play that runs lago_secrets: apply opens the store before the fleet lock contacts any host. */
 const SECRETS_PLAY = "- hosts: all\n  tasks:\n    - name: secrets\n      lago_secrets: {}\n";
 /** The same store under `apply` and under `apply plan.json` (a plan made with that play). */
@@ -533,18 +533,7 @@ const journalText = (hosts: Record<string, unknown>, change: (j: Record<string, 
   change(j);
   return JSON.stringify(j);
 };
-const retryWith = (
-  name: string,
-  journal: FileSpec,
-  error: string | RegExp,
-  extra: Partial<BadInput> = {},
-) => ({
-  name: `journal: ${name}`,
-  args: ["apply", "inventory.yml", "-p", "site.yml", "--retry-failed"],
-  files: { ...project, [JOURNAL]: journal },
-  error,
-  ...extra,
-});
+const retryWith = family("journal", ["apply", "inventory.yml", "-p", "site.yml", "--retry-failed"], JOURNAL);
 const notAJournal = (why: string) => `run journal .lago-provision/journal.json is not a run journal (${why}`;
 
 const journals: BadInput[] = [
