@@ -109,10 +109,12 @@ export async function converge(
   const connections = new FleetHosts(hosts, opts.forks, connect);
   // An error that escapes the run is redacted too: with the -e values until the stores are open.
   let errorRedactor = new Redactor(secretsFromVars(extraVars));
-  const redactError = (e: unknown) =>
-    e instanceof UserError
-      ? new UserError(errorRedactor.redactText(e.message), e.hint && errorRedactor.redactText(e.hint))
-      : e;
+  // The error itself when it holds no secret, so its kind (and exit code: usage, interrupted) stays.
+  const redactError = (e: unknown) => {
+    if (!(e instanceof UserError)) return e;
+    const [message, hint] = [errorRedactor.redactText(e.message), e.hint && errorRedactor.redactText(e.hint)];
+    return message === e.message && hint === e.hint ? e : new UserError(message, hint);
+  };
   try {
     const secrets = await secretsStage({
       inventory,
