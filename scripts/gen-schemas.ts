@@ -8,10 +8,11 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from "node:path";
 import process from "node:process";
 import { schemaFiles } from "../src/config/json-schema.ts";
+import { planSchema } from "../src/plan/plan-file.ts";
 
 function main(args: string[]): number {
   const check = args.includes("--check");
-  const wanted = schemaFiles();
+  const wanted = schemaFiles({ plan: planSchema });
   const stale: string[] = [];
   for (const [path, content] of wanted) {
     const current = existsSync(path) ? readFileSync(path, "utf8") : undefined;

@@ -21,7 +21,7 @@ step() {
 BUILT=dist/src/config/validators.generated.js
 build() {
   if [ -f "$BUILT" ] && [ -z "$(find src scripts package.json tsconfig.json tsconfig.build.json \
-    -newer "$BUILT" \( -name '*.ts' -o -name '*.json' \) | head -1)" ]; then
+    -newer "$BUILT" \( -name '*.ts' -o -name '*.json' -o -name '*.sh' -o -name '*.awk' \) | head -1)" ]; then
     echo "up to date"
   else
     npm run build --silent

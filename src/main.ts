@@ -229,7 +229,7 @@ function defineFleet(program: Command, run: Run): void {
       .option("--keep-schema", "roll back even though the database keeps the newer version's schema", false),
   ).action(
     run(async (inventory: string, opts) =>
-      (await import("./commands/rollback.ts")).rollbackCommand(inventory, opts)
+      (await import("./commands/upgrade.ts")).rollbackCommand(inventory, opts)
     ),
   );
 

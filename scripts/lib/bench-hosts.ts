@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import { join } from "node:path";
 import process from "node:process";
 import { $ } from "zx";
-import { PENDING_HANDLERS_FILE } from "../../src/engine/host-state.ts";
+import { PENDING_HANDLERS_FILE } from "../../src/core/state-dir.ts";
 import { execIn, type TestbedHost } from "./testbed-lib.ts";
 import { type Codename, mirror, repoRoot } from "./testbed-paths.ts";
 

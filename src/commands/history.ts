@@ -3,9 +3,8 @@
  * per host), one line per command run, oldest first.
  */
 import { fleetHistory, formatHistory } from "../fleet/history.ts";
-import { readHistories } from "../fleet/session.ts";
 import { writeStdout } from "../runtime.ts";
-import { readSession } from "./read-session.ts";
+import { openReadOnly, readHistories } from "../session/fleet.ts";
 
 export interface HistoryOptions {
   limit?: string;
@@ -15,7 +14,7 @@ export interface HistoryOptions {
 }
 
 export async function historyCommand(inventoryPath: string, opts: HistoryOptions): Promise<number> {
-  const s = await readSession(inventoryPath, opts);
+  const s = await openReadOnly({ ...opts, inventory: inventoryPath });
   try {
     const rows = fleetHistory(await readHistories(s)).slice(-opts.last);
     writeStdout(opts.json ? JSON.stringify({ type: "history", rows }) + "\n" : formatHistory(rows));

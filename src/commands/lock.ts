@@ -5,7 +5,7 @@
  */
 import { describeHeld, lockStatus, releaseLocks } from "../fleet/lock.ts";
 import { writeStdout } from "../runtime.ts";
-import { readSession } from "./read-session.ts";
+import { openReadOnly } from "../session/fleet.ts";
 
 export interface LockCommandOptions {
   limit?: string;
@@ -15,7 +15,7 @@ export interface LockCommandOptions {
 }
 
 export async function lockStatusCommand(inventoryPath: string, opts: LockCommandOptions): Promise<number> {
-  const s = await readSession(inventoryPath, opts);
+  const s = await openReadOnly({ ...opts, inventory: inventoryPath });
   try {
     const status = await lockStatus(s.fleet.lockHosts(s.hosts), s.me);
     if (opts.json) {
@@ -48,7 +48,7 @@ export async function lockStatusCommand(inventoryPath: string, opts: LockCommand
 }
 
 export async function lockReleaseCommand(inventoryPath: string, opts: LockCommandOptions): Promise<number> {
-  const s = await readSession(inventoryPath, opts);
+  const s = await openReadOnly({ ...opts, inventory: inventoryPath });
   try {
     const results = await releaseLocks(s.fleet.lockHosts(s.hosts), Boolean(opts.force), s.me);
     if (opts.json) writeStdout(JSON.stringify({ type: "lock_release", hosts: results }) + "\n");

@@ -22,6 +22,15 @@ export const int = (flag: string, min: number) => (value: string): number => {
   return n;
 };
 
+/** `--serial 2`, `--serial 25%`, `--serial 1,2,50%` (ramping up). */
+export function parseSerial(value: string): (number | string)[] {
+  return value.split(",").map((s) => s.trim()).map((s) => {
+    if (/^\d+$/.test(s) && Number(s) > 0) return Number(s);
+    if (/^\d+(\.\d+)?%$/.test(s) && parseFloat(s) > 0) return s;
+    throw new UsageError(`--serial: '${s}' should be a number of hosts or a percentage like 25%`);
+  });
+}
+
 const verbose = (help: string) =>
   new Option("-v, --verbose", help).argParser((_v, prev: number) => prev + 1).default(0);
 
@@ -86,7 +95,10 @@ export function fleetOptions(cmd: Command): Command {
       .option("-t, --tags <tags>", "only tasks with these tags (comma separated)")
       .option("--skip-tags <tags>", "skip tasks with these tags (comma separated)")
       .option("-l, --limit <pattern>", "single hosts only: which of them (a fleet moves as a whole)")
-      .option("--serial <n|n%>", "hosts per batch (the clock host always moves last, alone)", "1")
+      .addOption(
+        new Option("--serial <n|n%>", "hosts per batch (the clock host always moves last, alone)")
+          .argParser(parseSerial).default([1], "1"),
+      )
       .option(
         "--max-fail-percentage <pct>",
         "failed hosts tolerated (rolled back) before the whole rollout stops",

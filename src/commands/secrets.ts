@@ -9,7 +9,7 @@
  */
 import { loadInventory, resolveConnection } from "../config/index.ts";
 import type { Inventory, InventoryHost } from "../config/model.ts";
-import { suggest } from "../config/suggest.ts";
+import { suggest } from "../core/suggest.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { UserError } from "../core/errors.ts";

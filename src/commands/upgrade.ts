@@ -1,12 +1,17 @@
 /**
  * `upgrade INVENTORY --to vX.Y.Z`: a rolling, health-gated upgrade of a Lago fleet under the fleet lock
- * (src/fleet/upgrade.ts has the sequence, docs/fleet.md the whole story). Exit 0 when every host runs
- * the target healthily, 1 otherwise (the report says which host runs what).
+ * (src/fleet/upgrade.ts has the sequence, docs/fleet.md the whole story), and `rollback INVENTORY`, the
+ * same way back to the version before. Exit 0 when every host runs the target healthily, 1 otherwise
+ * (the report says which host runs what).
+ *
+ * `rollback`: back to the version before the current one, as the hosts' deploy history records it,
+ * by re-deploying its images (never migrates). Lago's migrations cannot be undone: when the deploy
+ * being undone ran migrations, the database keeps the newer schema and the older code must work with
+ * it (usually true: Lago's migrations add; never guaranteed), so the rollback is refused unless
+ * --keep-schema says to go ahead; the other way back is restoring the dump taken before that upgrade.
  */
-import { randomBytes } from "node:crypto";
-import { UsageError, UserError } from "../core/errors.ts";
-import { writeJournal } from "../fleet/journal.ts";
-import { failureCollector, RealUpgradeOps } from "../fleet/ops.ts";
+import { UserError } from "../core/errors.ts";
+import { rollbackPlan } from "../fleet/history.ts";
 import { pathLines } from "../fleet/bridges.ts";
 import {
   checkRelease,
@@ -16,28 +21,25 @@ import {
   showPath,
   sortVersions,
 } from "../fleet/releases.ts";
-import { type FleetSession, openSession } from "../fleet/session.ts";
 import { describeTopology } from "../fleet/topology.ts";
-import { formatReport, runUpgrade, type UpgradeInput, type UpgradeReport } from "../fleet/upgrade.ts";
-import type { Reporter, RunEvent } from "../output/events.ts";
+import { formatReport, runUpgrade, type UpgradeReport } from "../fleet/upgrade.ts";
 import { createReporter } from "../output/index.ts";
-import { env, stdoutIsTTY, writeStdout } from "../runtime.ts";
-import { type ApplyOptions, converge, inventoryHosts } from "./apply.ts";
+import { progress } from "../output/progress.ts";
+import { env, stdoutIsTTY, writeStderr, writeStdout } from "../runtime.ts";
+import {
+  type FleetRequest,
+  inventoryNote,
+  journalUpgrade,
+  openFleet,
+  readHistories,
+  upgradeInput,
+} from "../session/fleet.ts";
 
-export interface FleetCommandOptions {
-  playbook: string;
-  extraVars: string[];
-  forks: number;
+/** The options upgrade and rollback share (src/commands/options.ts, fleetOptions). */
+export interface FleetCommandOptions
+  extends Omit<FleetRequest, "inventory" | "command" | "tags" | "skipTags" | "say" | "screen"> {
   tags?: string;
   skipTags?: string;
-  limit?: string;
-  acceptNewHostKeys: boolean;
-  lockWait: number;
-  lockTtl: number;
-  serial: string;
-  maxFailPercentage: number;
-  healthTimeout: number;
-  skipBackup: boolean;
   json: boolean;
   verbose: number;
 }
@@ -54,18 +56,41 @@ export interface UpgradeOptions extends FleetCommandOptions {
 const viaStops = (via: boolean | string | undefined): string[] | undefined =>
   typeof via === "string" ? via.split(",").map((v) => v.trim()).filter(Boolean) : undefined;
 
-/** Prints progress lines (text) or `{"type":"fleet","msg":…}` lines (--json). */
-export function fleetSay(json: boolean): (msg: string) => void {
-  return (msg) => writeStdout(json ? JSON.stringify({ type: "fleet", msg }) + "\n" : `${msg}\n`);
+export interface RollbackOptions extends FleetCommandOptions {
+  keepSchema: boolean;
 }
 
-/** `--serial 2`, `--serial 25%`, `--serial 1,2,50%` (ramping up). */
-export function parseSerial(value: string): (number | string)[] {
-  return value.split(",").map((s) => s.trim()).map((s) => {
-    if (/^\d+$/.test(s) && Number(s) > 0) return Number(s);
-    if (/^\d+(\.\d+)?%$/.test(s) && parseFloat(s) > 0) return s;
-    throw new UsageError(`--serial: '${s}' should be a number of hosts or a percentage like 25%`);
-  });
+const splitList = (s?: string) => s?.split(",").map((t) => t.trim()).filter(Boolean);
+
+/** The session's request from the command line of upgrade or rollback. */
+function fleetRequest(inventory: string, command: string, opts: FleetCommandOptions): FleetRequest {
+  return {
+    ...opts,
+    inventory,
+    command,
+    tags: splitList(opts.tags),
+    skipTags: splitList(opts.skipTags),
+    say: progress(opts.json, writeStdout),
+    warn: (line) => writeStderr(line + "\n"),
+    // -v shows each deploy's playbook run (-vv its details).
+    screen: opts.verbose > 0
+      ? createReporter({
+        format: opts.json ? "json" : "text",
+        write: writeStdout,
+        isTTY: stdoutIsTTY(),
+        env: env(),
+        diff: false,
+        verbose: opts.verbose - 1,
+      })
+      : undefined,
+  };
+}
+
+/** Print the report; exit 0 when every host got there healthily. */
+function report(command: string, r: UpgradeReport, to: string, json: boolean): number {
+  if (json) writeStdout(JSON.stringify({ type: "upgrade_report", command, ...r }) + "\n");
+  else writeStdout(formatReport(r, to));
+  return r.ok ? 0 : 1;
 }
 
 export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions): Promise<number> {
@@ -73,22 +98,22 @@ export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions
   const via = viaStops(opts.via);
   checkRelease(opts.to, "--to", []);
   for (const v of via ?? []) checkRelease(v, "--via", []);
-  const say = fleetSay(opts.json);
-  const s = await openSession(inventoryPath, {
-    ...sessionOptions(opts, say),
-    // --check reads the hosts only: no lock.
-    lockCommand: opts.check ? undefined : `upgrade ${inventoryPath} --to ${opts.to}`,
-  });
+  // --check reads the hosts only: no lock.
+  const req = {
+    ...fleetRequest(inventoryPath, `upgrade ${inventoryPath} --to ${opts.to}`, opts),
+    check: opts.check,
+  };
+  const f = await openFleet(req);
+  const say = req.say;
   try {
-    say(`topology: ${describeTopology(s.topology)}`);
-    const ops = opsFor(s, inventoryPath, opts, say);
-    const states = await ops.survey(s.members.map((m) => m.name));
+    say(`topology: ${describeTopology(f.session.loaded.topology)}`);
+    const states = await f.ops.survey(f.members.map((m) => m.name));
     const running = [...states].filter(([, x]) => x.version && x.version !== "mixed").map(([, x]) =>
       x.version!
     );
     if (running.length === 0) {
       throw new UserError(
-        `no host runs Lago yet (${s.members.map((m) => m.name).join(", ")}): nothing to upgrade`,
+        `no host runs Lago yet (${f.members.map((m) => m.name).join(", ")}): nothing to upgrade`,
         `deploy first: lago-provision apply ${inventoryPath} -e lago_version=${opts.to}`,
       );
     }
@@ -111,137 +136,54 @@ export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions
     say(`path: ${showPath(plan.path)} (${hops.length} hop${hops.length === 1 ? "" : "s"})`);
     for (const line of pathLines(plan.path)) say(line);
     if (opts.check) return 0;
-    const report = await runUpgrade(upgradeInput(s, opts, hops, "upgrade"), ops);
-    if (report.ok) inventoryNote(s, opts.to, say);
-    return finish(s, inventoryPath, opts, "upgrade", report);
+    const r = await runUpgrade(upgradeInput(f, req, hops, "upgrade"), f.ops);
+    if (r.ok) inventoryNote(f, opts.to, say);
+    journalUpgrade(f, req, "upgrade", r);
+    return report("upgrade", r, r.done.at(-1)?.[1] ?? opts.to, opts.json);
   } finally {
-    await s.close();
+    await f.session.close();
   }
 }
 
-export function sessionOptions(opts: FleetCommandOptions, say: (m: string) => void) {
-  return {
-    playbook: opts.playbook,
-    limit: opts.limit,
-    forks: opts.forks,
-    lockWait: opts.lockWait,
-    lockTtl: opts.lockTtl,
-    hostsOf: (inv: Parameters<typeof inventoryHosts>[0]) => inventoryHosts(inv, opts.acceptNewHostKeys),
-    say,
-  };
-}
-
-export function upgradeInput(
-  s: FleetSession,
-  opts: FleetCommandOptions,
-  hops: [string, string][],
-  command: "upgrade" | "rollback",
-): UpgradeInput {
-  return {
-    hosts: s.members,
-    migrateHost: s.topology.mode === "fleet" ? s.topology.migrateHost : undefined,
-    backupHosts: s.backupHosts,
-    hops,
-    serial: parseSerial(opts.serial),
-    maxFailPercentage: opts.maxFailPercentage,
-    command,
-    noMigrate: command === "rollback",
-    skipBackup: opts.skipBackup,
-  };
-}
-
-/** The real operations: deploys run the playbook through the engine, limited to the batch. */
-export function opsFor(
-  s: FleetSession,
-  inventoryPath: string,
-  opts: FleetCommandOptions,
-  say: (m: string) => void,
-) {
-  const deploy = async (hosts: string[], vars: Record<string, unknown>) => {
-    const failures = failureCollector();
-    const screen: Reporter | undefined = opts.verbose > 0
-      ? createReporter({
-        format: opts.json ? "json" : "text",
-        write: writeStdout,
-        isTTY: stdoutIsTTY(),
-        env: env(),
-        diff: false,
-        verbose: opts.verbose - 1,
-      })
-      : undefined;
-    const reporter: Reporter = {
-      emit: (e: RunEvent) => {
-        failures.emit(e);
-        screen?.emit(e);
-      },
-      close: () => screen?.close(),
-    };
-    const applyOpts: ApplyOptions = {
-      playbook: opts.playbook,
-      check: false,
-      diff: false,
-      limit: hosts.join(","),
-      extraVars: [...opts.extraVars, JSON.stringify(vars)],
-      forks: opts.forks,
-      tags: opts.tags,
-      skipTags: opts.skipTags,
-      acceptNewHostKeys: opts.acceptNewHostKeys,
-      json: opts.json,
-      verbose: opts.verbose,
-    };
-    const summary = await converge(inventoryPath, applyOpts, reporter, s.fleet.connector());
-    const failed = new Map<string, string>();
-    for (const h of hosts) {
-      const run = summary.hosts[h];
-      if (!run) failed.set(h, "not part of the playbook's plays");
-      else if (run.failed || run.unreachable) failed.set(h, failures.failures.get(h) ?? "failed");
+export async function rollbackCommand(inventoryPath: string, opts: RollbackOptions): Promise<number> {
+  const req = fleetRequest(inventoryPath, `rollback ${inventoryPath}`, opts);
+  const f = await openFleet(req);
+  const say = req.say;
+  try {
+    const plan = rollbackPlan(await readHistories(f.session, f.members.map((m) => m.name)));
+    if (typeof plan === "string") throw new UserError(`cannot roll back: ${plan}`);
+    const states = await f.ops.survey(f.members.map((m) => m.name));
+    const elsewhere = [...states].filter(([, x]) => x.version !== plan.from && x.version !== plan.to);
+    if (elsewhere.length) {
+      throw new UserError(
+        `cannot roll back ${plan.from} → ${plan.to}: ${
+          elsewhere.map(([h, x]) => `${h} runs ${x.version ?? "nothing"}`).join(", ")
+        }`,
+        `bring the fleet to one version first (lago-provision upgrade ${inventoryPath} --to ${plan.from})`,
+      );
     }
-    return failed;
-  };
-  return new RealUpgradeOps({
-    fleet: s.fleet,
-    topology: s.topology,
-    deploy,
-    lock: s.lock,
-    say,
-    user: s.me.owner,
-    run: randomBytes(6).toString("hex"),
-    healthTimeoutSec: opts.healthTimeout,
-  });
-}
-
-/** After a version change: the inventory must say the new version, or the next apply refuses. */
-export function inventoryNote(s: FleetSession, version: string, say: (m: string) => void): void {
-  const stale = s.members.filter((m) => {
-    const v = s.fleet.host(m.name).vars.lago_version;
-    return v !== undefined && v !== version;
-  });
-  if (stale.length) {
-    say(
-      `note: the inventory still says lago_version ${s.fleet.host(stale[0].name).vars.lago_version} for ` +
-        `${
-          stale.map((m) => m.name).join(", ")
-        }: set it to ${version} (apply refuses to change a fleet's version)`,
-    );
+    const restore = plan.backup
+      ? `restore the dump taken before that upgrade (${plan.backup})`
+      : "restore a dump taken before that upgrade";
+    if (plan.migrated) {
+      const why =
+        `the deploy of ${plan.from} ran Lago's migrations, which cannot be undone: rolling back runs ` +
+        `${plan.to}'s code on ${plan.from}'s database schema`;
+      if (!opts.keepSchema) {
+        throw new UserError(
+          `refusing to roll back ${plan.from} → ${plan.to}: ${why}`,
+          `if ${plan.to} works with the newer schema (Lago's migrations usually only add), re-run with --keep-schema; ` +
+            `otherwise ${restore} and deploy ${plan.to} (docs/fleet.md, "Rollback")`,
+        );
+      }
+      say(`warning: ${why} (--keep-schema)`);
+    }
+    say(`rolling back ${plan.from} → ${plan.to}`);
+    const r = await runUpgrade(upgradeInput(f, req, [[plan.from, plan.to]], "rollback"), f.ops);
+    if (r.ok) inventoryNote(f, plan.to, say);
+    journalUpgrade(f, req, "rollback", r);
+    return report("rollback", r, r.done.at(-1)?.[1] ?? "", opts.json);
+  } finally {
+    await f.session.close();
   }
-}
-
-/** Print the report, write the journal, exit code. */
-export function finish(
-  s: FleetSession,
-  inventoryPath: string,
-  opts: FleetCommandOptions,
-  command: string,
-  report: UpgradeReport,
-): number {
-  const to = report.done.at(-1)?.[1] ?? (opts as Partial<UpgradeOptions>).to ?? "";
-  writeJournal(inventoryPath, {
-    version: 1,
-    command,
-    time: new Date().toISOString(),
-    hosts: Object.fromEntries(s.hosts.map((h) => [h, report.hosts[h]?.outcome ?? "untouched"])),
-  });
-  if (opts.json) writeStdout(JSON.stringify({ type: "upgrade_report", command, ...report }) + "\n");
-  else writeStdout(formatReport(report, to));
-  return report.ok ? 0 : 1;
 }

@@ -18,8 +18,8 @@ import { hostVars, readVarsFiles, sortedGroups } from "./ansible/inventory-vars.
 import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
 import type { Inventory, InventoryGroup, Vars } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { jinjaInDocument } from "./jinja-check.ts";
-import { didYouMean } from "./suggest.ts";
 import { validateDocument } from "./validate.ts";
 
 export { expandHostPattern } from "./ansible/host-pattern.ts";

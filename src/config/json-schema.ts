@@ -8,7 +8,6 @@
  * time, after rendering).
  */
 import { z } from "zod";
-import { planSchema } from "../plan/plan-file.ts";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import type { ModuleDefinition } from "../modules/types.ts";
 import {
@@ -213,8 +212,14 @@ function assertNoRefInCombinator(node: JsonSchema, inCombinator = false): void {
   }
 }
 
-/** The files of `schemas/`: path relative to the package root → content. */
-export function schemaFiles(registry: ModuleRegistry = defaultRegistry): Map<string, string> {
+/**
+ * The files of `schemas/`: path relative to the package root → content. `others` are zod schemas of
+ * files kept outside config/ (the saved plan, src/plan/), by their name in schemas/.
+ */
+export function schemaFiles(
+  others: Record<string, z.ZodType> = {},
+  registry: ModuleRegistry = defaultRegistry,
+): Map<string, string> {
   const { files, modules } = generateSchemas(registry);
   const text = (schema: JsonSchema) => JSON.stringify(schema, null, 2) + "\n";
   const out = new Map<string, string>();
@@ -224,6 +229,8 @@ export function schemaFiles(registry: ModuleRegistry = defaultRegistry): Map<str
   for (const [name, schema] of Object.entries(modules)) {
     out.set(`schemas/modules/${name}.schema.json`, text(schema));
   }
-  out.set("schemas/plan.schema.json", text(tidy(z.toJSONSchema(planSchema))));
+  for (const [name, schema] of Object.entries(others)) {
+    out.set(`schemas/${name}.schema.json`, text(tidy(z.toJSONSchema(schema))));
+  }
   return out;
 }

@@ -1,7 +1,7 @@
 /**
  * Playbooks and roles: reads a playbook, the roles it uses (`roles/NAME/{tasks,handlers,defaults,vars}/
  * main.yml`) and its vars_files, validates all of them, then normalises every task into
- * `{ name, module, args, keywords, source, role? }` (src/engine/model.ts). Every problem in every
+ * `{ name, module, args, keywords, source, role? }` (src/config/model.ts). Every problem in every
  * file is reported at once, before any host is contacted.
  */
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -10,14 +10,17 @@ import type { z } from "zod";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { cwd } from "../runtime.ts";
 import { importedFile, importMistake } from "../modules/import_tasks.ts";
+import { UserError } from "../core/errors.ts";
 import { isTemplated } from "../vars/template.ts";
+import { templateMistakes } from "../vars/template-check.ts";
+import { findLocalFile, LOCAL_FILES, readLocalFile } from "./local-files.ts";
 import { checkPattern } from "./inventory.ts";
 import { jinjaInDocument, jinjaInTemplates } from "./jinja-check.ts";
 import type { FileKind, ModuleRegistry } from "./json-schema.ts";
 import type { Inventory, Play, Playbook, RoleRef, Task, TaskKeywords, Vars } from "./model.ts";
-import { displayPath, Problems } from "./problems.ts";
+import { displayPath, type Problem, Problems } from "./problems.ts";
 import type { handlerKeywords, playSchema } from "./schema.ts";
-import { didYouMean } from "./suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { problemAt, readValid, validateDocument } from "./validate.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
@@ -55,7 +58,7 @@ interface Notify {
 /** Load and validate a playbook with its roles and vars_files. Throws one ConfigError listing every problem. */
 export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playbook {
   const registry = options.modules ?? defaultRegistry;
-  const doc = readYaml(path);
+  const doc = readYaml(path, { what: "playbook" });
   const problems = new Problems();
   problems.add(...validateDocument(doc, "playbook", { modules: registry }));
   const base = dirname(path);
@@ -222,8 +225,42 @@ function normaliseTasks(
       source: { file: doc.file, line, col },
     };
     if (from) applyRole(task, from.role, from.entry);
+    checkLocalFile(task, doc, kind, taskPath, ctx.imports);
     return [task];
   });
+}
+
+/**
+ * A template or file to copy that is missing, not a file, or (a template) cannot render, stops the
+ * run when the files load: its name is known from the files alone unless it is templated.
+ */
+function checkLocalFile(
+  task: Task,
+  doc: YamlFile,
+  kind: FileKind,
+  taskPath: KeyPath,
+  imports: Imports,
+): void {
+  const local = LOCAL_FILES[task.module];
+  const name = local && task.args[local.arg];
+  if (typeof name !== "string" || isTemplated(name)) return;
+  const base = { roleDir: task.role?.dir, file: task.source.file };
+  const problem = (p: Problem) => {
+    const id = JSON.stringify(p);
+    if (!imports.reported.has(id)) imports.reported.add(id), imports.problems.add(p);
+  };
+  try {
+    const found = findLocalFile(name, local.kind, base);
+    if (local.kind !== "templates") return;
+    const text = new TextDecoder().decode(readLocalFile(name, local.kind, base));
+    for (const m of templateMistakes(text)) {
+      problem({ file: displayPath(found), line: m.line, col: m.col, path: "", message: m.message });
+    }
+  } catch (e) {
+    if (!(e instanceof UserError)) throw e;
+    const message = e.message.replace(/:\n\s+/, ": ").replaceAll(/\n\s+/g, ", ");
+    problem(problemAt(doc, kind, [...taskPath, task.module, local.arg], message));
+  }
 }
 
 /**

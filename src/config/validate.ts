@@ -19,8 +19,11 @@ import {
 } from "./json-schema.ts";
 import { modules as defaultRegistry } from "../modules/index.ts";
 import { fingerprint, loadPrecompiled } from "./precompiled.ts";
+import { conditionMistake, templateMistakes } from "../vars/template-check.ts";
+import { isTemplated } from "../vars/template.ts";
+import { argumentProblems } from "./module-args.ts";
 import { ConfigError, type Problem } from "./problems.ts";
-import { didYouMean, editDistance, suggest } from "./suggest.ts";
+import { didYouMean, editDistance, suggest } from "../core/suggest.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
 /** ajv's compiler, loaded only when a validator is not precompiled (it is a third of a lint's start). */
@@ -102,12 +105,93 @@ function validator(kind: FileKind, registry: ModuleRegistry): ValidateFunction {
 export interface ValidateOptions {
   /** Module registry to validate tasks against (default: all modules). */
   modules?: ModuleRegistry;
+  /** Check templates and conditions from their text (default true; lint locates them itself). */
+  texts?: boolean;
 }
 
-/** Every problem in one parsed document, located and sorted by position. */
+/**
+ * Every problem in one parsed document, located and sorted by position: its JSON Schema, then the
+ * rules of each task's module arguments (src/config/module-args.ts).
+ */
 export function validateDocument(doc: YamlFile, kind: FileKind, options: ValidateOptions = {}): Problem[] {
   const registry = options.modules ?? defaultRegistry;
-  return validateWith(validator(kind, registry), doc, kind, registry);
+  const problems = [
+    ...validateWith(validator(kind, registry), doc, kind, registry),
+    ...ruleProblems(doc, kind, registry),
+    ...(options.texts === false ? [] : textProblems(doc, kind)),
+  ];
+  return problems.sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+/** Task keys whose strings are conditions (`assert: that:` too). */
+const isCondition = (path: KeyPath): boolean => {
+  const [key, parent, grand] = [path.at(-1), path.at(-2), path.at(-3)].map(String);
+  const conditions = ["when", "changed_when", "failed_when"];
+  return conditions.includes(key) || conditions.includes(parent) ||
+    (key === "that" && parent === "assert") || (parent === "that" && grand === "assert");
+};
+
+/**
+ * Templates and conditions that cannot work, found from their text: every templated string in the
+ * document (task arguments, loops, variables) and every condition of a task, located at its value.
+ */
+function textProblems(doc: YamlFile, kind: FileKind): Problem[] {
+  const problems: Problem[] = [];
+  const tasks = new Set(taskLists(doc.value, kind).flatMap((l) => l.tasks));
+  const visit = (value: unknown, path: KeyPath, inTask: boolean): void => {
+    if (typeof value === "string") {
+      if (inTask && isCondition(path)) {
+        const mistake = conditionMistake(value);
+        if (mistake) problems.push(problemAt(doc, kind, path, mistake));
+      } else if (isTemplated(value)) {
+        for (const m of templateMistakes(value)) {
+          const where = value.includes("\n") ? ` (line ${m.line}, column ${m.col} of the template)` : "";
+          problems.push(problemAt(doc, kind, path, m.message + where));
+        }
+      }
+      return;
+    }
+    if (Array.isArray(value)) return value.forEach((v, i) => visit(v, [...path, i], inTask));
+    if (value !== null && typeof value === "object") {
+      const isTask = tasks.has(value);
+      for (const [k, v] of Object.entries(value)) {
+        visit(v, [...path, k], (inTask || isTask) && !(isTask && k === "vars"));
+      }
+    }
+  };
+  visit(doc.value, [], false);
+  return problems;
+}
+
+/** Where the task lists are in a document of each kind. */
+function taskLists(value: unknown, kind: FileKind): { path: KeyPath; tasks: unknown[] }[] {
+  if (!Array.isArray(value)) return [];
+  if (kind === "tasks" || kind === "handlers") return [{ path: [], tasks: value }];
+  if (kind !== "playbook") return [];
+  return value.flatMap((play, i) =>
+    (["pre_tasks", "tasks", "post_tasks", "handlers"] as const).flatMap((key) => {
+      const tasks = (play as Record<string, unknown> | null)?.[key];
+      return Array.isArray(tasks) ? [{ path: [i, key], tasks }] : [];
+    })
+  );
+}
+
+/** The module-argument rules of every task in the document (the JSON Schema says the rest). */
+function ruleProblems(doc: YamlFile, kind: FileKind, registry: ModuleRegistry): Problem[] {
+  return taskLists(doc.value, kind).flatMap(({ path, tasks }) =>
+    tasks.flatMap((task, j) => {
+      if (task === null || typeof task !== "object") return [];
+      const found = Object.keys(task).filter((k) => k in registry && k !== "import_tasks");
+      if (found.length !== 1) return [];
+      const module = found[0];
+      const mod = registry[module];
+      const raw = (task as Record<string, unknown>)[module];
+      const args = typeof raw === "string" && mod.freeForm ? { [mod.freeForm]: raw } : raw ?? {};
+      return argumentProblems(mod, args).map((p) =>
+        problemAt(doc, kind, [...path, j, module, ...p.path], p.message)
+      );
+    })
+  );
 }
 
 /** The problems `validate` finds in `doc`, explained (exported to compare validators in tests). */
@@ -144,6 +228,16 @@ export function problemAt(
   return { file: doc.file, line, col, path: path.slice(strip).join("/"), message };
 }
 
+/** What a file of each kind is, in messages about the file itself ("the inventory does not exist"). */
+const WHAT: Record<FileKind, string> = {
+  inventory: "inventory",
+  playbook: "playbook",
+  tasks: "tasks file",
+  handlers: "handlers file",
+  vars: "vars file",
+  host_vars: "variables file",
+};
+
 /** Throw a ConfigError listing every problem of the document, if it has any. */
 export function checkDocument(doc: YamlFile, kind: FileKind, options: ValidateOptions = {}): void {
   const problems = validateDocument(doc, kind, options);
@@ -152,7 +246,7 @@ export function checkDocument(doc: YamlFile, kind: FileKind, options: ValidateOp
 
 /** Read a YAML file and check it against the schema of its kind; throws a ConfigError. */
 export function readValid(path: string, kind: FileKind, options: ValidateOptions = {}): YamlFile {
-  const doc = readYaml(path);
+  const doc = readYaml(path, { what: WHAT[kind] });
   checkDocument(doc, kind, options);
   return doc;
 }

@@ -4,8 +4,9 @@
  * YAML 1.2 core schema (so `yes` is a string and `0640` a number), merge keys (`<<`) allowed,
  * duplicate keys refused.
  */
-import { readFileSync } from "node:fs";
 import { isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { MiB, readTextFile } from "../core/files.ts";
+import { countRead } from "../core/stats.ts";
 import { type AnsibleTagHandlers, ansibleYamlTags } from "./ansible/yaml11.ts";
 import { ConfigError, displayPath } from "./problems.ts";
 
@@ -123,9 +124,21 @@ export function yamlProblem(e: { code: string; message: string }): string {
   return first.replace(/: ".*"$/, "").replace(/"[^"]*"/g, "…");
 }
 
-/** Read and parse a YAML file; messages name it relative to the working directory. */
-export function readYaml(path: string): YamlFile {
-  return parseYaml(readFileSync(path, "utf8"), displayPath(path));
+/** Configuration files larger than this are refused before they are read: no real one comes close. */
+export const MAX_CONFIG_BYTES = 8 * MiB;
+
+/**
+ * Read and parse a YAML file, only when it is a regular file of bounded size (src/core/files.ts);
+ * messages name it relative to the working directory, and `what` it is ("inventory").
+ */
+export function readYaml(path: string, options: YamlOptions & { what?: string } = {}): YamlFile {
+  const file = displayPath(path);
+  countRead(path);
+  return parseYaml(
+    readTextFile(file, { what: options.what ?? "file", maxBytes: MAX_CONFIG_BYTES }),
+    file,
+    options,
+  );
 }
 
 /** The key that starts at `offset` (quoted or plain), for the duplicate-key message. */

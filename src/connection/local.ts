@@ -2,11 +2,13 @@
 import { Buffer } from "node:buffer";
 import { spawn } from "node:child_process";
 import type { Connection, ExecOptions, ExecResult } from "../core/types.ts";
-import { countOn } from "./stats.ts";
+import { countOn } from "../core/stats.ts";
 
 export class LocalConnection implements Connection {
   roundTrips = 0;
-  constructor(readonly name: string) {}
+  constructor(readonly name: string) {
+    countOn(name, "connections");
+  }
 
   exec(script: string, options: ExecOptions = {}): Promise<ExecResult> {
     this.roundTrips++;

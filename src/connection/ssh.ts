@@ -18,7 +18,7 @@ import {
   recordKnownKey,
 } from "./known-hosts.ts";
 import type { ConnectionSettings } from "./settings.ts";
-import { countOn } from "./stats.ts";
+import { countOn } from "../core/stats.ts";
 import { UnreachableError } from "../core/errors.ts";
 
 export { UnreachableError };

@@ -24,7 +24,7 @@ export const EXIT = {
   CHANGES: 2,
   /** A bug in lago-provision (sysexits' EX_SOFTWARE): never a mistake of the user's. */
   INTERNAL: 70,
-  /** Stopped by Ctrl-C (128 + 2): what ran finished, the lock was released (src/commands/interrupt.ts). */
+  /** Stopped by Ctrl-C (128 + 2): what ran finished, the lock was released (src/session/interrupt.ts). */
   SIGINT: 130,
   /** Stopped by SIGTERM (128 + 15), likewise. */
   SIGTERM: 143,

@@ -23,6 +23,16 @@ export interface Connection {
   readonly roundTrips: number;
 }
 
+/** Before/after of one thing the task changes, shown by --diff (secrets are redacted by the engine). */
+export interface Diff {
+  /** What it is: a path, "packages", "service nginx" ... */
+  target: string;
+  before: string;
+  after: string;
+  /** The whole content is secret: show only that it changed. */
+  sensitive?: boolean;
+}
+
 /** Facts gathered once per host at the start of a play (one round trip). */
 export interface HostFacts {
   hostname: string;

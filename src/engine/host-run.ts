@@ -1,6 +1,6 @@
 /** The per-host state of one run: connection, facts, registered results, notifications, counts. */
 import type { HostFacts } from "../core/types.ts";
-import type { HostCounts } from "../output/events.ts";
+import type { HostCounts, TaskResult } from "../output/events.ts";
 import type { Remote } from "./remote.ts";
 
 export interface HostRun {
@@ -23,6 +23,13 @@ export interface HostRun {
   secrets: Map<string, string>;
   /** Check mode: what earlier tasks would do, so later plans that rest on it are judged honestly. */
   predicted: CheckPrediction;
+  /** Every task (or loop item) on this host in run order, as reported: what the run's result is made of. */
+  records: TaskRecord[];
+}
+
+/** A task's result as reported, and the role it belongs to (the fleet records deploys of the lago role). */
+export interface TaskRecord extends TaskResult {
+  role?: string;
 }
 
 export interface CheckPrediction {
@@ -30,6 +37,8 @@ export interface CheckPrediction {
   changedTasks: string[];
   /** Paths earlier tasks would create -> the task's name. */
   creates: Map<string, string>;
+  /** Host files earlier tasks would write or change -> the task's name. */
+  writes: Map<string, string>;
   /** Registered results only known after apply (command output) -> the task that registers it. */
   unknownRegisters: Map<string, UnknownRegister>;
 }
@@ -43,6 +52,7 @@ export interface UnknownRegister {
 export const emptyPrediction = (): CheckPrediction => ({
   changedTasks: [],
   creates: new Map(),
+  writes: new Map(),
   unknownRegisters: new Map(),
 });
 
@@ -56,4 +66,28 @@ export const emptyCounts = (): HostCounts => ({
 });
 
 /** A host still takes tasks when it has neither failed nor dropped off. */
+/** A host as a run starts it: nothing gathered, registered or counted yet. */
+export const newHostRun = (
+  name: string,
+  become: boolean,
+  becomeUser: string,
+  inventoryVars: Record<string, unknown>,
+): HostRun => ({
+  name,
+  remote: null,
+  become,
+  becomeUser,
+  inventoryVars,
+  facts: null,
+  registered: {},
+  pendingHandlers: [],
+  pendingOnHost: [],
+  failed: false,
+  unreachable: false,
+  counts: emptyCounts(),
+  secrets: new Map(),
+  predicted: emptyPrediction(),
+  records: [],
+});
+
 export const isActive = (h: HostRun): boolean => !h.failed && !h.unreachable;

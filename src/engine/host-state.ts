@@ -3,9 +3,7 @@
  * (so a failed task does not lose them, unlike Ansible). Commands only; the facts probe reads it.
  */
 import { type Command, raw } from "../core/command.ts";
-
-export const STATE_DIR = "/var/lib/lago-provision";
-export const PENDING_HANDLERS_FILE = `${STATE_DIR}/pending-handlers`;
+import { PENDING_HANDLERS_FILE, STATE_DIR } from "../core/state-dir.ts";
 
 /** Rewrite the pending list atomically (empty list removes the file). */
 export function savePendingCommand(names: string[]): { command: Command; stdin?: string } {

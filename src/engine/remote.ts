@@ -94,11 +94,7 @@ export class Remote {
    * behind: the tasks then probe one by one, as without it.
    */
   async prefetch(probes: { command: Command; privilege: Privilege }[]): Promise<void> {
-    const unique = new Map<string, Framed>();
-    for (const p of probes) {
-      const { key, framed } = this.probeFrame(p.command, p.privilege);
-      if (!this.prefetched.has(key)) unique.set(key, framed);
-    }
+    const unique = this.unread(probes);
     // One probe alone is one round trip either way.
     if (unique.size < 2) return;
     const batch = frame(batchScript([...unique.values()]));
@@ -106,6 +102,39 @@ export class Remote {
     const keys = [...unique.keys()];
     const answers = parseBatch(result.stdout, keys.length);
     answers.forEach((answer, i) => answer && this.prefetched.set(keys[i], answer));
+  }
+
+  /**
+   * Runs a command that may change the host (the fleet lock), then reads probes, in one round trip:
+   * the command's result, and the probes' answers kept for `probe` (read after the command, so they
+   * see what it did). Without probes, or when the batch comes back garbled, the command runs alone.
+   */
+  async runThenPrefetch(
+    command: Command | string,
+    privilege: Privilege,
+    probes: { command: Command; privilege: Privilege }[],
+  ): Promise<ExecResult> {
+    this.prefetched.clear();
+    const unique = this.unread(probes);
+    if (unique.size === 0) return await this.run(command, privilege);
+    const first = commandFrame(text(command), undefined, this.sudoUser(privilege));
+    const batch = frame(batchScript([first, ...unique.values()]));
+    const result = await this.connection.exec(batch.command, { stdin: batch.stdin });
+    const keys = [...unique.keys()];
+    const [ran, ...answers] = parseBatch(result.stdout, keys.length + 1);
+    if (!ran) return await this.run(command, privilege);
+    answers.forEach((answer, i) => answer && this.prefetched.set(keys[i], answer));
+    return this.checked(ran);
+  }
+
+  /** The probes' frames by key, without the ones already read ahead. */
+  private unread(probes: { command: Command; privilege: Privilege }[]): Map<string, Framed> {
+    const unique = new Map<string, Framed>();
+    for (const p of probes) {
+      const { key, framed } = this.probeFrame(p.command, p.privilege);
+      if (!this.prefetched.has(key)) unique.set(key, framed);
+    }
+    return unique;
   }
 
   /** `fn` runs once before the next step applied on this host (undefined: forget it). */

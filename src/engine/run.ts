@@ -3,22 +3,24 @@
  * batch in parallel, up to --forks) → handlers → recap → disconnect. Hosts that fail or drop off leave
  * the run; the others finish.
  */
-import { dirname, resolve } from "node:path";
-import type { Connection, ExecResult } from "../core/types.ts";
+import type { ExecResult } from "../core/types.ts";
 import { UnreachableError, UserError, withHint } from "../core/errors.ts";
 import { connectTo } from "../connection/connect.ts";
 import type { ConnectionSettings } from "../connection/settings.ts";
 import { hostFactsScript, parseHostFacts } from "../facts/host.ts";
-import type { Diff } from "../modules/types.ts";
+import type { Probe } from "../modules/types.ts";
+import { raw } from "../core/command.ts";
+import type { Diff } from "../core/types.ts";
 import type { SecretsInputs } from "../secrets/inputs.ts";
-import type { Reporter, RunEvent } from "../output/events.ts";
+import type { Reporter, RunEvent, TaskResult } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
-import { emptyCounts, emptyPrediction, type HostRun, isActive } from "./host-run.ts";
-import type { Play, Task } from "./model.ts";
+import { type HostRun, isActive, newHostRun } from "./host-run.ts";
+import type { Play, Task } from "../config/model.ts";
 import { batches, mapLimit } from "./pool.ts";
-import { type Privilege, Remote } from "./remote.ts";
+import { Remote } from "./remote.ts";
 import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
 import { mergeVars } from "./vars.ts";
+import { magicVars } from "../vars/magic.ts";
 
 export interface RunHost {
   name: string;
@@ -40,30 +42,17 @@ export interface RunOptions {
   redactDiff(host: HostRun, diff: Diff): Diff;
   redactText(host: HostRun, text: string): string;
   /** The inventory file: tasks see `inventory_file` and `inventory_dir` (lago_secrets keeps its store there). */
-  inventoryFile?: string;
-  /** The secrets stores opened before the play (src/commands/secrets-stage.ts), for lago_secrets. */
-  secrets?: SecretsInputs;
+  inventoryFile: string;
   /**
-   * Host facts already read, with the privilege they were read with (the secrets stage reads them in
-   * its survey's round trip): a host's first play uses them instead of asking again.
+   * A host's connection, borrowed from the caller (the session's: one per host for the whole
+   * command), which closes it. Without it the run connects (ssh2 / local) and closes by itself.
    */
-  factsRead?: ReadonlyMap<string, FactsRead>;
-  /** Injectable for tests; defaults to ssh2 / local. */
-  connect?(settings: ConnectionSettings): Promise<Connection>;
+  remote?(settings: ConnectionSettings): Promise<Remote>;
+  /** The secrets stores opened before the play (src/session/secrets-stage.ts), for lago_secrets. */
+  secrets?: SecretsInputs;
   /** Once aborted (SIGINT/SIGTERM), nothing new starts: no task, host, batch, play or handler. */
   signal?: AbortSignal;
 }
-
-export interface FactsRead {
-  privilege: Privilege;
-  result: ExecResult;
-}
-
-/** The privilege facts are gathered with in a play (the play's `become`, else the host's). */
-export const factsPrivilege = (play: Play, become: boolean, becomeUser: string): Privilege => ({
-  become: play.become ?? become,
-  becomeUser: play.becomeUser ?? becomeUser,
-});
 
 export interface RunSummary {
   hosts: Record<string, HostRun>;
@@ -92,22 +81,7 @@ export async function runPlays(
     let h = runs.get(name);
     if (!h) {
       const inv = byName.get(name)!;
-      h = {
-        name,
-        remote: null,
-        become: inv.settings.become,
-        becomeUser: inv.settings.becomeUser,
-        inventoryVars: inv.vars,
-        facts: null,
-        registered: {},
-        pendingHandlers: [],
-        pendingOnHost: [],
-        failed: false,
-        unreachable: false,
-        counts: emptyCounts(),
-        secrets: new Map(),
-        predicted: emptyPrediction(),
-      };
+      h = newHostRun(name, inv.settings.become, inv.settings.becomeUser, inv.vars);
       runs.set(name, h);
     }
     return h;
@@ -115,7 +89,7 @@ export async function runPlays(
 
   const stopped = () => opts.signal?.aborted === true;
   try {
-    for (const play of plays) {
+    for (const [index, play] of plays.entries()) {
       if (stopped()) break;
       const names = opts.selectHosts(play.hosts);
       emit({ type: "play_start", play: play.name, hosts: names });
@@ -133,7 +107,7 @@ export async function runPlays(
         await mapLimit(active, opts.forks, async (h) => {
           if (stopped()) return;
           await prepareHost(h, byName.get(h.name)!, play, opts);
-          if (isActive(h)) await prefetchProbes(play, tasks, h, opts);
+          if (isActive(h)) await prefetchProbes(plays.slice(index), h, opts);
         });
         await runPlayOnBatch(play, tasks, batch, opts);
         failedSoFar += batch.filter((h) => !isActive(h)).length;
@@ -157,7 +131,7 @@ export async function runPlays(
       });
     }
   } finally {
-    await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
+    if (!opts.remote) await Promise.all([...runs.values()].map((h) => h.remote?.connection.close()));
   }
   const recapHosts = Object.fromEntries(
     inventory.filter((h) => runs.has(h.name)).map((h) => [h.name, runs.get(h.name)!.counts]),
@@ -167,19 +141,23 @@ export async function runPlays(
   return { hosts: all, ok: [...runs.values()].every(isActive) };
 }
 
+/** The facts script as a probe (read-only): its answer may have been read ahead. */
+export const FACTS_PROBE: Probe<ExecResult> = { command: [raw(hostFactsScript)], parse: (r) => r };
+
+/** Facts are gathered with the play's privilege. */
+export const factsPrivilege = (play: Play, h: { become: boolean; becomeUser: string }) => ({
+  become: play.become ?? h.become,
+  becomeUser: play.becomeUser ?? h.becomeUser,
+});
+
 /** Connect once per run and gather facts once per play (one round trip, also reads pending handlers). */
 async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOptions): Promise<void> {
   try {
-    if (!h.remote) {
-      const conn = await (opts.connect ?? connectTo)(inv.settings);
-      h.remote = new Remote(conn, inv.settings.user, opts.signal);
-    }
-    const privilege = factsPrivilege(play, h.become, h.becomeUser);
-    const read = h.facts === null ? opts.factsRead?.get(h.name) : undefined;
-    const r = read && read.privilege.become === privilege.become &&
-        read.privilege.becomeUser === privilege.becomeUser
-      ? read.result
-      : await h.remote.run(hostFactsScript, privilege);
+    h.remote ??= opts.remote
+      ? await opts.remote(inv.settings)
+      : new Remote(await connectTo(inv.settings), inv.settings.user, opts.signal);
+    // A probe: read ahead with the fleet lock or an earlier play's probes when nothing ran since.
+    const r = await h.remote.probe(FACTS_PROBE, factsPrivilege(play, h));
     if (r.exitCode !== 0) throw new UnreachableError(`${h.name}: gathering facts failed: ${r.stderr.trim()}`);
     h.facts = parseHostFacts(r.stdout);
     h.pendingOnHost = [...h.facts.pending_handlers];
@@ -194,8 +172,16 @@ async function prepareHost(h: HostRun, inv: RunHost, play: Play, opts: RunOption
 function markUnreachable(h: HostRun, e: unknown, task: string, opts: RunOptions): void {
   h.unreachable = true;
   h.counts.unreachable++;
-  const msg = withHint(e);
-  opts.reporter.emit({ type: "task_result", host: h.name, task, status: "unreachable", msg, durationMs: 0 });
+  const result: TaskResult = {
+    type: "task_result",
+    host: h.name,
+    task,
+    status: "unreachable",
+    msg: withHint(e),
+    durationMs: 0,
+  };
+  h.records.push(result);
+  opts.reporter.emit(result);
 }
 
 /** Whether `--tags` / `--skip-tags` let the task run. */
@@ -246,21 +232,29 @@ async function runOnceForBatch(play: Play, task: Task, active: HostRun[], opts: 
 }
 
 /**
- * Reads every probe the play's tasks will need on this host in one round trip, right after facts. On
- * a re-run where nothing changes, each task then finds its answer ready: two round trips per host for
- * the whole play (facts and this). The first change on a host drops the answers (see Remote), and
- * the tasks after it probe one by one, as they would without this.
+ * Reads every probe this and the later plays' tasks will need on this host in one round trip, right
+ * after facts (the later plays' facts too). On a re-run where nothing changes, each task then finds its
+ * answer ready: facts and this one batch for the whole playbook. The first change on a host drops the
+ * answers (see Remote), and the tasks after it probe one by one, as they would without this. What a
+ * later play's task cannot decide yet (a variable an earlier task registers) gives no probe.
  */
-async function prefetchProbes(play: Play, tasks: Task[], h: HostRun, opts: RunOptions): Promise<void> {
-  const probes = tasks.flatMap((task) => {
-    const privilege = privilegeFor(task, h, play.become, play.becomeUser);
-    const env = {
-      check: checkFor(task, opts),
-      vars: varsFor(play, task, h, opts),
-      where: "",
-      secrets: opts.secrets,
-    };
-    return probesFor(task, h, env).map((command) => ({ command, privilege }));
+async function prefetchProbes(plays: Play[], h: HostRun, opts: RunOptions): Promise<void> {
+  const probes = plays.flatMap((play, i) => {
+    if (i > 0 && !opts.selectHosts(play.hosts).includes(h.name)) return [];
+    const tasks = play.tasks.filter((t) => selectedByTags(t, opts));
+    return [
+      ...(i > 0 ? [{ command: FACTS_PROBE.command, privilege: factsPrivilege(play, h) }] : []),
+      ...tasks.flatMap((task) => {
+        const privilege = privilegeFor(task, h, play.become, play.becomeUser);
+        const env = {
+          check: checkFor(task, opts),
+          vars: varsFor(play, task, h, opts),
+          where: "",
+          secrets: opts.secrets,
+        };
+        return probesFor(task, h, env).map((command) => ({ command, privilege }));
+      }),
+    ];
   });
   try {
     await h.remote!.prefetch(probes);
@@ -282,13 +276,7 @@ function varsFor(play: Play, task: Task, h: HostRun, opts: RunOptions): Record<s
     registered: h.registered,
     task: task.keywords.vars,
     extra: opts.extraVars,
-    magic: {
-      inventory_hostname: h.name,
-      check_mode: opts.check,
-      ansible_check_mode: opts.check,
-      ...(opts.inventoryFile &&
-        { inventory_file: resolve(opts.inventoryFile), inventory_dir: dirname(resolve(opts.inventoryFile)) }),
-    },
+    magic: magicVars({ host: h.name, inventoryFile: opts.inventoryFile, check: opts.check }),
   });
 }
 
@@ -341,7 +329,7 @@ async function recordOutcomes(
 ): Promise<void> {
   for (const o of outcomes) learnSecrets(h, o.result);
   for (const o of outcomes) {
-    opts.reporter.emit({
+    const result: TaskResult = {
       type: "task_result",
       host: h.name,
       task: task.name,
@@ -362,7 +350,9 @@ async function recordOutcomes(
       targets: o.diffs?.length ? o.diffs.map((d) => d.target) : undefined,
       source: `${task.source.file}:${task.source.line}:${task.source.col}`,
       fingerprint: o.fingerprint,
-    });
+    };
+    h.records.push({ ...result, role: task.role?.name });
+    opts.reporter.emit(result);
   }
   // One count per task per host: the worst outcome over its loop items.
   const failed = outcomes.some((o) => o.status === "failed" && !o.ignored);

@@ -12,9 +12,9 @@ import type { TaskStatus } from "../output/events.ts";
 import { evaluateCondition } from "../vars/expression.ts";
 import { renderDeep, renderText } from "../vars/template.ts";
 import type { HostRun, UnknownRegister } from "./host-run.ts";
-import type { Task } from "./model.ts";
+import type { Task } from "../config/model.ts";
 import { type Privilege, StepFailed } from "./remote.ts";
-import { readLocalFile } from "./local-files.ts";
+import { readLocalFile } from "../config/local-files.ts";
 import { planFingerprint } from "./fingerprint.ts";
 
 export interface TaskOutcome {
@@ -167,6 +167,7 @@ async function runItem(
     const facts = probe ? await remote.probe(probe, privilege) : undefined;
     plan = mod.plan(parsed.data, facts, ctx);
     if (env.check) fingerprint = planFingerprint(facts, plan);
+    else refuseMissing(plan);
   } catch (e) {
     // A module that refuses (assert, lago_secrets) fails like a command does: failed_when and
     // ignore_errors judge it. Unreachable, or unknown until apply, is decided by the caller.
@@ -218,11 +219,21 @@ async function runItem(
 }
 
 /**
+ * Apply: a plan that rests on something still missing fails with what is missing and what to do
+ * (unless its own steps may provide it). Earlier tasks have run by now: nothing else will create it.
+ */
+export function refuseMissing(plan: Plan): void {
+  const a = plan.assumes;
+  if (a && !a.stepsProvide) throw new UserError(a.error, a.hint);
+}
+
+/**
  * Check mode: a plan that rests on something missing is a known change when an earlier task creates
  * that path, "unknown until apply" when earlier tasks would change the host some other way, and a
- * predicted failure otherwise. Also records what this plan would change, for the tasks after it.
+ * predicted failure otherwise. A plan that reads a file an earlier task would change is known only
+ * after apply. Also records what this plan would change, for the tasks after it.
  */
-function judgeCheckPlan(
+export function judgeCheckPlan(
   task: Task,
   host: HostRun,
   plan: Plan,
@@ -247,9 +258,14 @@ function judgeCheckPlan(
         result: { changed: false },
       };
     } else {
-      const msg = `would fail: ${plan.assumes.error}`;
+      const msg = `would fail: ${plan.assumes.error}${plan.assumes.hint ? ` (${plan.assumes.hint})` : ""}`;
       outcome = { status: "failed", msg, item, result: { changed: false, failed: true, msg } };
     }
+  }
+  const stale = (plan.reads ?? []).find((path) => p.writes.has(path));
+  if (!outcome && stale) {
+    const unknown = `reads ${stale}, which '${p.writes.get(stale)}' would change first: known after apply`;
+    outcome = { status: "ok", reason: unknown, unknown, item, diffs: plan.diffs, result: { changed: false } };
   }
   const neverChanges = task.keywords.changed_when === false || task.keywords.changed_when === "false";
   // Steps skipped: its registered result holds only what the plan knows; a later task that needs
@@ -258,9 +274,11 @@ function judgeCheckPlan(
   if (plan.changed && task.keywords.register) {
     p.unknownRegisters.set(task.keywords.register, { task: task.name, readOnly: neverChanges });
   }
-  if (plan.changed && !neverChanges) {
+  if ((plan.changed || stale) && !neverChanges) {
     if (!p.changedTasks.includes(task.name)) p.changedTasks.push(task.name);
     for (const path of plan.creates ?? []) p.creates.set(path, task.name);
+    for (const d of plan.diffs ?? []) if (d.target.startsWith("/")) p.writes.set(d.target, task.name);
+    for (const path of plan.creates ?? []) p.writes.set(path, task.name);
   }
   return outcome;
 }
@@ -275,9 +293,9 @@ function creatorOf(creates: Map<string, string>, path: string): string | undefin
 
 function contextFor(task: Task, host: HostRun, env: TaskEnv, vars: Record<string, unknown>): ModuleContext {
   return {
-    check: env.check,
     host: host.facts!,
-    readLocalFile: (path, kind) => readLocalFile(path, kind, task),
+    readLocalFile: (path, kind) =>
+      readLocalFile(path, kind, { roleDir: task.role?.dir, file: task.source.file }),
     renderTemplate: (text, source) => renderText(text, vars, source),
     vars,
     secrets: env.secrets,

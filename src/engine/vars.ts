@@ -5,6 +5,7 @@
  * Group-vs-host order inside the inventory is resolved by the inventory loader.
  */
 import type { HostFacts } from "../core/types.ts";
+import { factVars } from "../vars/magic.ts";
 
 export interface VarLayers {
   roleDefaults?: Record<string, unknown>;
@@ -17,21 +18,6 @@ export interface VarLayers {
   loop?: Record<string, unknown>;
   extra: Record<string, unknown>;
   magic: Record<string, unknown>;
-}
-
-/** Facts are visible as `facts.x` and, for Ansible users, as `ansible_x` names. */
-export function factVars(facts: HostFacts): Record<string, unknown> {
-  return {
-    facts,
-    ansible_hostname: facts.hostname,
-    ansible_os_family: facts.os_family,
-    ansible_distribution: facts.distribution,
-    ansible_distribution_version: facts.distribution_version,
-    ansible_distribution_release: facts.distribution_release,
-    ansible_architecture: facts.architecture,
-    ansible_service_mgr: facts.init_system,
-    ansible_user_id: facts.user,
-  };
 }
 
 export function mergeVars(l: VarLayers): Record<string, unknown> {

@@ -3,7 +3,7 @@
  * handler notifications a failed earlier run left on the host, so they cost no extra round trip.
  */
 import type { HostFacts } from "../core/types.ts";
-import { PENDING_HANDLERS_FILE } from "../engine/host-state.ts";
+import { PENDING_HANDLERS_FILE } from "../core/state-dir.ts";
 
 export const hostFactsScript = [
   `if [ -r /etc/os-release ]; then . /etc/os-release; fi`,

@@ -5,9 +5,7 @@
  */
 import { quote } from "../core/command.ts";
 import { compareVersions } from "./releases.ts";
-import { STATE_DIR } from "./lock.ts";
-
-export const HISTORY_FILE = `${STATE_DIR}/history.jsonl`;
+import { HISTORY_FILE } from "../core/state-dir.ts";
 
 export type DeployResult = "ok" | "failed" | "rolled_back";
 

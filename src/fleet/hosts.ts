@@ -1,19 +1,35 @@
 /**
- * Connections for fleet operations outside a playbook (lock, survey, backup, pull, migrate, health,
- * history): one per host, opened on first use, commands run with the host's `become` settings.
+ * One connection per host for a whole command, opened on first use: fleet operations outside a
+ * playbook (lock, survey, backup, pull, migrate, health, history) run on it with the host's `become`
+ * settings, and every playbook run borrows it (`remote`), so a host is logged into once.
  */
+import { type Command, raw } from "../core/command.ts";
 import { type Connect, connectTo } from "../connection/connect.ts";
-import type { Connection, ExecResult } from "../core/types.ts";
+import type { ConnectionSettings } from "../connection/settings.ts";
+import type { ExecResult } from "../core/types.ts";
 import type { RunHost } from "../engine/run.ts";
 import { mapLimit } from "../engine/pool.ts";
-import { Remote } from "../engine/remote.ts";
+import { type Privilege, Remote } from "../engine/remote.ts";
 import type { LockHost } from "./lock.ts";
+
+/** A probe to read along with another command (its script and privilege). */
+export interface ProbeScript {
+  command: Command;
+  privilege: Privilege;
+}
 
 export class FleetHosts {
   private remotes = new Map<string, Promise<Remote>>();
   private byName: Map<string, RunHost>;
+  /** Probes to read in the same round trip as the next command run on a host (see readAlong). */
+  private along = new Map<string, ProbeScript[]>();
 
-  constructor(hosts: RunHost[], readonly forks = 20, private connect: Connect = connectTo) {
+  constructor(
+    hosts: RunHost[],
+    readonly forks = 20,
+    private connect: Connect = connectTo,
+    private signal?: AbortSignal,
+  ) {
     this.byName = new Map(hosts.map((h) => [h.name, h]));
   }
 
@@ -27,7 +43,7 @@ export class FleetHosts {
     let r = this.remotes.get(name);
     if (!r) {
       const s = this.host(name).settings;
-      r = this.connect(s).then((c) => new Remote(c, s.user));
+      r = this.connect(s).then((c) => new Remote(c, s.user, this.signal));
       // A failed connection is retried on the next use.
       r.catch(() => this.remotes.delete(name));
       this.remotes.set(name, r);
@@ -39,7 +55,32 @@ export class FleetHosts {
   async run(name: string, script: string, stdin?: string): Promise<ExecResult> {
     const s = this.host(name).settings;
     const remote = await this.remote(name);
-    return await remote.run(script, { become: s.become, becomeUser: s.becomeUser }, stdin);
+    const privilege = { become: s.become, becomeUser: s.becomeUser };
+    const along = stdin === undefined ? this.along.get(name) : undefined;
+    if (along) {
+      this.along.delete(name);
+      return await remote.runThenPrefetch(script, privilege, along);
+    }
+    return await remote.run(script, privilege, stdin);
+  }
+
+  /**
+   * Run a read-only script on a host (as the host's settings say): the answer read ahead with the
+   * lock when there is one and `fresh` is false, else one round trip. Nothing read ahead is dropped.
+   */
+  async probe(name: string, script: string, fresh = true): Promise<ExecResult> {
+    const s = this.host(name).settings;
+    const remote = await this.remote(name);
+    const asIs = { command: [raw(script)], parse: (r: ExecResult) => r };
+    return await remote.probe(asIs, { become: s.become, becomeUser: s.becomeUser }, fresh);
+  }
+
+  /**
+   * Read these probes (a playbook run's first facts) in the same round trip as the next script run on
+   * the host (the fleet lock), so the run finds their answers ready.
+   */
+  readAlong(name: string, probes: ProbeScript[]): void {
+    this.along.set(name, probes);
   }
 
   /** Run on several hosts, `forks` at a time; each result or the error it threw. */
@@ -55,24 +96,12 @@ export class FleetHosts {
   }
 
   /**
-   * A host's connection for someone else to use (a playbook run under the fleet lock), so a host is
-   * logged into once. Closing it does nothing: it stays open for the lock and history until close().
+   * A host's connection for a playbook run to borrow (it stays open for the lock and the history until
+   * close()); hosts outside this fleet get one of their own, closed with the others.
    */
-  async lend(name: string): Promise<Connection> {
-    const connection = (await this.remote(name)).connection;
-    return {
-      name: connection.name,
-      exec: (script, options) => connection.exec(script, options),
-      close: () => Promise.resolve(),
-      get roundTrips() {
-        return connection.roundTrips;
-      },
-    };
-  }
-
-  /** Connects a playbook run through this fleet's connections (its own for hosts not in the fleet). */
-  connector(): Connect {
-    return (s) => this.byName.has(s.name) ? this.lend(s.name) : this.connect(s);
+  remoteFor(s: ConnectionSettings): Promise<Remote> {
+    if (!this.byName.has(s.name)) this.byName.set(s.name, { name: s.name, settings: s, vars: {} });
+    return this.remote(s.name);
   }
 
   lockHosts(names: string[]): LockHost[] {

@@ -20,11 +20,11 @@ import { randomBytes } from "node:crypto";
 import { hostname, userInfo } from "node:os";
 import process from "node:process";
 import { quote } from "../core/command.ts";
+import { LOCK_FILE, STATE_DIR } from "../core/state-dir.ts";
+
 import { type ExecResult } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
 
-export const STATE_DIR = "/var/lib/lago-provision";
-export const LOCK_FILE = `${STATE_DIR}/lock`;
 export const DEFAULT_LOCK_TTL = 300;
 
 export interface LockRecord {
@@ -60,13 +60,14 @@ export type LockOp = "acquire" | "renew" | "release" | "status";
 
 /**
  * The host side, POSIX sh + flock (util-linux, always on Debian). `expect` is the token the lock must
- * carry for acquire/renew/release to act (`none`: there must be no lock). Acquire reads the new record
- * on stdin and stamps `"since":0` with the host's clock.
+ * carry for acquire/renew/release to act (`none`: there must be no lock). Acquire writes `record` (in
+ * the script, not on stdin, so the lock can share a round trip with the first probes: nothing in it is
+ * secret) and stamps `"since":0` with the host's clock.
  */
-export function lockScript(op: LockOp, expect = "none", force = false, dir = STATE_DIR): string {
+export function lockScript(op: LockOp, expect = "none", force = false, dir = STATE_DIR, record = ""): string {
   return [
     `OP=${quote(op)}; EXPECT=${quote(expect)}; FORCE=${force ? 1 : 0}`,
-    `d=${quote(dir)}; f="$d/lock"; rec=""; [ "$OP" = acquire ] && rec=$(cat)`,
+    `d=${quote(dir)}; f="$d/lock"; rec=${quote(record)}`,
     // Test first: a failed redirection on `exec` ends sh at once, before any `||` could run.
     `if ! { mkdir -p "$d" 2>/dev/null && [ -w "$d" ] && { [ ! -e "$d/lock.mutex" ] || [ -w "$d/lock.mutex" ]; }; }; then echo "cannot write $d (need root: set ansible_become)" >&2; exit 90; fi`,
     `exec 9>>"$d/lock.mutex"`,
@@ -258,10 +259,10 @@ async function call(
   h: LockHost,
   op: LockOp,
   expect?: string,
-  stdin?: string,
+  record?: string,
   force = false,
 ): Promise<LockReply> {
-  const r = await h.run(lockScript(op, expect, force, h.stateDir), stdin);
+  const r = await h.run(lockScript(op, expect, force, h.stateDir, record));
   if (r.exitCode === 90) {
     throw new LockUnavailable(`${h.name}: cannot take the fleet lock: ${r.stderr.trim()}`);
   }
@@ -348,8 +349,8 @@ export class FleetLock {
 
   /** Undefined when locked; the holder's view when someone else holds it. */
   private async tryOne(h: LockHost): Promise<Extract<LockView, { kind: "held" }> | undefined> {
-    const stdin = JSON.stringify(this.record) + "\n";
-    let reply = await call(h, "acquire", "none", stdin);
+    const record = JSON.stringify(this.record);
+    let reply = await call(h, "acquire", "none", record);
     for (let tries = 0; reply.state !== "ok" && tries < 3; tries++) {
       const view = judgeLock(reply, this.me, this.alive);
       if (view.kind === "held") return view;
@@ -359,7 +360,7 @@ export class FleetLock {
         );
       }
       const expect = view.kind === "stale" ? view.token : view.kind === "ours" ? this.me.token : "none";
-      reply = await call(h, "acquire", expect, stdin);
+      reply = await call(h, "acquire", expect, record);
     }
     if (reply.state !== "ok") {
       const view = judgeLock(reply, this.me, this.alive);
@@ -375,7 +376,8 @@ export class FleetLock {
         const reply = await call(h, "renew", this.me.token);
         if (reply.state === "lost") {
           const who = reply.record ? `${reply.record.owner} ('${reply.record.command}')` : "nobody";
-          this.lost ??= `${h.name}: the lock expired and is now held by ${who}`;
+          // The latest word wins when it names the new holder (a renewal may have found no lock at all).
+          if (!this.lost || reply.record) this.lost = `${h.name}: the lock expired and is now held by ${who}`;
         }
       } catch {
         // Unreachable for now: the next renewal tries again; the TTL covers a short outage.

@@ -5,7 +5,6 @@
  */
 import { quote } from "../core/command.ts";
 import { UserError } from "../core/errors.ts";
-import type { RunEvent } from "../output/events.ts";
 import { appendHistoryScript, type HistoryEntry } from "./history.ts";
 import { FleetHosts, tail } from "./hosts.ts";
 import type { FleetLock } from "./lock.ts";
@@ -44,9 +43,44 @@ export interface OpsContext {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** Compose project of a host (`lago_project`, default lago). */
-const projectOf = (fleet: FleetHosts, host: string): string =>
-  String(fleet.host(host).vars.lago_project ?? "lago");
+/** The command that lists the Lago containers of a host's compose project (`lago_project`, default lago). */
+export const containersScript = (vars: Record<string, unknown>): string =>
+  surveyScript(String(vars.lago_project ?? "lago"));
+
+/**
+ * The Lago containers of a host's compose project (read-only). `fresh: false` takes the answer read
+ * ahead with the fleet lock, when there is one.
+ */
+async function containersOf(fleet: FleetHosts, host: string, fresh = true): Promise<Container[]> {
+  const r = await fleet.probe(host, containersScript(fleet.host(host).vars), fresh);
+  if (r.exitCode !== 0) throw new UserError(`${host}: listing containers failed: ${tail(r)}`);
+  const parsed = parseSurvey(r.stdout);
+  if ("error" in parsed) throw new UserError(`${host}: ${parsed.error}`);
+  return parsed;
+}
+
+/**
+ * What each host runs (version, services); `seen` keeps the containers found. `fresh: false` takes the
+ * answers read ahead with the fleet lock (apply's version check).
+ */
+export async function survey(
+  fleet: FleetHosts,
+  hosts: string[],
+  seen = new Map<string, Container[]>(),
+  fresh = true,
+): Promise<Map<string, HostState>> {
+  const results = await fleet.each(hosts, async (h) => {
+    const found = await containersOf(fleet, h, fresh);
+    seen.set(h, found);
+    return found;
+  });
+  const out = new Map<string, HostState>();
+  for (const [h, r] of results) {
+    if (r instanceof Error) throw r;
+    out.set(h, hostState(r));
+  }
+  return out;
+}
 
 export class RealUpgradeOps implements UpgradeOps {
   /** Last containers seen per host. */
@@ -59,22 +93,13 @@ export class RealUpgradeOps implements UpgradeOps {
   }
 
   async containers(host: string): Promise<Container[]> {
-    const r = await this.ctx.fleet.run(host, surveyScript(projectOf(this.ctx.fleet, host)));
-    if (r.exitCode !== 0) throw new UserError(`${host}: listing containers failed: ${tail(r)}`);
-    const parsed = parseSurvey(r.stdout);
-    if ("error" in parsed) throw new UserError(`${host}: ${parsed.error}`);
-    this.seen.set(host, parsed);
-    return parsed;
+    const found = await containersOf(this.ctx.fleet, host);
+    this.seen.set(host, found);
+    return found;
   }
 
-  async survey(hosts: string[]): Promise<Map<string, HostState>> {
-    const results = await this.ctx.fleet.each(hosts, (h) => this.containers(h));
-    const out = new Map<string, HostState>();
-    for (const [h, r] of results) {
-      if (r instanceof Error) throw r;
-      out.set(h, hostState(r));
-    }
-    return out;
+  survey(hosts: string[]): Promise<Map<string, HostState>> {
+    return survey(this.ctx.fleet, hosts, this.seen);
   }
 
   private expected(host: string): LagoService[] {
@@ -302,22 +327,4 @@ export function migrateScript(container: string, image: string): string {
     `env_of "$e" ${quote(container)} || exit 1`,
     `beside ${quote(container)} "$e" ${quote(image)} ./scripts/migrate.sh 2>&1`,
   ].join("\n");
-}
-
-/** A reporter's view of a run: per host, the last failure message. */
-export function failureCollector(): {
-  emit(e: RunEvent): void;
-  close(): void;
-  failures: Map<string, string>;
-} {
-  const failures = new Map<string, string>();
-  return {
-    failures,
-    emit(e: RunEvent) {
-      if (e.type === "task_result" && (e.status === "failed" || e.status === "unreachable")) {
-        failures.set(e.host, `${e.task}: ${(e.msg ?? e.status).split("\n").slice(0, 3).join(" ")}`);
-      }
-    },
-    close() {},
-  };
 }

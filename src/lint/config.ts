@@ -14,7 +14,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ConfigError, formatProblem } from "../config/problems.ts";
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { readYaml, type YamlFile } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { cwd } from "../runtime.ts";

@@ -4,7 +4,7 @@
  * every interface, `latest` images. YAML files are walked key by key; templates and plain files
  * (compose files, .env files, scripts) are read line by line.
  */
-import { suggest } from "../config/suggest.ts";
+import { suggest } from "../core/suggest.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { isSecretName, MIN_SECRET_LENGTH } from "../output/redact.ts";
 import { isPlaceholder, LAGO_ENV_NAMES, NOT_READ, PLACEHOLDER_DEFAULTS, SIDEKIQ_FLAG } from "./lago-env.ts";

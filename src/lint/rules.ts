@@ -2,7 +2,7 @@
  * Every lint rule, gathered from the rule families (one file each), with lookups for `--explain`,
  * the config file and the output formats.
  */
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { UserError } from "../core/errors.ts";
 import { idempotenceRules } from "./idempotence.ts";
 import { lagoRules } from "./lago.ts";

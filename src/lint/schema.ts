@@ -8,20 +8,24 @@ import { dirname, join, resolve } from "node:path";
 import { checkPattern } from "../config/inventory.ts";
 import type { FileKind as SchemaKind } from "../config/json-schema.ts";
 import type { Inventory } from "../config/model.ts";
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { validateDocument } from "../config/validate.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { cwd } from "../runtime.ts";
 import { displayPath } from "../config/problems.ts";
 import { importMistake } from "../modules/import_tasks.ts";
+import { findLocalFile, LOCAL_FILES } from "../config/local-files.ts";
+import { UserError } from "../core/errors.ts";
 import {
   atPath,
   type FileKind,
   importTarget,
   inventoryOf,
+  isMap,
   listOf,
   playsOf,
   type Project,
+  roleDirOf,
   type SourceFile,
   type TaskSite,
   tasksOf,
@@ -109,6 +113,14 @@ export const schemaRules: Rule[] = [
       "tasks themselves, not on the import.",
   ),
   schema(
+    "missing-file",
+    "A template or file to copy that cannot be found",
+    "`template: src`, `copy: src` and `docker_compose: env_template` name a file on this machine, looked " +
+      "up in the role's templates/ or files/ folder, beside the playbook, then in the working directory. " +
+      "A name that finds nothing there, or finds a directory, stops apply when the files load, before any " +
+      "host is contacted; the message lists where it looked.",
+  ),
+  schema(
     "unknown-handler",
     "A task notifies a handler that does not exist",
     "`notify:` names a handler (or a `listen:` topic) of the same play or of the role. A name that no " +
@@ -167,12 +179,14 @@ export function checkSchema(project: Project, report: Report): void {
     }
     const kind = SCHEMA_KIND[f.kind];
     if (!kind || !f.doc) continue;
-    for (const p of validateDocument(f.doc, kind, { modules: project.modules })) {
+    // Templates and conditions: the variables rules report them, located inside their value.
+    for (const p of validateDocument(f.doc, kind, { modules: project.modules, texts: false })) {
       report(schemaRuleOf(p.message), f.file, p, p.path ? `${p.path}: ${p.message}` : p.message);
     }
   }
   checkRoles(project, report);
   checkImports(project, report);
+  checkLocalFiles(project, report);
   checkHandlers(project, report);
   checkInventories(project, report);
 }
@@ -251,6 +265,26 @@ function checkImports(project: Project, report: Report): void {
       const target = importTarget(t);
       if (target && !existsSync(target)) {
         at("import_tasks", "missing-import", `file not found: ${displayPath(target)}`);
+      }
+    }
+  }
+}
+
+/** The files templates and copies read on this machine, found as the playbook loader finds them. */
+function checkLocalFiles(project: Project, report: Report): void {
+  for (const f of project.files) {
+    if (f.kind !== "playbook" && f.kind !== "tasks" && f.kind !== "handlers") continue;
+    for (const t of tasksOf(f, project.modules)) {
+      const local = t.module ? LOCAL_FILES[t.module] : undefined;
+      const name = local && isMap(t.args) ? t.args[local.arg] : undefined;
+      if (!local || typeof name !== "string" || name.includes("{{")) continue;
+      try {
+        findLocalFile(name, local.kind, { roleDir: roleDirOf(f), file: f.abs });
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        const path = [...t.path, t.module!, local.arg];
+        const message = e.message.replace(/:\n\s+/, ": ").replaceAll(/\n\s+/g, ", ");
+        report("missing-file", f.file, f.doc!.locate(path), atPath(f, path, message));
       }
     }
   }

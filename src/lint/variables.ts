@@ -11,13 +11,15 @@
  */
 import { existsSync } from "node:fs";
 import { dirname, isAbsolute, join, resolve } from "node:path";
-import { didYouMean } from "../config/suggest.ts";
+import { didYouMean } from "../core/suggest.ts";
 import { readYaml } from "../config/yaml.ts";
+import { isMagicName } from "../vars/magic.ts";
 import type { KeyPath } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { parseExpression, referencedVariables } from "../vars/expression.ts";
 import { describeJinja, findJinja, mayHaveJinja } from "../vars/jinja.ts";
 import { scanTemplate } from "./handlebars.ts";
+import { templateMistakes } from "../vars/template-check.ts";
 import {
   atPath,
   isMap,
@@ -52,9 +54,10 @@ export const variableRules: Rule[] = [
     severity: "error",
     title: "A template or condition does not parse",
     explanation: "A `{{ }}` template (in a task argument, a variable or a template file) or a " +
-      "`when:`/`changed_when:`/`failed_when:` expression has a syntax error: an unclosed `{{#if}}` block, " +
-      "a stray brace, an operator with nothing after it. Apply would fail on the task at run time, after " +
-      "earlier tasks already changed the host; lint finds it before.",
+      "`when:`/`changed_when:`/`failed_when:` expression cannot work: a syntax error (an unclosed `{{#if}}` " +
+      "block, a stray brace, an operator with nothing after it), a helper that does not exist or gets the " +
+      "wrong number of arguments, or a partial (Jinja is the rule jinja2). Apply " +
+      "refuses it too when the files load, before any host is contacted.",
   },
   {
     id: "undefined-variable",
@@ -81,8 +84,6 @@ export const variableRules: Rule[] = [
 
 type Scope = ReadonlySet<string>;
 
-const MAGIC = new Set(["facts", "inventory_hostname", "check_mode", "ansible_check_mode"]);
-const isMagic = (name: string) => MAGIC.has(name) || name.startsWith("ansible_");
 /** Task keys that are not rendered (names, references), or are conditions (checked as expressions). */
 const NOT_RENDERED = new Set(["name", "register", "notify", "tags", "listen", "loop_control", "no_log"]);
 const CONDITIONS = ["when", "changed_when", "failed_when"];
@@ -245,7 +246,7 @@ class VariableChecker {
   // ---- checks ----
 
   defined(name: string, scope: Scope): boolean {
-    return scope.has(name) || isMagic(name) || this.extra.has(name);
+    return scope.has(name) || isMagicName(name) || this.extra.has(name);
   }
 
   checkTask(t: TaskSite, base: Scope): void {
@@ -308,8 +309,9 @@ class VariableChecker {
     const jinja = findJinja(text);
     for (const j of jinja) this.report("jinja2", f.file, place(j), say(describeJinja(j)));
     if (jinja.length) return; // handlebars would only add a syntax error for the same text
+    // The same checks apply makes when the files load (src/vars/template-check.ts).
+    for (const m of templateMistakes(text)) this.report("template-syntax", f.file, place(m), say(m.message));
     const scan = scanTemplate(text);
-    if (scan.error) this.report("template-syntax", f.file, place(scan.error), say(scan.error.message));
     for (const v of scan.vars) {
       this.used.add(v.name);
       if (v.guarded || this.defined(v.name, scope)) continue;
@@ -346,7 +348,7 @@ class VariableChecker {
 
   checkUnused(f: SourceFile): void {
     for (const key of keysOf(f.doc?.value)) {
-      if (this.used.has(key) || isMagic(key)) continue;
+      if (this.used.has(key) || isMagicName(key)) continue;
       const where = f.kind === "defaults" ? "defaults" : "vars";
       this.report(
         "unused-variable",

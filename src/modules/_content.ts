@@ -20,7 +20,7 @@ import {
   type StatOptions,
 } from "./_path.ts";
 import { absPath, notYet, probeFailed } from "./_util.ts";
-import type { Diff, ModuleContext, Plan, Probe, Step } from "./types.ts";
+import type { Diff, Plan, Probe, Step } from "./types.ts";
 
 /** Content shown in diffs is read only below this size. */
 export const DIFF_LIMIT = 256 * 1024;
@@ -109,7 +109,7 @@ function diffText(bytes: Uint8Array): string {
 
 const size = (n: number) => (n === 1 ? "1 byte" : `${n} bytes`);
 
-export function planContent(w: WantContent, facts: ContentFacts, ctx: ModuleContext): Plan {
+export function planContent(w: WantContent, facts: ContentFacts): Plan {
   const st = facts.stat;
   const after = w.sensitive ? "(sensitive content)" : diffText(w.content);
   const install = (attrs: { mode?: string; owner?: string; group?: string }): Step[] => [
@@ -125,7 +125,6 @@ export function planContent(w: WantContent, facts: ContentFacts, ctx: ModuleCont
       const dir = dirname(w.dest);
       return {
         ...notYet(
-          ctx,
           `cannot create ${w.dest}: directory ${dir} does not exist`,
           "create it first with a file task (state: directory)",
           `would create ${w.dest} (${dir} does not exist yet; an earlier task may create it)`,

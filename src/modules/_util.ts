@@ -2,7 +2,7 @@
 import { z } from "zod";
 import type { ExecResult } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
-import type { ModuleContext, Plan, Step } from "./types.ts";
+import type { Plan, Step } from "./types.ts";
 
 /** An absolute path on the host (relative paths would depend on the login directory). */
 export const absPath = () =>
@@ -17,23 +17,22 @@ export function probeFailed(what: string, r: ExecResult): UserError {
 }
 
 /**
- * Something an earlier task may still create (a unit a package installs, a directory, a file a command
- * writes): in check mode that earlier task did not run, so report a change instead of failing.
+ * A plan resting on something an earlier task may still create (a unit a package installs, a
+ * directory, a file a command writes): a change that assumes it. Apply fails with `error` and `hint`
+ * when it is still missing then; a dry run judges whether an earlier task provides it (Plan.assumes).
  */
 export function notYet(
-  ctx: ModuleContext,
   error: string,
   hint: string,
   wouldReason: string,
   steps: Step[] = [],
   missingPath?: string,
 ): Plan {
-  if (!ctx.check) throw new UserError(error, hint);
   return {
     changed: true,
     reason: wouldReason,
     steps,
-    assumes: { what: error, path: missingPath, error: `${error} (${hint})` },
+    assumes: { what: error, path: missingPath, error, hint },
   };
 }
 

@@ -15,10 +15,11 @@ const assertArgs = z.object({
     "Conditions that must all hold: expressions like in `when` (lago_api_port | int > 0), booleans, or a " +
       "list of them.",
   ),
-  fail_msg: z.string().min(1).optional().describe(
-    "The failure message (default: the first condition that does not hold).",
+  // May render to "" (a message made of {{#if}} parts for the failure at hand): then the default.
+  fail_msg: z.string().optional().describe(
+    "The failure message (default, or when it renders empty: the first condition that does not hold).",
   ),
-  success_msg: z.string().min(1).optional().describe("The message when every condition holds."),
+  success_msg: z.string().optional().describe("The message when every condition holds."),
 }).strict();
 type AssertArgs = z.infer<typeof assertArgs>;
 
@@ -36,7 +37,7 @@ export const assertModule: ModuleDefinition<AssertArgs, undefined> = defineModul
         throw new UserError(a.fail_msg ? `${a.fail_msg}${which}` : `assertion failed: ${String(cond)}`);
       }
     }
-    const msg = a.success_msg ??
+    const msg = a.success_msg ||
       (that.length === 1 ? "the condition holds" : `all ${that.length} conditions hold`);
     return unchanged(msg, { msg });
   },

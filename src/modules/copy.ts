@@ -34,6 +34,5 @@ export const copyModule: ModuleDefinition<CopyArgs, ContentFacts> = defineModule
           : new TextEncoder().encode(a.content ?? ""),
       },
       facts,
-      ctx,
     ),
 });

@@ -20,7 +20,7 @@ import {
   type StatOptions,
 } from "./_path.ts";
 import { absPath, notYet, probeFailed } from "./_util.ts";
-import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, type Step } from "./types.ts";
+import { defineModule, type ModuleDefinition, type Plan, type Step } from "./types.ts";
 
 const fileArgs = z.object({
   path: absPath().describe("Path on the host."),
@@ -101,7 +101,7 @@ function belowCommand(a: FileArgs): Command {
   ];
 }
 
-function planFile(a: FileArgs, facts: FileFacts, ctx: ModuleContext): Plan {
+function planFile(a: FileArgs, facts: FileFacts): Plan {
   const st = facts.stat;
   const want = { mode: a.mode, owner: a.owner, group: a.group };
   const was = st.exists ? attrsText(st.type, st) : "absent";
@@ -119,7 +119,6 @@ function planFile(a: FileArgs, facts: FileFacts, ctx: ModuleContext): Plan {
   if (!st.exists) {
     if (a.state === "file") {
       return notYet(
-        ctx,
         `file ${a.path} does not exist`,
         "use copy or template to create it, or state: touch for an empty file",
         `${a.path} does not exist yet (an earlier task may create it); would set its attributes`,

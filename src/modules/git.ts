@@ -8,7 +8,7 @@ import { and, type Command, raw } from "../core/command.ts";
 import { type ExecResult } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
 import { absPath, notYet, probeFailed } from "./_util.ts";
-import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, type Step } from "./types.ts";
+import { defineModule, type ModuleDefinition, type Plan, type Step } from "./types.ts";
 
 const gitArgs = z.object({
   repo: z.string().min(1).regex(/^[^-\s]/, { error: "should be a repository URL or path" }).describe(
@@ -137,7 +137,7 @@ function fetchStep(a: GitArgs, depth: number | undefined): Step {
 
 const short = (c: string | undefined) => (c ? c.slice(0, 12) : "(no commit)");
 
-function planGit(a: GitArgs, f: GitFacts, ctx: ModuleContext): Plan {
+function planGit(a: GitArgs, f: GitFacts): Plan {
   const isCommit = FULL.test(a.version) || SHORT.test(a.version);
   const depth = isCommit ? undefined : a.depth;
   const cloneStep = (): Step => ({
@@ -164,7 +164,6 @@ function planGit(a: GitArgs, f: GitFacts, ctx: ModuleContext): Plan {
   switch (f.kind) {
     case "nogit":
       return notYet(
-        ctx,
         "git is not installed on the host",
         "install it first: package: { name: git }",
         `git not installed yet; would clone ${a.repo} into ${a.dest}`,

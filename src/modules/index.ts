@@ -3,7 +3,7 @@ import { assertModule } from "./assert.ts";
 import { commandModule, shellModule } from "./command.ts";
 import { copyModule } from "./copy.ts";
 import { debugModule } from "./debug.ts";
-import { dockerComposeModule } from "./docker_compose.ts";
+import { dockerComposeModule } from "./docker_compose/index.ts";
 import { fileModule } from "./file.ts";
 import { gitModule } from "./git.ts";
 import { importTasksModule } from "./import_tasks.ts";

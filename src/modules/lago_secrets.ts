@@ -1,7 +1,7 @@
 /**
  * lago_secrets: the installation's secrets, the same on every host (docs/secrets.md). The values live
  * in the encrypted store on the control machine (src/secrets/store.ts), which the secrets stage opens
- * before the play and, in apply, completes with what no host holds yet (src/commands/secrets-stage.ts):
+ * before the play and, in apply, completes with what no host holds yet (src/session/secrets-stage.ts):
  * the plan reads the store from `ctx.secrets`, never prompts and never writes it. The host gets the
  * values in one 0600 file. The probe reads only sha256 hashes of what the host already has (in `dest`
  * and the `adopt_from` files); the plan compares them with the store:

@@ -3,7 +3,7 @@ import { z } from "zod";
 import type { ExecResult } from "../core/types.ts";
 import { UserError } from "../core/errors.ts";
 import { probeFailed } from "./_util.ts";
-import { defineModule, type ModuleContext, type ModuleDefinition, type Plan, type Step } from "./types.ts";
+import { defineModule, type ModuleDefinition, type Plan, type Step } from "./types.ts";
 
 const serviceArgs = z.object({
   name: z.string().regex(/^[A-Za-z0-9_@:.\\][A-Za-z0-9_@:.\\-]*$/, {
@@ -55,7 +55,7 @@ const DISABLEABLE = new Set(["enabled", "enabled-runtime", "alias"]);
 
 const systemctl = (...args: string[]): Step => ({ kind: "exec", command: ["systemctl", ...args] });
 
-function planService(a: ServiceArgs, f: ServiceFacts, ctx: ModuleContext): Plan {
+function planService(a: ServiceArgs, f: ServiceFacts): Plan {
   const unit = `service ${a.name}`;
   const reload: Step[] = a.daemon_reload ? [systemctl("daemon-reload")] : [];
   const wanted = [a.enabled === true && "enabled", a.enabled === false && "disabled", a.state]
@@ -76,28 +76,23 @@ function planService(a: ServiceArgs, f: ServiceFacts, ctx: ModuleContext): Plan 
       ...(a.enabled !== undefined ? [systemctl(a.enabled ? "enable" : "disable", a.name)] : []),
       ...(a.state ? [systemctl(verb(a.state), a.name)] : []),
     ];
-    // A unit file written by an earlier task is known to systemd only after daemon-reload.
-    if (a.daemon_reload || ctx.check) {
-      return {
-        assumes: ctx.check
-          ? {
-            what: `${unit} is not installed yet`,
-            path: `/etc/systemd/system/${a.name.includes(".") ? a.name : `${a.name}.service`}`,
-            error:
-              `${unit}: no such unit (install the package that provides it or write its unit file first)`,
-          }
-          : undefined,
-        changed: !!wanted,
-        reason: a.daemon_reload
-          ? `${unit} is not loaded yet; would reload systemd${wanted ? ` and make it ${wanted}` : ""}`
-          : `${unit} not installed yet; would be ${wanted}`,
-        steps: blind,
-      };
-    }
-    throw new UserError(
-      `${unit}: no such unit (LoadState=${f.load || "not-found"})`,
-      "install the package that provides it or write its unit file first (and set daemon_reload: true)",
-    );
+    return {
+      // A unit file written by an earlier task is known to systemd only after daemon-reload: with it,
+      // apply runs the steps; without it, the unit must exist by then.
+      assumes: {
+        what: `${unit} is not installed yet`,
+        path: `/etc/systemd/system/${a.name.includes(".") ? a.name : `${a.name}.service`}`,
+        error: `${unit}: no such unit (LoadState=${f.load || "not-found"})`,
+        hint:
+          "install the package that provides it or write its unit file first (and set daemon_reload: true)",
+        stepsProvide: a.daemon_reload || undefined,
+      },
+      changed: !!wanted,
+      reason: a.daemon_reload
+        ? `${unit} is not loaded yet; would reload systemd${wanted ? ` and make it ${wanted}` : ""}`
+        : `${unit} not installed yet; would be ${wanted}`,
+      steps: blind,
+    };
   }
   if (
     f.load === "masked" &&

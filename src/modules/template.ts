@@ -20,6 +20,6 @@ export const templateModule: ModuleDefinition<TemplateArgs, ContentFacts> = defi
   plan(a, facts, ctx) {
     const text = new TextDecoder().decode(ctx.readLocalFile(a.src, "templates"));
     const content = new TextEncoder().encode(ctx.renderTemplate(text, a.src));
-    return planContent({ ...a, content }, facts, ctx);
+    return planContent({ ...a, content }, facts);
   },
 });

@@ -1,12 +1,16 @@
 /**
  * The module contract. A module is a planner: it names one read-only probe of the host and a pure
- * `plan(args, facts, ctx)` that decides what would change. Check mode runs the probe and `plan` only,
- * so a dry run cannot lie; apply executes the returned steps. A module never talks to a connection.
+ * `plan(args, facts, ctx)` that decides what would change. A plan never knows the mode: it says what
+ * it would do, what it rests on that is missing now (`assumes`), what it creates and what host files
+ * it reads; the engine alone decides what a dry run reports (src/engine/task.ts) and apply executes
+ * the steps. So a dry run cannot lie. A module never talks to a connection.
  */
 import type { z } from "zod";
 import type { Command } from "../core/command.ts";
-import type { ExecResult, HostFacts } from "../core/types.ts";
+import type { Diff, ExecResult, HostFacts } from "../core/types.ts";
 import type { SecretsInputs } from "../secrets/inputs.ts";
+
+export type { Diff };
 
 /** A read-only observation: one command (one round trip) plus a pure parser of its output. */
 export interface Probe<F> {
@@ -32,16 +36,6 @@ export type Step =
   /** Poll a probe until it returns true or the timeout passes (wait_for). Changes nothing. */
   | { kind: "wait"; probe: Probe<boolean>; timeoutSec: number; intervalSec: number; what: string };
 
-/** Before/after of one thing the task changes, shown by --diff (secrets are redacted by the engine). */
-export interface Diff {
-  /** What it is: a path, "packages", "service nginx" ... */
-  target: string;
-  before: string;
-  after: string;
-  /** The whole content is secret: show only that it changed. */
-  sensitive?: boolean;
-}
-
 export interface Plan {
   /** Would this task change the host? */
   changed: boolean;
@@ -53,18 +47,27 @@ export interface Plan {
   /** Extra fields for `register` (e.g. `stat`). */
   result?: Record<string, unknown>;
   /**
-   * Check mode only: the plan rests on something missing now that an earlier task may provide (a
-   * directory, a unit a package installs). The engine turns this into "unknown until apply", a known
-   * change (when an earlier task declares it creates `path`), or a predicted failure.
+   * The plan rests on something missing now that an earlier task may provide (a directory, a unit a
+   * package installs). Apply fails with `error` (and `hint`), unless `stepsProvide` says the plan's
+   * own steps may settle it (daemon-reload loads a unit file written earlier). A dry run judges it
+   * instead: a known change when an earlier task creates `path`, "unknown until apply" when earlier
+   * tasks change the host some other way, a predicted failure otherwise.
    */
-  assumes?: { what: string; path?: string; error: string };
+  assumes?: { what: string; path?: string; error: string; hint?: string; stepsProvide?: boolean };
   /** Paths this plan creates on apply, so later plans that assume them are known, not guessed. */
   creates?: string[];
+  /**
+   * Files on the host the probe read and the plan rests on (compose files): in a dry run, when an
+   * earlier task would change one of them, what this plan would do is known only after apply.
+   */
+  reads?: string[];
 }
 
-/** What the engine gives a module besides its arguments. Everything here is local and synchronous. */
+/**
+ * What the engine gives a module besides its arguments. Everything here is local and synchronous. The
+ * run's mode is not here: every plan is the same in both modes (test/unit/modules/check-parity.test.ts).
+ */
 export interface ModuleContext {
-  check: boolean;
   /** Host facts gathered at play start. */
   host: HostFacts;
   /** Read a file from the control machine, resolved against the role's `files/` or `templates/` dir. */

@@ -1,6 +1,8 @@
 /**
- * wait_for: on apply, poll until a TCP port opens (or closes) or a URL answers with a status. It needs
- * no probe and changes nothing; its plan is one `wait` step whose check prints 1 when ready.
+ * wait_for: poll until a TCP port opens (or closes), a URL answers with a status, or a read-only
+ * command succeeds. It changes nothing. Its probe is the readiness check itself: already ready, the
+ * plan has nothing to do (and a re-run costs no round trip of its own: the check is read ahead with
+ * the play's other probes); not yet, the plan is one `wait` step that polls the same check.
  */
 import { z } from "zod";
 import { type Command, quote, raw } from "../core/command.ts";
@@ -22,9 +24,13 @@ const waitArgs = z.object({
   delay: z.number().int().nonnegative().default(0).describe("Seconds to wait before the first check."),
   sleep: z.number().int().positive().default(1).describe("Seconds between checks."),
   validate_certs: z.boolean().default(true).describe("url: check the server's TLS certificate."),
+  command: z.string().min(1).optional().describe(
+    "A read-only command that exits 0 once ready (e.g. `docker version`); run by sh on the host, also as " +
+      "a probe, so it must change nothing (give port, url or command).",
+  ),
 }).strict().superRefine((a, ctx) => {
-  if ((a.port === undefined) === (a.url === undefined)) {
-    ctx.addIssue({ code: "custom", path: [], message: "give port or url (one of them)" });
+  if ([a.port, a.url, a.command].filter((x) => x !== undefined).length !== 1) {
+    ctx.addIssue({ code: "custom", path: [], message: "give port, url or command (one of them)" });
   }
   if (a.url !== undefined && a.state !== "started") {
     ctx.addIssue({ code: "custom", path: ["state"], message: "state: stopped is only for port" });
@@ -98,13 +104,43 @@ function urlProbe(a: WaitArgs & { url: string }): Probe<boolean> {
   };
 }
 
-function planWait(a: WaitArgs): Plan {
-  const what = a.url !== undefined
-    ? `${a.url} to answer ${a.status}`
-    : `port ${a.port} on ${a.host} to ${a.state === "started" ? "accept connections" : "close"}`;
-  const probe = a.url !== undefined
-    ? urlProbe({ ...a, url: a.url })
-    : portProbe(a.host, a.port!, a.state === "started");
+/** `command` exits 0. */
+function commandProbe(command: string): Probe<boolean> {
+  return {
+    command: [raw("if"), "sh", "-c", command, raw(">/dev/null 2>&1; then echo 1; else echo 0; fi")],
+    parse: ready,
+  };
+}
+
+/** What is waited for, how it reads once ready, and the check. */
+function readiness(a: WaitArgs): { what: string; ready: string; probe: Probe<boolean> } {
+  if (a.url !== undefined) {
+    return {
+      what: `${a.url} to answer ${a.status}`,
+      ready: `${a.url} answers ${a.status}`,
+      probe: urlProbe({ ...a, url: a.url }),
+    };
+  }
+  if (a.command !== undefined) {
+    return {
+      what: `\`${a.command}\` to succeed`,
+      ready: `\`${a.command}\` succeeds`,
+      probe: commandProbe(a.command),
+    };
+  }
+  const port = `port ${a.port} on ${a.host}`;
+  const open = a.state === "started";
+  return {
+    what: `${port} to ${open ? "accept connections" : "close"}`,
+    ready: `${port} ${open ? "accepts connections" : "is closed"}`,
+    probe: portProbe(a.host, a.port!, open),
+  };
+}
+
+/** `ready`: what the probe saw (undefined when it could not be read: wait). */
+function planWait(a: WaitArgs, ready: boolean | undefined): Plan {
+  const { what, probe, ...now } = readiness(a);
+  if (ready) return { changed: false, reason: `${now.ready} already`, steps: [] };
   const steps: Step[] = [
     ...(a.delay > 0 ? [{ kind: "exec" as const, command: ["sleep", String(a.delay)] }] : []),
     { kind: "wait", probe, timeoutSec: a.timeout, intervalSec: a.sleep, what },
@@ -112,10 +148,12 @@ function planWait(a: WaitArgs): Plan {
   return { changed: false, reason: `waits for ${what} (up to ${a.timeout}s)`, steps };
 }
 
-export const waitForModule: ModuleDefinition<WaitArgs, undefined> = defineModule({
+export const waitForModule: ModuleDefinition<WaitArgs, boolean | undefined> = defineModule({
   name: "wait_for",
-  description: "Wait until a TCP port opens or closes, or a URL answers with a given HTTP status.",
+  description:
+    "Wait until a TCP port opens or closes, a URL answers with a given HTTP status, or a read-only command " +
+    "succeeds.",
   args: waitArgs,
-  probe: () => null,
+  probe: (a) => readiness(a).probe,
   plan: planWait,
 });

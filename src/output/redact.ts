@@ -11,7 +11,7 @@
  * ```
  */
 import { diffLines } from "diff";
-import type { Diff } from "../modules/types.ts";
+import type { Diff } from "../core/types.ts";
 
 export interface Secret {
   name: string;

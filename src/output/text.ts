@@ -11,7 +11,7 @@
  */
 import { createTwoFilesPatch } from "diff";
 import pc from "picocolors";
-import type { Diff } from "../modules/types.ts";
+import type { Diff } from "../core/types.ts";
 import type { HostCounts, Reporter, RunEvent, TaskStatus } from "./events.ts";
 
 export interface TextReporterOptions {

@@ -1,5 +1,5 @@
 /**
- * What the secrets stage (src/commands/secrets-stage.ts) hands the run: every store it opened
+ * What the secrets stage (src/session/secrets-stage.ts) hands the run: every store it opened
  * before the play, by absolute path. The lago_secrets module plans from this, never from the file:
  * a plan neither prompts for a passphrase nor writes the store, and does not know the run's mode.
  */

@@ -3,8 +3,9 @@
  * from the inventory's folder), else `lago-secrets.enc` beside the inventory. The module and the
  * `secrets` commands resolve it the same way, so they always open the same file.
  */
-import { dirname, isAbsolute, resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { UserError } from "../core/errors.ts";
+import { inventoryMagic } from "../vars/magic.ts";
 import { renderString } from "../vars/template.ts";
 
 export const STORE_FILE = "lago-secrets.enc";
@@ -21,12 +22,6 @@ export function storePath(configured: string | undefined, inventoryDir: string |
   }
   return resolve(inventoryDir, configured || STORE_FILE);
 }
-
-/** The magic variables the engine gives every task for an inventory file. */
-export const inventoryMagic = (inventoryFile: string) => {
-  const file = resolve(inventoryFile);
-  return { inventory_file: file, inventory_dir: dirname(file) };
-};
 
 /** The store of one inventory host (its `lago_secrets_file` may be a template, as in the engine). */
 export function storePathOfHost(vars: Record<string, unknown>, inventoryFile: string, host: string): string {

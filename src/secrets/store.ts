@@ -4,7 +4,7 @@
  * envelope whose header is authenticated too; written atomically with mode 0600. A value, once in the
  * store, is never replaced: adding names is the only change there is.
  *
- * The secrets stage (src/commands/secrets-stage.ts) opens and completes it before a run changes any
+ * The secrets stage (src/session/secrets-stage.ts) opens and completes it before a run changes any
  * host; reads are remembered per process, so the key is derived once per run.
  *
  * @example

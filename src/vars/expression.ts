@@ -15,7 +15,7 @@
  * ```
  */
 import { UserError } from "../core/errors.ts";
-import { isTemplated, renderString } from "./template.ts";
+import { scoped } from "./template.ts";
 import { versionTest } from "./version.ts";
 
 export type CompareOp = "==" | "!=" | "<" | "<=" | ">" | ">=" | "in" | "not in";
@@ -337,18 +337,14 @@ class Undefined {
   constructor(readonly name: string) {}
 }
 
-/** Evaluate an expression. Throws `UserError` on an undefined variable or a type error. */
-export function evaluate(expr: Expr, vars: Record<string, unknown>): unknown {
-  return defined(evalExpr(expr, vars));
-}
-
 /**
- * A variable whose value is itself a template (a role default such as
- * `lago_secret_key_base: "{{ lago_secret_values.secrets.SECRET_KEY_BASE }}"`) is compared by what it
- * renders to, as in task arguments, not by its template text.
+ * Evaluate an expression. Throws `UserError` on an undefined variable or a type error. Variables are
+ * read through the one scope (src/vars/scope.ts): a role default such as
+ * `lago_secret_key_base: "{{ lago_secret_values.secrets.SECRET_KEY_BASE }}"` compares by what it
+ * renders to, as in task arguments and templates, not by its template text.
  */
-function rendered(value: unknown, vars: Record<string, unknown>, name: string): unknown {
-  return typeof value === "string" && isTemplated(value) ? renderString(value, vars, name) : value;
+export function evaluate(expr: Expr, vars: Record<string, unknown>): unknown {
+  return defined(evalExpr(expr, scoped(vars)));
 }
 
 function defined(v: unknown): unknown {
@@ -369,14 +365,10 @@ function evalExpr(e: Expr, vars: Record<string, unknown>): unknown {
       return e.items.map((i) => defined(evalExpr(i, vars)));
     case "var": {
       const found = lookup(vars, e.name);
-      return found ? rendered(found.value, vars, e.name) : new Undefined(e.name);
+      return found ? found.value : new Undefined(e.name);
     }
     case "get":
-      return rendered(
-        getItem(evalExpr(e.object, vars), defined(evalExpr(e.key, vars)), e),
-        vars,
-        describe(e),
-      );
+      return getItem(evalExpr(e.object, vars), defined(evalExpr(e.key, vars)), e);
     case "not":
       return !truthy(evalExpr(e.operand, vars));
     case "neg": {
@@ -428,7 +420,8 @@ function getItem(object: unknown, key: unknown, e: Expr): unknown {
  */
 function lookup(object: Record<string, unknown>, key: string): { value: unknown } | undefined {
   for (let o: object | null = object; o && o !== Object.prototype; o = Object.getPrototypeOf(o)) {
-    if (Object.hasOwn(o, key)) return { value: (o as Record<string, unknown>)[key] ?? null };
+    // Read through the top object: in a scope, that resolves a templated value.
+    if (Object.hasOwn(o, key)) return { value: object[key] ?? null };
   }
   return undefined;
 }

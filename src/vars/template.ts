@@ -1,10 +1,15 @@
 /**
  * Handlebars rendering for template files and `{{ var }}` in task arguments. Strict: a variable that
- * is not defined is an error naming it and where it was used, never an empty string.
+ * is not defined is an error naming it and where it was used, never an empty string. Variables are
+ * read through the one scope (src/vars/scope.ts): a variable whose value is a template reads as what
+ * it renders to, in a template, a helper's argument or a condition alike.
  */
 import Handlebars from "handlebars";
 import { UserError } from "../core/errors.ts";
 import { describeJinja, findJinja, mayHaveJinja } from "./jinja.ts";
+import { CycleError, isTemplated, isUnsafe, markUnsafe, plain, scopeOf } from "./scope.ts";
+
+export { isTemplated, markUnsafe };
 
 const hb = Handlebars.create();
 
@@ -37,19 +42,13 @@ hb.registerHelper(
   (v: unknown, sep: unknown) => (Array.isArray(v) ? v.join(typeof sep === "string" ? sep : ",") : String(v)),
 );
 hb.registerHelper("quote", (v: unknown) => `'${String(v).replaceAll("'", `'"'"'`)}'`);
-// A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded. A value
-// that is itself a template (a role default naming another variable) is rendered first.
-type HelperOptions = { data?: { root?: Record<string, unknown> } };
-const renderedArg = (v: unknown, options: HelperOptions, helper: string): unknown =>
-  typeof v === "string" ? renderString(v, options.data?.root ?? {}, helper) : v;
-hb.registerHelper("urlencode", (v: unknown, options: HelperOptions) => {
-  return encodeURIComponent(String(renderedArg(v, options, "urlencode")));
-});
+// A value inside a URL (a password in DATABASE_URL): every reserved character percent-encoded.
+hb.registerHelper("urlencode", (v: unknown) => encodeURIComponent(String(v)));
 // The `user:password@` of a URL, each part percent-encoded; "" when both are empty, `:password@` without a
-// user. Values that are templates are rendered first, so an empty password is seen as empty.
-hb.registerHelper("userinfo", (user: unknown, password: unknown, options: HelperOptions) => {
-  const u = String(renderedArg(user, options, "userinfo") ?? "");
-  const p = String(renderedArg(password, options, "userinfo") ?? "");
+// user. Arguments arrive resolved (the one scope), so an empty password is seen as empty.
+hb.registerHelper("userinfo", (user: unknown, password: unknown) => {
+  const u = String(user ?? "");
+  const p = String(password ?? "");
   if (u === "" && p === "") return "";
   return `${encodeURIComponent(u)}${p === "" ? "" : `:${encodeURIComponent(p)}`}@`;
 });
@@ -61,10 +60,39 @@ hb.registerHelper(
   (v: unknown, from: unknown, to: unknown) => String(v).replaceAll(String(from), String(to)),
 );
 
-const cache = new Map<string, HandlebarsTemplateDelegate>();
+/**
+ * How many arguments each helper takes (min, max), handlebars' own block helpers included: a template
+ * calling an unknown helper, or one with the wrong number of arguments, is refused when the files load
+ * (src/vars/template-check.ts).
+ */
+export const HELPERS: Record<string, [number, number]> = {
+  default: [2, 2],
+  coalesce: [1, Infinity],
+  includes: [2, 2],
+  eq: [2, 2],
+  ne: [2, 2],
+  not: [1, 1],
+  and: [1, Infinity],
+  or: [1, Infinity],
+  json: [1, 1],
+  upper: [1, 1],
+  lower: [1, 1],
+  join: [1, 2],
+  quote: [1, 1],
+  urlencode: [1, 1],
+  userinfo: [2, 2],
+  concat: [1, Infinity],
+  replace: [3, 3],
+  // Handlebars' built-ins.
+  if: [1, 1],
+  unless: [1, 1],
+  each: [1, 1],
+  with: [1, 1],
+  lookup: [2, 2],
+  log: [1, Infinity],
+};
 
-/** True when the text contains a handlebars expression. */
-export const isTemplated = (text: string): boolean => text.includes("{{");
+const cache = new Map<string, HandlebarsTemplateDelegate>();
 
 /**
  * A template made only of `{{ name }}` (one plain variable path) yields the value itself, not its
@@ -72,22 +100,15 @@ export const isTemplated = (text: string): boolean => text.includes("{{");
  */
 const SINGLE = /^\{\{\s*([A-Za-z_][\w.-]*)\s*\}\}$/;
 
-/**
- * Texts marked `!unsafe` in an inventory (Ansible's "never template this"): rendered as they are. Kept
- * by value, for the run: a password that happens to contain `{{` or `{%` is data, not a template.
- */
-const unsafeTexts = new Set<string>();
-
-export function markUnsafe(texts: Iterable<string>): void {
-  for (const t of texts) unsafeTexts.add(t);
-}
+/** The variables as the one scope reads them (templated values resolved on first use). */
+export const scoped = (vars: Record<string, unknown>): Record<string, unknown> => scopeOf(vars, renderIn);
 
 /**
  * Jinja2 left in a text handlebars is about to render is refused with what to write instead: a
  * template is never written with `{% if %}` copied literally. `where` names the file or task.
  */
 function refuseJinja(text: string, where: string): void {
-  if (!mayHaveJinja(text) || unsafeTexts.has(text)) return;
+  if (!mayHaveJinja(text) || isUnsafe(text)) return;
   const [first, ...more] = findJinja(text);
   if (!first) return;
   const also = more.length
@@ -96,26 +117,36 @@ function refuseJinja(text: string, where: string): void {
   throw new UserError(`${where}:${first.line}:${first.col}: ${describeJinja(first)}${also}`);
 }
 
-/**
- * Render a string. Variables whose values are themselves templates (role defaults such as
- * `api_url: "https://{{ domain }}"`) are rendered in turn, up to a fixed depth to stop cycles.
- */
-export function renderString(text: string, vars: Record<string, unknown>, where: string, depth = 0): unknown {
+/** Renders against a scope: what the scope calls to resolve a templated value. */
+function renderIn(text: string, scope: Record<string, unknown>, where: string): unknown {
   refuseJinja(text, where);
-  if (!isTemplated(text) || unsafeTexts.has(text)) return text;
-  if (depth > 10) {
-    // The names in the template, not its text: a variable's value may hold a secret around them.
-    const names = [...new Set([...text.matchAll(/\{\{\s*([A-Za-z_][\w.-]*)/g)].map((m) => m[1]))];
-    throw new UserError(`${where}: variables refer to each other in a cycle (through ${names.join(", ")})`);
+  try {
+    const single = SINGLE.exec(text);
+    if (single) return plain(lookupPath(scope, single[1], where));
+    return renderOnce(text, scope, where);
+  } catch (e) {
+    if (e instanceof CycleError) throw e; // named once, by renderString
+    // A variable read on the way failed: say where it was read, then what failed in it.
+    if (e instanceof UserError && !e.message.startsWith(`${where}:`)) {
+      throw new UserError(`${where}: ${e.message}`, e.hint);
+    }
+    throw e;
   }
-  const single = SINGLE.exec(text);
-  if (single) {
-    const value = lookupPath(vars, single[1], where);
-    return typeof value === "string" ? renderString(value, vars, where, depth + 1) : value;
+}
+
+/**
+ * Render a string. A template that is one variable yields its value (resolved, as plain data);
+ * anything else renders to text.
+ */
+export function renderString(text: string, vars: Record<string, unknown>, where: string): unknown {
+  refuseJinja(text, where);
+  if (!isTemplated(text) || isUnsafe(text)) return text;
+  try {
+    return renderIn(text, scoped(vars), where);
+  } catch (e) {
+    if (e instanceof CycleError) throw new UserError(`${where}: ${e.message}`, e.hint);
+    throw e;
   }
-  const out = renderOnce(text, vars, where);
-  const holdsUnsafe = unsafeTexts.size > 0 && [...unsafeTexts].some((u) => out.includes(u));
-  return isTemplated(out) && out !== text && !holdsUnsafe ? renderString(out, vars, where, depth + 1) : out;
 }
 
 function renderOnce(text: string, vars: Record<string, unknown>, where: string): string {
@@ -131,6 +162,7 @@ function renderOnce(text: string, vars: Record<string, unknown>, where: string):
   try {
     return fn(vars);
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const m = /"([^"]+)" not defined in/.exec(String((e as Error).message));
     if (m) throw undefinedVariable(fullPath(text, m[1]), where);
     throw new UserError(`${where}: template error: ${firstLine(e)}`);

@@ -3,8 +3,8 @@
  * no mtime moves), validation before any connection, a host lost mid-run, a changed host key, handlers
  * that survive a failure, become through sudo, and the same CLI under Deno.
  */
-import { writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { recapOf, repoRoot, resultsOf, runCli } from "./cli.ts";
@@ -206,6 +206,7 @@ describe("apply on the testbed", () => {
       },
     };
     const path = join(repoRoot, ".cache", "become-inventory.yml");
+    mkdirSync(dirname(path), { recursive: true }); // a fresh clone has no .cache/ yet
     writeFileSync(path, stringify(inv));
     const r = await runCli(["apply", path, ...fixture("become.yml"), "--json"]);
     expect(r.code, r.stderr + r.stdout).toBe(0);

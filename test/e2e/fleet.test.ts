@@ -14,7 +14,8 @@
  * A background loop samples every host through `docker exec` the whole time: the web hosts' /health
  * and the number of running clock containers.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -243,6 +244,29 @@ describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis"
       const history = await cli(["history", inventory]);
       expect(history.stdout).toMatch(/apply +v1\.49\.0 +ok: /);
       sampler.start();
+    },
+    LONG,
+  );
+
+  it(
+    "a re-run that changes nothing: one connection and at most 3 round trips per host, the lock included; each file read once",
+    async () => {
+      // LAGO_PROVISION_STATS: what the process did, written when it exits (src/core/stats.ts).
+      const statsFile = join(mkdtempSync(join(tmpdir(), "lago-fleet-stats-")), "stats.json");
+      const r = await runCli(["apply", inventory, "--json"], {
+        env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE, LAGO_PROVISION_STATS: statsFile },
+      });
+      expect(r.code, r.stderr + r.stdout.slice(-3000)).toBe(0);
+      for (const h of all) expect(recapOf(r)[h]).toMatchObject({ changed: 0, failed: 0, unreachable: 0 });
+      const stats = JSON.parse(readFileSync(statsFile, "utf8"));
+      // Lock, facts, the version check and the secrets survey in one; every task's probe in one; release.
+      for (const h of all) {
+        expect(stats.hosts[h].connections, h).toBe(1);
+        expect(stats.hosts[h].roundTrips, h).toBeLessThanOrEqual(3);
+      }
+      const readTwice = Object.entries(stats.files).filter(([, n]) => n !== 1);
+      expect(readTwice).toEqual([]);
+      expect(Object.keys(stats.files)).toContain(inventory);
     },
     LONG,
   );

@@ -386,8 +386,34 @@ describe("playbooks/site.yml on bare hosts", () => {
   });
 });
 
+/** A CA and a server certificate for `address` (its subjectAltName), made with openssl in a new directory. */
+async function serverCertificate(address: string): Promise<string> {
+  const tls = mkdtempSync(join(tmpdir(), "lago-e2e-pgtls-"));
+  // Words split on spaces: mkdtemp's names have none.
+  const openssl = (words: string) => $`openssl ${words.split(" ")}`.quiet();
+  const [ca, caKey, key, csr, ext, crt] = [
+    "ca.crt",
+    "ca.key",
+    "server.key",
+    "server.csr",
+    "san.ext",
+    "server.crt",
+  ]
+    .map((f) => join(tls, f));
+  await openssl(`req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=e2e-pg-ca -keyout ${caKey} -out ${ca}`);
+  await openssl(`req -newkey rsa:2048 -nodes -subj /CN=${address} -keyout ${key} -out ${csr}`);
+  writeFileSync(ext, `subjectAltName=IP:${address}\n`);
+  await openssl(
+    `x509 -req -in ${csr} -CA ${ca} -CAkey ${caKey} -CAcreateserial -days 2 -extfile ${ext} -out ${crt}`,
+  );
+  return tls;
+}
+
 describe("external PostgreSQL", () => {
-  it("the stack talks to a PostgreSQL outside the project, its tables in schema lago_app", async () => {
+  it("the stack talks to a PostgreSQL outside the project over TLS (verify-full), its tables in schema lago_app", async () => {
+    const address = (await $`docker inspect -f ${"{{.NetworkSettings.IPAddress}}"} ${dbHost.name}`.quiet())
+      .stdout.trim();
+    const tls = await serverCertificate(address);
     await timed(
       "PostgreSQL on the third host",
       "test/e2e/fixtures/lago-extdb.yml",
@@ -395,9 +421,9 @@ describe("external PostgreSQL", () => {
       "extdb",
       "-e",
       `extdb_password=${EXT_PASSWORD}`,
+      "-e",
+      `extdb_tls_dir=${tls}`,
     );
-    const address = (await $`docker inspect -f ${"{{.NetworkSettings.IPAddress}}"} ${dbHost.name}`.quiet())
-      .stdout.trim();
     const h = lago[0];
     const extra = join(dir, "external-db.yml");
     writeFileSync(
@@ -410,6 +436,10 @@ describe("external PostgreSQL", () => {
         lago_postgres_password: EXT_PASSWORD,
         lago_postgres_db: "billing",
         lago_postgres_schema: "lago_app",
+        // The server takes TLS only (hostssl); verify-full fails unless libpq reads this CA and the
+        // certificate names the address.
+        lago_postgres_sslmode: "verify-full",
+        lago_postgres_ssl_rootcert_src: join(tls, "ca.crt"),
       }),
     );
     const r = await timed(
@@ -425,8 +455,9 @@ describe("external PostgreSQL", () => {
     expect(health.status, health.text).toBe(200);
     // The schema is POSTGRES_SCHEMA's; DATABASE_URL stays a plain libpq URL.
     const { env } = await apiEnv(h);
-    expect(env.DATABASE_URL).toBe(`postgresql://lago_ext:***@${address}:5432/billing`);
+    expect(env.DATABASE_URL).toBe(`postgresql://lago_ext:***@${address}:5432/billing?sslmode=verify-full`);
     expect(env.POSTGRES_SCHEMA).toBe("lago_app");
+    expect(env.PGSSLROOTCERT).toBe("/app/config/postgres-ssl/root.crt");
 
     const psql = (sql: string) =>
       execIn(dbHost.name, [

@@ -3,10 +3,11 @@
  * first, then YAML 1.1 with `!vault` and `!unsafe`. Every value that was encrypted (the whole file,
  * or a `!vault` value) is collected as a secret, so it is redacted wherever it would be shown.
  */
-import { readFileSync } from "node:fs";
+import { readTextFile } from "../../core/files.ts";
+import { countRead } from "../../core/stats.ts";
 import type { Secret } from "../../output/redact.ts";
 import { ConfigError, displayPath } from "../problems.ts";
-import { parseYaml, type YamlFile } from "../yaml.ts";
+import { MAX_CONFIG_BYTES, parseYaml, type YamlFile } from "../yaml.ts";
 import { decryptVault, isVaultText, VaultError, type VaultSecret } from "./vault.ts";
 
 export interface VaultOptions {
@@ -38,7 +39,9 @@ export function readAnsibleText(
   found: ReadFindings,
 ): { text: string; file: string; encrypted: boolean } {
   const file = displayPath(path);
-  const raw = readFileSync(path, "utf8");
+  countRead(path);
+  // A regular file of bounded size only: a FIFO or /dev/zero must not hang or fill the controller.
+  const raw = readTextFile(path, { what: "inventory file", maxBytes: MAX_CONFIG_BYTES });
   if (!isVaultText(raw)) return { text: raw, file, encrypted: false };
   try {
     const text = decryptVault(raw, vault.secrets);

@@ -4,7 +4,7 @@
  * order, a later value replacing an earlier one. `reconcile` then puts top-level groups under `all` and
  * hosts of no group in `ungrouped`. Pure data: the parsers call it, the loader reads it.
  */
-import type { SourceRef } from "../../engine/model.ts";
+import type { SourceRef } from "../model.ts";
 import type { Vars } from "../model.ts";
 import type { Problem } from "../problems.ts";
 import type { KeyPath, YamlFile } from "../yaml.ts";

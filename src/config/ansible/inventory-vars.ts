@@ -9,12 +9,12 @@
  * where the `group_vars/` and `host_vars/` beside each source are read in the order of the sources.
  * A later value replaces an earlier one (no deep merge, as Ansible's default `hash_behaviour`).
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Vars } from "../model.ts";
 import type { Problem } from "../problems.ts";
 import { Problems } from "../problems.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../core/suggest.ts";
 import type { YamlFile } from "../yaml.ts";
 import { readAnsibleYaml, type ReadFindings, type VaultOptions } from "./ansible-files.ts";
 import type { InventoryData } from "./inventory-data.ts";
@@ -22,8 +22,23 @@ import { isHostList } from "./inventory-sources.ts";
 import { findVarsFiles, type Listing, varsFileNames } from "./vars-files.ts";
 
 const disk: Listing = {
-  exists: existsSync,
-  isDirectory: (p) => statSync(p).isDirectory(),
+  // The entry itself, not what it points to: a dangling link is there, and refused when read.
+  exists: (p) => {
+    try {
+      lstatSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  // A dangling link or a link loop is no directory: read as a file, it is refused naming it.
+  isDirectory: (p) => {
+    try {
+      return statSync(p).isDirectory();
+    } catch {
+      return false;
+    }
+  },
   list: (p) => readdirSync(p),
 };
 

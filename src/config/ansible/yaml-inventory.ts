@@ -7,7 +7,7 @@
  */
 import type { KeyPath, YamlFile } from "../yaml.ts";
 import { ConfigError } from "../problems.ts";
-import { didYouMean } from "../suggest.ts";
+import { didYouMean } from "../../core/suggest.ts";
 import { expandHostPattern, HostPatternError, MAX_RANGE_HOSTS } from "./host-pattern.ts";
 import { type InventoryData, InventoryDataError, subDocument } from "./inventory-data.ts";
 

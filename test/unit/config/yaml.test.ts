@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError } from "../../../src/config/problems.ts";
-import { editDistance, suggest } from "../../../src/config/suggest.ts";
+import { editDistance, suggest } from "../../../src/core/suggest.ts";
 import { parseYaml } from "../../../src/config/yaml.ts";
 
 const text = `# comment

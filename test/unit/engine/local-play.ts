@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { afterEach, beforeEach, vi } from "vitest";
-import { connectionStats } from "../../../src/connection/stats.ts";
+import { connectionStats } from "../../../src/core/stats.ts";
 import { main } from "../../../src/main.ts";
 
 // deno-lint-ignore no-explicit-any

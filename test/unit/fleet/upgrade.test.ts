@@ -353,7 +353,7 @@ describe("rolling upgrade sequencing", () => {
 
 describe("--serial", () => {
   it("numbers, percentages and ramps; anything else is refused", async () => {
-    const { parseSerial } = await import("../../../src/commands/upgrade.ts");
+    const { parseSerial } = await import("../../../src/commands/options.ts");
     expect(parseSerial("1")).toEqual([1]);
     expect(parseSerial("25%")).toEqual(["25%"]);
     expect(parseSerial("1, 2,50%")).toEqual([1, 2, "50%"]);

@@ -51,6 +51,18 @@ export const planCases: ModuleCase[] = [
     expect: { error: "bad settings (failed: lago_domain == 'x')" },
   },
   {
+    name: "a fail_msg that renders empty (made of {{#if}} parts) holds: no message needed",
+    args: { that: ["lago_api_port > 0"], fail_msg: "", success_msg: "" },
+    vars,
+    expect: { changed: false, steps: [], result: { msg: "the condition holds" } },
+  },
+  {
+    name: "a fail_msg that renders empty, failing: the condition that failed",
+    args: { that: ["lago_api_port < 1024"], fail_msg: "" },
+    vars,
+    expect: { error: "assertion failed: lago_api_port < 1024" },
+  },
+  {
     name: "without fail_msg: the condition that failed",
     args: { that: ["lago_api_port > 0", "lago_api_port < 1024"] },
     vars,

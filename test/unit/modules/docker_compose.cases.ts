@@ -1,5 +1,9 @@
 import { expect } from "vitest";
-import type { ComposeContainer, ComposeFacts, ComposeService } from "../../../src/modules/docker_compose.ts";
+import type {
+  ComposeContainer,
+  ComposeFacts,
+  ComposeService,
+} from "../../../src/modules/docker_compose/index.ts";
 import type { ModuleCase, ProbeCase } from "./cases.ts";
 
 // A Lago project as the lago role writes it: db, redis, one-shot migrate, api, worker, clock, front, pdf.
@@ -347,20 +351,7 @@ export const planCases: ModuleCase[] = [
     expect: { error: "`docker compose config` failed in /opt/lago: services.api.ports must be a list" },
   },
   {
-    name: "check mode, an earlier task changes compose.yml: known after apply",
-    args: { ...args, pending_changes: "true" },
-    check: true,
-    facts: facts(),
-    expect: { changed: true, reason: "would converge after the earlier change to its files" },
-  },
-  {
-    name: "pending_changes is ignored on apply (the files are written by then)",
-    args: { ...args, pending_changes: true },
-    facts: facts(),
-    expect: { changed: false, steps: [] },
-  },
-  {
-    name: "check mode, env_template: a changed variable recreates the services that read it",
+    name: "env_template: a variable that differs from env_file recreates the services that read it",
     args: { ...args, env_template: "lago.env.hbs" },
     check: true,
     vars: { dsn: "https://new@sentry/2", pool: 10 },
@@ -381,6 +372,17 @@ export const planCases: ModuleCase[] = [
         after: expect.stringContaining("front: running, config changes: reads SENTRY_DSN_FRONT (recreate)"),
       }],
     },
+  },
+  {
+    name: "env_template: env_file already written from it (apply, after the template task): nothing differs",
+    args: { ...args, env_template: "lago.env.hbs" },
+    vars: { pool: 10 },
+    localFiles: { "lago.env.hbs": "DATABASE_POOL='{{ pool }}'\n" },
+    facts: facts({
+      envHashes: { DATABASE_POOL: "8eb8fa4302985b9a942957ef56822caf53ab88f5a9e06342045ca3713c26f824" },
+      refs: { api: ["DATABASE_POOL"] },
+    }),
+    expect: { changed: false, steps: [] },
   },
   {
     name: "wait: false: no wait step",
@@ -556,7 +558,7 @@ export const probeCases: ProbeCase[] = [
     },
   },
   {
-    name: "check mode extras: env line hashes and the variables each service reads",
+    name: "env_template extras: env line hashes and the variables each service reads",
     args,
     output: {
       stdout:

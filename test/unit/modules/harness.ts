@@ -23,10 +23,9 @@ export const testHost: HostFacts = {
 };
 
 export function contextFor(
-  c: Pick<ModuleCase, "check" | "host" | "localFiles" | "vars" | "secrets">,
+  c: Pick<ModuleCase, "host" | "localFiles" | "vars" | "secrets">,
 ): ModuleContext {
   return {
-    check: c.check ?? false,
     host: { ...testHost, ...c.host },
     readLocalFile(path) {
       const text = c.localFiles?.[path];

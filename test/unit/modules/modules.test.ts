@@ -5,12 +5,20 @@
 import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { render } from "../../../src/core/command.ts";
+import { refuseMissing } from "../../../src/engine/task.ts";
 import { describeStep } from "../../../src/modules/describe.ts";
 import { modules } from "../../../src/modules/index.ts";
 import type { ModuleCase, ProbeCase } from "./cases.ts";
 import { contextFor } from "./harness.ts";
 
 const dir = new URL(".", import.meta.url);
+
+/** The plan, and what the engine does with it on apply: a plan resting on something missing fails. */
+function planned(mod: (typeof modules)[string], args: unknown, c: ModuleCase) {
+  const plan = mod.plan(args, c.facts, contextFor(c));
+  if (!c.check) refuseMissing(plan);
+  return plan;
+}
 const tables = readdirSync(dir).filter((f) => f.endsWith(".cases.ts"));
 
 for (const file of tables) {
@@ -30,7 +38,7 @@ for (const file of tables) {
         if ("error" in c.expect) {
           if (parsed.success) {
             // Valid arguments, but the host state makes the task fail (a UserError from plan).
-            expect(() => mod.plan(parsed.data, c.facts, contextFor(c))).toThrow(c.expect.error);
+            expect(() => planned(mod, parsed.data, c)).toThrow(c.expect.error);
             return;
           }
           expect(parsed.error?.issues.map((i) => `${i.path.join("/")}: ${i.message}`).join("; ")).toContain(
@@ -39,7 +47,7 @@ for (const file of tables) {
           return;
         }
         expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-        const plan = mod.plan(parsed.data, c.facts, contextFor(c));
+        const plan = planned(mod, parsed.data, c);
         expect(plan.changed).toBe(c.expect.changed);
         if (c.expect.reason !== undefined) expect(plan.reason).toContain(c.expect.reason);
         if (c.expect.steps !== undefined) expect(plan.steps.map(describeStep)).toEqual(c.expect.steps);

@@ -3,6 +3,7 @@
  * temp dir, a local git repository and local TCP/HTTP servers. Proves the parsers read real `stat`,
  * `sha256sum`, `dpkg-query`, `git` output, and that applying a plan makes the next plan a no-op.
  */
+import { refuseMissing } from "../../../src/engine/task.ts";
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
@@ -24,7 +25,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Command, render } from "../../../src/core/command.ts";
 import type { ExecResult } from "../../../src/core/types.ts";
-import { ENV_HASHES } from "../../../src/modules/docker_compose.ts";
+import { ENV_HASHES } from "../../../src/modules/docker_compose/scripts.ts";
 import { modules } from "../../../src/modules/index.ts";
 import type { Plan, Probe, Step } from "../../../src/modules/types.ts";
 import { contextFor } from "./harness.ts";
@@ -49,10 +50,13 @@ function planFor(
 ) {
   const mod = modules[name];
   const args = mod.args.parse(rawArgs);
-  const ctx = contextFor({ check: opts.check, localFiles: opts.files });
+  const ctx = contextFor({ localFiles: opts.files });
   const probe = mod.probe(args, ctx);
   const facts = probe ? probe.parse(sh(probe.command)) : undefined;
-  return { plan: mod.plan(args, facts, ctx) as Plan, facts, args };
+  const plan = mod.plan(args, facts, ctx) as Plan;
+  // As the engine does on apply: a plan resting on something missing fails.
+  if (!opts.check) refuseMissing(plan);
+  return { plan, facts, args };
 }
 
 /** A local stand-in for the engine's step runner (exec through sh; write = temp file, chmod, rename). */

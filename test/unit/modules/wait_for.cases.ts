@@ -27,11 +27,33 @@ export const planCases: ModuleCase[] = [
       steps: ["wait http://127.0.0.1:3000/health to answer 200 (timeout 120s)"],
     },
   },
-  { name: "error: neither port nor url", args: { timeout: 10 }, expect: { error: "give port or url" } },
+  {
+    name: "already answering (the probe saw it): nothing to wait for",
+    args: { url: "http://127.0.0.1:3000/health" },
+    facts: true,
+    expect: { changed: false, reason: "http://127.0.0.1:3000/health answers 200 already", steps: [] },
+  },
+  {
+    name: "a read-only command: waits until it succeeds",
+    args: { command: "docker version", timeout: 30 },
+    facts: false,
+    expect: { changed: false, steps: ["wait `docker version` to succeed (timeout 30s)"] },
+  },
+  {
+    name: "a read-only command that succeeds already",
+    args: { command: "docker version" },
+    facts: true,
+    expect: { changed: false, reason: "`docker version` succeeds already", steps: [] },
+  },
+  {
+    name: "error: neither port, url nor command",
+    args: { timeout: 10 },
+    expect: { error: "give port, url or command" },
+  },
   {
     name: "error: both port and url",
     args: { port: 80, url: "http://x/" },
-    expect: { error: "give port or url" },
+    expect: { error: "give port, url or command" },
   },
   { name: "error: port out of range", args: { port: 70000 }, expect: { error: "port" } },
   { name: "error: port as text", args: { port: "5432" }, expect: { error: "port" } },
@@ -54,6 +76,20 @@ export const planCases: ModuleCase[] = [
 ];
 
 export const probeCases: ProbeCase[] = [
-  { name: "needs no probe", args: { port: 5432 }, command: null },
-  { name: "needs no probe for a url either", args: { url: "https://lago.example.com/" }, command: null },
+  {
+    name: "the readiness check is the probe: a port",
+    args: { port: 5432 },
+    command:
+      "if timeout 5 bash -c 'exec 3<>\"/dev/tcp/$1/$2\"' bash 127.0.0.1 5432 2>/dev/null; then echo 1; " +
+      "else echo 0; fi",
+    output: { stdout: "1\n" },
+    facts: true,
+  },
+  {
+    name: "a command",
+    args: { command: "docker version" },
+    command: "if sh -c 'docker version' >/dev/null 2>&1; then echo 1; else echo 0; fi",
+    output: { stdout: "0\n" },
+    facts: false,
+  },
 ];

@@ -7,36 +7,31 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { renderText } from "../../../src/vars/template.ts";
+import { MADE_UP_SECRETS } from "./made-up-secrets.ts";
 
 const defaults = parse(readFileSync("roles/lago/defaults/main.yml", "utf8"));
 const external = { lago_db_external: true, lago_redis_external: true, lago_postgres_host: "db.internal" };
 
+const SECRETS = MADE_UP_SECRETS;
+
+/** As the engine renders them: after lago_secrets registered the secrets (templated defaults read them). */
 function render(template: string, overrides: Record<string, unknown>): string {
-  const vars = { ...defaults, inventory_hostname: "web1", ...overrides };
+  const vars = {
+    ...defaults,
+    inventory_hostname: "web1",
+    lago_secret_values: { secrets: SECRETS },
+    ...overrides,
+  };
   return renderText(readFileSync(`roles/lago/templates/${template}`, "utf8"), vars, template);
 }
 
 const services = (overrides: Record<string, unknown>) =>
   Object.keys(parse(render("compose.yml.hbs", overrides)).services).sort();
 
-/** What the lago_secrets task registers (values made up: only their presence matters here). */
-const SECRETS = Object.fromEntries(
-  [
-    "POSTGRES_PASSWORD",
-    "REDIS_PASSWORD",
-    "LAGO_RSA_PRIVATE_KEY",
-    "SECRET_KEY_BASE",
-    "LAGO_ENCRYPTION_PRIMARY_KEY",
-    "LAGO_ENCRYPTION_DETERMINISTIC_KEY",
-    "LAGO_ENCRYPTION_KEY_DERIVATION_SALT",
-    "LAGO_ORG_USER_PASSWORD",
-  ].map((name, i) => [name, `test-value-${i}`]),
-);
-
 /** lago.env as NAME -> value. */
 const envFile = (overrides: Record<string, unknown>): Record<string, string> =>
   Object.fromEntries(
-    render("lago.env.hbs", { ...overrides, lago_secret_values: { secrets: SECRETS } }).split("\n")
+    render("lago.env.hbs", overrides).split("\n")
       .map((l) => /^([A-Z][A-Z0-9_]*)='(.*)'$/.exec(l)).filter((m) => m !== null).map((m) => [m![1], m![2]]),
   );
 
@@ -45,7 +40,7 @@ const compose = (overrides: Record<string, unknown>) =>
   parse(render("compose.yml.hbs", overrides), { merge: true });
 
 const sidekiqFlags = (overrides: Record<string, unknown>) => ({
-  env: render("lago.env.hbs", { ...overrides, lago_secret_values: { secrets: SECRETS } })
+  env: render("lago.env.hbs", overrides)
     .split("\n").filter((l) => l.startsWith("SIDEKIQ_") && !l.startsWith("SIDEKIQ_CONCURRENCY")),
   compose: Object.keys(parse(render("compose.yml.hbs", overrides))["x-backend-env"])
     .filter((k) => /^SIDEKIQ_(?!CONCURRENCY)/.test(k)),
@@ -117,7 +112,7 @@ describe("lago role: what the real images read", () => {
     const vars = { lago_postgres_schema: "lago_app", lago_postgres_sslmode: "verify-full" };
     expect(envFile(vars)).toMatchObject({
       POSTGRES_SCHEMA: "lago_app",
-      DATABASE_URL: "postgresql://lago:test-value-0@db:5432/lago?sslmode=verify-full",
+      DATABASE_URL: "postgresql://lago:made-up-postgres-password@db:5432/lago?sslmode=verify-full",
     });
     const services = compose({ ...vars, lago_dedicated_workers: ["events"] }).services;
     for (const name of ["migrate", "api", "api-worker", "api-events-worker", "api-clock"]) {
@@ -125,15 +120,15 @@ describe("lago role: what the real images read", () => {
     }
     expect(services.migrate.command.join(" ")).toContain("CREATE SCHEMA IF NOT EXISTS");
     expect(compose({}).services.migrate.command).toEqual(["./scripts/migrate.sh"]);
-    expect(envFile({}).DATABASE_URL).toBe("postgresql://lago:test-value-0@db:5432/lago");
+    expect(envFile({}).DATABASE_URL).toBe("postgresql://lago:made-up-postgres-password@db:5432/lago");
   });
 
   it("the Redis password is in the URLs (ActionCable reads only LAGO_REDIS_CABLE_URL, else REDIS_URL)", () => {
     expect(envFile({})).toMatchObject({
-      REDIS_URL: "redis://:test-value-1@redis:6379",
-      REDIS_PASSWORD: "test-value-1",
-      LAGO_REDIS_CACHE_URL: "redis://:test-value-1@redis:6379",
-      LAGO_REDIS_CABLE_URL: "redis://:test-value-1@redis:6379",
+      REDIS_URL: "redis://:made-up-redis-password@redis:6379",
+      REDIS_PASSWORD: "made-up-redis-password",
+      LAGO_REDIS_CACHE_URL: "redis://:made-up-redis-password@redis:6379",
+      LAGO_REDIS_CABLE_URL: "redis://:made-up-redis-password@redis:6379",
     });
     expect(envFile({ lago_redis_password: "", lago_redis_tls: true }).REDIS_URL).toBe("rediss://redis:6379");
     // A whole URL, for an ACL user and a database index: once, never a second REDIS_URL line.
@@ -176,7 +171,7 @@ describe("lago role: what the real images read", () => {
         LAGO_CREATE_ORG: "true",
         LAGO_ORG_NAME: "Acme",
         LAGO_ORG_USER_EMAIL: "a@b.c",
-        LAGO_ORG_USER_PASSWORD: "test-value-7",
+        LAGO_ORG_USER_PASSWORD: "made-up-lago-org-user-password",
       });
   });
 

@@ -41,7 +41,13 @@ const defaults = {
 const compose = parse(
   renderText(
     readFileSync("roles/lago/templates/compose.yml.hbs", "utf8"),
-    { ...defaults, inventory_hostname: "web1", lago_dedicated_workers: ["events"] },
+    // As the engine renders it: after lago_secrets registered the secrets (templated defaults read them).
+    {
+      ...defaults,
+      inventory_hostname: "web1",
+      lago_dedicated_workers: ["events"],
+      lago_secret_values: { secrets: { POSTGRES_PASSWORD: "p", REDIS_PASSWORD: "r" } },
+    },
     "compose.yml.hbs",
   ),
   { merge: true },

@@ -12,6 +12,8 @@ import { assertModule } from "../../../src/modules/assert.ts";
 import type { ModuleContext } from "../../../src/modules/types.ts";
 import { evaluateCondition } from "../../../src/vars/expression.ts";
 import { renderDeep } from "../../../src/vars/template.ts";
+import { QUEUES } from "../../../src/fleet/topology.ts";
+import { MADE_UP_SECRETS } from "./made-up-secrets.ts";
 
 interface AssertTask {
   name: string;
@@ -26,21 +28,7 @@ const roleVars = parse(readFileSync("roles/lago/vars/main.yml", "utf8")) ?? {};
 const asserts = (parse(readFileSync("roles/lago/tasks/main.yml", "utf8")) as AssertTask[])
   .filter((t) => "assert" in t);
 
-/** What the lago_secrets task registers (made-up values; only their presence matters here). */
-const lago_secret_values = {
-  secrets: Object.fromEntries(
-    [
-      "POSTGRES_PASSWORD",
-      "REDIS_PASSWORD",
-      "LAGO_RSA_PRIVATE_KEY",
-      "SECRET_KEY_BASE",
-      "LAGO_ENCRYPTION_PRIMARY_KEY",
-      "LAGO_ENCRYPTION_DETERMINISTIC_KEY",
-      "LAGO_ENCRYPTION_KEY_DERIVATION_SALT",
-      "LAGO_ORG_USER_PASSWORD",
-    ].map((name, i) => [name, `generated-value-${i}-0123456789abcdef`]),
-  ),
-};
+const lago_secret_values = { secrets: MADE_UP_SECRETS };
 
 /** The first assert that refuses these inventory values, as its message; "" when all pass. */
 function firstRefusal(inventory: Record<string, unknown>): string {
@@ -97,16 +85,7 @@ const cases: { name: string; inventory: Record<string, unknown>; refused: string
     name: "every v1.50 queue on v1.50.0",
     inventory: {
       lago_version: "v1.50.0",
-      lago_dedicated_workers: [
-        "events",
-        "pdfs",
-        "billing",
-        "clock",
-        "webhook",
-        "analytics",
-        "ai_agent",
-        "payments",
-      ],
+      lago_dedicated_workers: QUEUES.filter((q) => q !== "alerts" && q !== "wallets"),
     },
     refused: "",
   },

@@ -16,7 +16,11 @@ function planned(c: (typeof planCases)[number], check: boolean, whole = false): 
   const parsed = mod.args.safeParse(c.args);
   if (!parsed.success) return "";
   try {
-    const p = mod.plan(parsed.data, c.facts, contextFor({ ...c, check }));
+    const p = mod.plan(
+      parsed.data,
+      c.facts,
+      contextFor({ ...c, vars: { ...c.vars, check_mode: check, ansible_check_mode: check } }),
+    );
     return JSON.stringify(whole ? p : [p.reason, p.diffs, p.steps.map(describeStep), p.assumes]);
   } catch (e) {
     return `${(e as UserError).message} ${(e as UserError).hint}`;

@@ -5,11 +5,12 @@
  * An `-e` often carries a secret (`-e db_password=…`), so an error names the variable (or which `-e`
  * it is, or the file) and says what is wrong, never showing the value or a part of it.
  */
-import { readFileSync } from "node:fs";
 import { parseDocument } from "yaml";
 import { UserError } from "../core/errors.ts";
 import { splitWords } from "../core/command.ts";
-import { yamlProblem } from "../config/yaml.ts";
+import { readTextFile } from "../core/files.ts";
+import { countRead } from "../core/stats.ts";
+import { MAX_CONFIG_BYTES, yamlProblem } from "./yaml.ts";
 
 export function parseExtraVars(values: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -25,12 +26,9 @@ function parseOne(value: string, position: number): Record<string, unknown> {
   const nth = `the ${ordinal(position)} -e`;
   if (value.startsWith("@")) {
     const file = value.slice(1);
-    let text: string;
-    try {
-      text = readFileSync(file, "utf8");
-    } catch (e) {
-      throw new UserError(`-e @${file}: cannot read ${file} (${(e as { code?: string }).code ?? "error"})`);
-    }
+    countRead(file);
+    // A regular file of bounded size only: a FIFO or /dev/zero must not hang or fill the controller.
+    const text = readTextFile(file, { what: "-e file", maxBytes: MAX_CONFIG_BYTES });
     return asMapping(parseYamlText(text, `-e @${file}`, "file"), `-e @${file}`);
   }
   if (value.trim().startsWith("{")) {

@@ -8,27 +8,28 @@
  *
  * Cost: nothing at all when no play runs a lago_secrets task (the stores beside the inventory are
  * still opened for redaction, when the passphrase is at hand); else one round trip per host through
- * the run's own connection, which also reads the facts of the host's first play (so that play does
- * not): no round trip more than a run without the stage.
+ * the session's connection, which also reads the facts of the host's first play when they are not
+ * read yet (the run then finds them ready).
  */
-import type { Connect } from "../connection/connect.ts";
-import { type Command, raw } from "../core/command.ts";
+import type { ConnectionSettings } from "../connection/settings.ts";
+import type { Command } from "../core/command.ts";
 import type { ExecResult } from "../core/types.ts";
-import { hostFactsScript } from "../facts/host.ts";
 import { selectHosts } from "../config/index.ts";
 import type { Inventory } from "../config/model.ts";
 import { UserError } from "../core/errors.ts";
 import { mapLimit } from "../engine/pool.ts";
-import { Remote } from "../engine/remote.ts";
-import { factsPrivilege, type FactsRead, type RunHost, selectedByTags } from "../engine/run.ts";
-import type { Play, Task } from "../engine/model.ts";
+import type { Remote } from "../engine/remote.ts";
+import type { ProbeScript } from "../fleet/hosts.ts";
+import { FACTS_PROBE, factsPrivilege, type RunHost, selectedByTags } from "../engine/run.ts";
+import type { Play, Task } from "../config/model.ts";
 import { mergeVars } from "../engine/vars.ts";
 import { lagoSecretsModule, secretsTarget } from "../modules/lago_secrets.ts";
 import type { RunEvent } from "../output/events.ts";
 import type { Secret } from "../output/redact.ts";
 import { parseSecretFiles, readSecretsCommand } from "../secrets/host-files.ts";
 import type { OpenedStore } from "../secrets/inputs.ts";
-import { inventoryMagic, storePathOfHost } from "../secrets/location.ts";
+import { storePathOfHost } from "../secrets/location.ts";
+import { magicVars } from "../vars/magic.ts";
 import { passphraseAtHand } from "../secrets/passphrase.ts";
 import { ensureSecrets, readStore, type StoreContents, storeExists } from "../secrets/store.ts";
 import { decideSecrets, type SurveyedHost } from "../secrets/survey.ts";
@@ -44,19 +45,23 @@ export interface SecretsStageRequest {
   extraVars: Record<string, unknown>;
   tags?: string[];
   skipTags?: string[];
-  /** The run's connector: the survey uses the connection the play will use. */
-  connect: Connect;
+  /** A host's connection, the one the play will use (the session's). */
+  remote(settings: ConnectionSettings): Promise<Remote>;
   forks: number;
   emit(event: RunEvent): void;
 }
+
+/** What decides which stores, names and host files the stage surveys. */
+export type SurveyInputs = Pick<
+  SecretsStageRequest,
+  "inventory" | "plays" | "hosts" | "check" | "extraVars" | "tags" | "skipTags"
+>;
 
 export interface SecretsStage {
   /** Absolute store path -> what lago_secrets plans read. */
   stores: Map<string, OpenedStore>;
   /** Every value of every store opened, named as in the store: redacted from every host's output. */
   secrets: Secret[];
-  /** Facts read with the survey, for the hosts' first play (RunOptions.factsRead). */
-  factsRead: Map<string, FactsRead>;
 }
 
 /** A store the run's lago_secrets tasks use: their names, and per host the files they read. */
@@ -72,10 +77,8 @@ export async function secretsStage(req: SecretsStageRequest): Promise<SecretsSta
   openForRedaction(req, opened);
 
   const stores = new Map<string, OpenedStore>();
-  let factsRead = new Map<string, FactsRead>();
   if (uses.size > 0) {
     const survey = await surveyHosts(req, uses);
-    factsRead = survey.factsRead;
     for (const [store, use] of uses) {
       const contents = opened.get(store) ?? null;
       const values = contents && valuesOf(contents);
@@ -99,7 +102,7 @@ export async function secretsStage(req: SecretsStageRequest): Promise<SecretsSta
   const secrets = [...opened.values()].flatMap((c) =>
     c ? Object.entries(c.secrets).map(([name, s]) => ({ name, value: s.value })) : []
   );
-  return { stores, secrets, factsRead };
+  return { stores, secrets };
 }
 
 const valuesOf = (c: StoreContents) =>
@@ -109,7 +112,7 @@ const valuesOf = (c: StoreContents) =>
  * Every store the run's lago_secrets tasks use, with the hosts of the installation: every host their
  * plays match, the --limit left out (the hosts outside it are surveyed, never changed).
  */
-function lagoSecretsUses(req: SecretsStageRequest): Map<string, StoreUse> {
+function lagoSecretsUses(req: SurveyInputs): Map<string, StoreUse> {
   const byName = new Map(req.hosts.map((h) => [h.name, h]));
   const uses = new Map<string, StoreUse>();
   for (const play of req.plays) {
@@ -133,7 +136,7 @@ function lagoSecretsUses(req: SecretsStageRequest): Map<string, StoreUse> {
 }
 
 /** The store, names and files of one lago_secrets task on one host, from what is known before the play. */
-function targetOn(task: Task, play: Play, host: RunHost, req: SecretsStageRequest) {
+function targetOn(task: Task, play: Play, host: RunHost, req: SurveyInputs) {
   const where = `${task.source.file}:${task.source.line}:${task.source.col}`;
   const vars = mergeVars({
     roleDefaults: task.roleDefaults,
@@ -143,12 +146,7 @@ function targetOn(task: Task, play: Play, host: RunHost, req: SecretsStageReques
     registered: {},
     task: task.keywords.vars,
     extra: req.extraVars,
-    magic: {
-      inventory_hostname: host.name,
-      check_mode: req.check,
-      ansible_check_mode: req.check,
-      ...inventoryMagic(req.inventory.file),
-    },
+    magic: magicVars({ host: host.name, inventoryFile: req.inventory.file, check: req.check }),
   });
   try {
     const parsed = lagoSecretsModule.args.safeParse(renderDeep(task.args, vars, `${where} lago_secrets`));
@@ -200,9 +198,39 @@ function openForRedaction(req: SecretsStageRequest, opened: Map<string, StoreCon
 
 /**
  * One round trip per host: as root, the sha256 of every secret in the files the tasks read there;
- * and, for a host the run will change, its facts for its first play, so that play does not ask again.
+ * and, for a host the run will change, the facts of its first play, kept by its connection for that
+ * play (unless read already, with the fleet lock).
  */
 async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>) {
+  const surveys = surveysOf(uses);
+  const byName = new Map(req.hosts.map((h) => [h.name, h]));
+  const firstPlay = new Map<string, Play>();
+  for (const play of req.plays) {
+    for (const name of selectHosts(req.inventory, play.hosts, req.limit)) {
+      if (!firstPlay.has(name)) firstPlay.set(name, play);
+    }
+  }
+  const read = await mapLimit([...surveys.keys()], req.forks, async (name): Promise<SurveyedHost> => {
+    const { settings } = byName.get(name)!;
+    const play = firstPlay.get(name);
+    const survey = surveys.get(name)!;
+    const facts = play && { command: FACTS_PROBE.command, privilege: factsPrivilege(play, settings) };
+    try {
+      const remote = await req.remote(settings);
+      // Both in one round trip (each as it would run alone); should the batch fail, one by one.
+      await remote.prefetch(facts ? [facts, survey] : [survey]).catch(() => undefined);
+      const r = await remote.probe(answer(survey.command), ROOT);
+      if (r.exitCode !== 0) return { name, error: (r.stderr || r.stdout).trim().split("\n").at(-1) };
+      return { name, files: parseSecretFiles(r, "hash").files };
+    } catch (e) {
+      return { name, error: (e as Error).message };
+    }
+  });
+  return { hosts: new Map(read.map((h) => [h.name, h])) };
+}
+
+/** Per host, the survey's read-only command: the sha256 of every secret in the files tasks read there. */
+function surveysOf(uses: Map<string, StoreUse>): Map<string, ProbeScript> {
   const files = new Map<string, Set<string>>();
   const names = new Set<string>();
   for (const use of uses.values()) {
@@ -213,44 +241,24 @@ async function surveyHosts(req: SecretsStageRequest, uses: Map<string, StoreUse>
       files.set(host, all);
     }
   }
-  const byName = new Map(req.hosts.map((h) => [h.name, h]));
-  const firstPlay = new Map<string, Play>();
-  for (const play of req.plays) {
-    for (const name of selectHosts(req.inventory, play.hosts, req.limit)) {
-      if (!firstPlay.has(name)) firstPlay.set(name, play);
-    }
+  return new Map(
+    [...files].map(([host, paths]) => [
+      host,
+      { command: readSecretsCommand([...paths], [...names], "hash"), privilege: ROOT },
+    ]),
+  );
+}
+
+/**
+ * The survey the stage will make on each host, for the fleet lock's round trip to carry (the stage
+ * then finds the answers ready). None when the arguments cannot be read yet: the stage says why.
+ */
+export function secretsSurveys(req: SurveyInputs): Map<string, ProbeScript> {
+  try {
+    return surveysOf(lagoSecretsUses(req));
+  } catch {
+    return new Map();
   }
-  const factsRead = new Map<string, FactsRead>();
-  const read = await mapLimit([...files.keys()], req.forks, async (name): Promise<SurveyedHost> => {
-    const { settings } = byName.get(name)!;
-    const play = firstPlay.get(name);
-    const survey = {
-      command: readSecretsCommand([...files.get(name)!], [...names], "hash"),
-      privilege: ROOT,
-    };
-    const facts = play &&
-      {
-        command: [raw(hostFactsScript)],
-        privilege: factsPrivilege(play, settings.become, settings.becomeUser),
-      };
-    try {
-      const remote = new Remote(await req.connect(settings), settings.user);
-      // Both in one round trip (each as it would run alone); should the batch fail, one by one.
-      await remote.prefetch(facts ? [facts, survey] : [survey]).catch(() => undefined);
-      if (facts) {
-        factsRead.set(name, {
-          privilege: facts.privilege,
-          result: await remote.probe(answer(facts.command), facts.privilege),
-        });
-      }
-      const r = await remote.probe(answer(survey.command), ROOT);
-      if (r.exitCode !== 0) return { name, error: (r.stderr || r.stdout).trim().split("\n").at(-1) };
-      return { name, files: parseSecretFiles(r, "hash").files };
-    } catch (e) {
-      return { name, error: (e as Error).message };
-    }
-  });
-  return { hosts: new Map(read.map((h) => [h.name, h])), factsRead };
 }
 
 const ROOT = { become: true, becomeUser: "root" };
