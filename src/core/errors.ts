@@ -61,6 +61,17 @@ export class UnreachableError extends UserError {
   }
 }
 
+/** The user stopped the command where nothing had started yet (Ctrl-C at a prompt): exit 130 / 143. */
+export class InterruptedError extends UserError {
+  constructor(message: string, readonly signal: "SIGINT" | "SIGTERM" = "SIGINT") {
+    super(message);
+    this.name = "InterruptedError";
+  }
+  override get exitCode(): number {
+    return EXIT[this.signal];
+  }
+}
+
 /** How to report a bug, for the one error that is never the user's. */
 export const BUG_HINT =
   "this is a bug in lago-provision: please report it with the command you ran and the output of the " +

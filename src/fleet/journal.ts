@@ -3,9 +3,12 @@
  * out of the last apply/upgrade/rollback, so `apply --retry-failed` can re-run only the hosts that
  * failed or could not be reached.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+import { firstIssue } from "../core/schema-issue.ts";
+import { MiB, pathExists, readTextFile, writeFileAtomically } from "../core/files.ts";
 
 export type HostOutcome = "ok" | "failed" | "unreachable" | "rolled_back" | "untouched";
 
@@ -23,19 +26,44 @@ export const journalPath = (inventoryPath: string): string =>
 export function writeJournal(inventoryPath: string, journal: Journal): void {
   const path = journalPath(inventoryPath);
   mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp`;
-  writeFileSync(tmp, JSON.stringify(journal, null, 2) + "\n");
-  renameSync(tmp, path);
+  writeFileAtomically(path, JSON.stringify(journal, null, 2) + "\n");
 }
+
+/** A journal names each host once: a few MiB hold the largest fleet. */
+const MAX_JOURNAL_BYTES = 4 * MiB;
+const REWRITE = "delete it; the next apply writes a new one";
+
+/**
+ * Its host names become a `--limit`: plain inventory names only, so an edited journal cannot smuggle
+ * in a pattern (`~(`, `web*`, `!db`) or a range.
+ */
+const journalSchema = z.object({
+  version: z.literal(1),
+  command: z.string().max(10_000),
+  time: z.string().max(100),
+  hosts: z.record(
+    z.string().regex(/^[^\s:,!&~*?[\]]+$/, { error: "should be an inventory host name, not a pattern" }),
+    z.enum(["ok", "failed", "unreachable", "rolled_back", "untouched"]),
+  ),
+});
 
 export function readJournal(inventoryPath: string): Journal | undefined {
   const path = journalPath(inventoryPath);
-  if (!existsSync(path)) return undefined;
+  // A dangling link exists too: reading it says so.
+  if (!pathExists(path)) return undefined;
+  const text = readTextFile(path, { what: "run journal", maxBytes: MAX_JOURNAL_BYTES, hint: REWRITE });
+  const bad = (why: string) => new UserError(`run journal ${path} ${why}`, REWRITE);
+  let raw: unknown;
   try {
-    const j = JSON.parse(readFileSync(path, "utf8"));
-    if (j?.version === 1 && j.hosts && typeof j.hosts === "object") return j as Journal;
-  } catch { /* fall through */ }
-  throw new UserError(`${path} is not a run journal`, "delete it; the next apply writes a new one");
+    raw = JSON.parse(text);
+  } catch {
+    throw bad(text.trim() === "" ? "is empty" : "is not valid JSON");
+  }
+  const parsed = journalSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw bad(`is not a run journal (${firstIssue(parsed.error)})`);
+  }
+  return parsed.data;
 }
 
 /** Hosts to re-run: those that failed or were unreachable. */

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { checkLimit, loadInventory, patternSyntaxError } from "../config/inventory.ts";
 import { checkRegularFile, MiB, readRegularFile } from "../core/files.ts";
 import { UserError } from "../core/errors.ts";
+import { firstIssue } from "../core/schema-issue.ts";
 import type { RunEvent } from "../output/events.ts";
 
 export const PLAN_FORMAT = "lago-provision-plan";
@@ -158,9 +159,7 @@ export function readPlanFile(path: string): PlanFile {
   }
   const parsed = planSchema.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const at = issue.path.map(String).join("/") || "top level";
-    throw bad(`is not a valid plan (${at}: ${issue.message})`);
+    throw bad(`is not a valid plan (${firstIssue(parsed.error)})`);
   }
   return parsed.data;
 }

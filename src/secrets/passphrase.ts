@@ -6,7 +6,8 @@
 import { spawnSync } from "node:child_process";
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { isatty } from "node:tty";
-import { UserError } from "../core/errors.ts";
+import { InterruptedError, UserError } from "../core/errors.ts";
+import { HiddenLine } from "../core/hidden-line.ts";
 import { env } from "../runtime.ts";
 
 export const PASSPHRASE_ENV = "LAGO_SECRETS_PASSPHRASE";
@@ -67,21 +68,30 @@ function checkStrength(value: string, what: string): void {
   }
 }
 
-/** One line read from the controlling terminal with echo off (stty), whatever stdout is. */
+/**
+ * One line read from the controlling terminal with echo off, whatever stdout is. Raw mode (HiddenLine)
+ * so that Ctrl-C here stops the command at once (exit 130) with the terminal restored, nothing changed.
+ */
 function askHidden(question: string): string {
-  const stty = (mode: string) => spawnSync("sh", ["-c", `stty ${mode} < /dev/tty`], { stdio: "ignore" });
+  const stty = (args: string) =>
+    spawnSync("sh", ["-c", `stty ${args} < /dev/tty`], { stdio: ["ignore", "pipe", "ignore"] });
   const fd = openSync("/dev/tty", "r+");
+  const saved = new TextDecoder().decode(stty("-g").stdout).trim();
   try {
+    // Raw before the question shows: a key typed once it is there is already the prompt's.
+    stty("-echo -icanon -isig min 1 time 0");
     writeSync(fd, question);
-    stty("-echo");
-    const bytes: number[] = [];
+    const line = new HiddenLine();
     const one = new Uint8Array(1);
-    while (readSync(fd, one, 0, 1, null) === 1 && one[0] !== 10) {
-      if (one[0] !== 13) bytes.push(one[0]);
+    for (;;) {
+      const result = readSync(fd, one, 0, 1, null) === 1 ? line.key(one[0]) : "done";
+      if (result === "done") return line.text();
+      if (result === "interrupted") {
+        throw new InterruptedError("interrupted at the passphrase prompt; nothing was changed");
+      }
     }
-    return new TextDecoder().decode(new Uint8Array(bytes));
   } finally {
-    stty("echo");
+    stty(/^[\w:=-]+$/.test(saved) ? saved : "echo icanon isig");
     writeSync(fd, "\n");
     closeSync(fd);
   }

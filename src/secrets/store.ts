@@ -30,6 +30,7 @@ import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { z } from "zod";
 import { UserError } from "../core/errors.ts";
+import { firstIssue } from "../core/schema-issue.ts";
 import { MiB, pathExists, readTextFile } from "../core/files.ts";
 import { generateSecret, normalizeSecret } from "./formats.ts";
 import { forgetPassphrase, PASSPHRASE_ENV, passphraseFor } from "./passphrase.ts";
@@ -216,8 +217,7 @@ export function parseEnvelope(text: string, path: string): Envelope {
   if (cost) throw bad(`unsupported key derivation parameters: ${cost}`);
   const parsed = envelopeSchema.safeParse(e);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw bad(`${issue.path.map(String).join("/") || "top level"}: ${issue.message}`);
+    throw bad(firstIssue(parsed.error));
   }
   return parsed.data;
 }

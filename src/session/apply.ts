@@ -17,7 +17,7 @@ import { compareVersions } from "../fleet/releases.ts";
 import type { Reporter } from "../output/events.ts";
 import { load, type Loaded, type LoadRequest } from "./load.ts";
 import type { RunResult } from "./result.ts";
-import { secretsSurveys } from "./secrets-stage.ts";
+import { openStoresFirst, secretsSurveys } from "./secrets-stage.ts";
 import { type ConvergeRequest, Session } from "./session.ts";
 
 export interface ApplyRequest extends LoadRequest {
@@ -60,6 +60,7 @@ export async function apply(req: ApplyRequest): Promise<RunResult | undefined> {
   const loaded = load({ ...req, limit });
   req.loaded?.(loaded);
   const lock = changes && req.lock !== false ? req.lock : undefined;
+  if (changes) openStoresFirst(loaded, req.tags, req.skipTags);
   const session = await Session.open(loaded, {
     forks: req.forks,
     lock: lock && { command: req.command, wait: lock.wait, ttl: lock.ttl, skipUnreachable: true },

@@ -15,6 +15,7 @@ import type { FleetMember, UpgradeInput, UpgradeReport } from "../fleet/upgrade.
 import type { Reporter } from "../output/events.ts";
 import { load } from "./load.ts";
 import { failuresOf } from "./result.ts";
+import { openStoresFirst } from "./secrets-stage.ts";
 import { Session } from "./session.ts";
 
 export interface FleetRequest {
@@ -75,6 +76,8 @@ export async function openFleet(req: FleetRequest): Promise<FleetSession> {
   const backupHosts = topology.mode === "single"
     ? members.map((m) => m.name)
     : [topology.db ?? topology.migrateHost!];
+  // Before the lock, the backup and the first batch: a store the deploys cannot open stops here.
+  if (!req.check) openStoresFirst(loaded, req.tags, req.skipTags);
   const session = await Session.open(loaded, {
     hosts,
     forks: req.forks,

@@ -34,6 +34,7 @@ import { passphraseAtHand } from "../secrets/passphrase.ts";
 import { ensureSecrets, readStore, type StoreContents, storeExists } from "../secrets/store.ts";
 import { decideSecrets, type SurveyedHost } from "../secrets/survey.ts";
 import { renderDeep, renderText } from "../vars/template.ts";
+import type { Loaded } from "./load.ts";
 
 export interface SecretsStageRequest {
   inventory: Inventory;
@@ -70,11 +71,44 @@ interface StoreUse {
   files: Map<string, Set<string>>;
 }
 
-export async function secretsStage(req: SecretsStageRequest): Promise<SecretsStage> {
+/** What opening the stores needs: local files only, no host. */
+export type StoresRequest = SurveyInputs & Pick<SecretsStageRequest, "limit" | "emit">;
+
+/**
+ * Every store the run will open, read (local files only, no host). A run that takes the fleet lock
+ * calls it before the lock connects (openStoresFirst), so a malformed store or a wrong passphrase
+ * stops it there; reading again costs nothing: readStore keeps what it opened, and the error of a
+ * store it could not open.
+ */
+function openStores(req: StoresRequest) {
   const uses = lagoSecretsUses(req);
   const opened = new Map<string, StoreContents | null>();
   for (const store of uses.keys()) opened.set(store, readStore(store));
   openForRedaction(req, opened);
+  return { uses, opened };
+}
+
+/**
+ * Before the fleet lock contacts any host (apply, upgrade, rollback): the stores a run that changes
+ * hosts will open. Its warnings are left to the stage, which says them to the run's reporter.
+ */
+export function openStoresFirst(loaded: Loaded, tags?: string[], skipTags?: string[]): void {
+  if (!loaded.playbook) return;
+  openStores({
+    inventory: loaded.inventory,
+    plays: loaded.playbook.plays,
+    hosts: loaded.hosts,
+    limit: loaded.limit,
+    check: false,
+    extraVars: loaded.extraVars,
+    tags,
+    skipTags,
+    emit: () => {},
+  });
+}
+
+export async function secretsStage(req: SecretsStageRequest): Promise<SecretsStage> {
+  const { uses, opened } = openStores(req);
 
   const stores = new Map<string, OpenedStore>();
   if (uses.size > 0) {
@@ -172,7 +206,7 @@ function targetOn(task: Task, play: Play, host: RunHost, req: SurveyInputs) {
  * The stores of the hosts the run selects, opened for redaction alone (the play has no lago_secrets
  * task for them): only when the passphrase is at hand, as such a run must not stop to ask for it.
  */
-function openForRedaction(req: SecretsStageRequest, opened: Map<string, StoreContents | null>): void {
+function openForRedaction(req: StoresRequest, opened: Map<string, StoreContents | null>): void {
   const selected = new Set(req.plays.flatMap((p) => selectHosts(req.inventory, p.hosts, req.limit)));
   for (const host of req.hosts.filter((h) => selected.has(h.name))) {
     let store: string;

@@ -143,7 +143,9 @@ export class Session {
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
       const r = new Redactor([...loaded.inventory.secrets, ...known]);
-      throw new UserError(r.redactText(e.message), e.hint && r.redactText(e.hint));
+      const [message, hint] = [r.redactText(e.message), e.hint && r.redactText(e.hint)];
+      // The error itself when it holds no secret, so its kind (and exit code: usage, interrupted) stays.
+      throw message === e.message && hint === e.hint ? e : new UserError(message, hint);
     }
   }
 

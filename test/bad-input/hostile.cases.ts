@@ -45,13 +45,24 @@ const planText = (change: (p: Record<string, any>) => void = () => {}) => {
   change(p);
   return JSON.stringify(p, null, 2);
 };
-const applyPlan = (name: string, plan: FileSpec, error: string | RegExp, extra: Partial<BadInput> = {}) => ({
-  name: `plan: ${name}`,
-  args: ["apply", "plan.json"],
-  files: { ...project, "plan.json": plan },
+/**
+ * Cases of one family: the same command line, one file (the state file under test) made from each
+ * case's spec beside the project.
+ */
+const family = (prefix: string, args: string[], file: string) =>
+(
+  name: string,
+  spec: FileSpec,
+  error: string | RegExp,
+  extra: Partial<BadInput> = {},
+): BadInput => ({
+  name: `${prefix}: ${name}`,
+  args,
+  files: { ...project, [file]: spec },
   error,
   ...extra,
 });
+const applyPlan = family("plan", ["apply", "plan.json"], "plan.json");
 
 const plans: BadInput[] = [
   applyPlan("empty", "", "plan plan.json is empty"),
@@ -147,6 +158,12 @@ const plans: BadInput[] = [
     files: project,
     error: "plan missing.json does not exist",
   },
+  applyPlan(
+    "applied with other -e values",
+    planText(),
+    "plan.json: the -e values differ from the ones the plan was made with (none)",
+    { args: ["apply", "plan.json", "-e", "lago_version=v1.2.3"] },
+  ),
   applyPlan("control: a valid plan the host drifted from", planText(), "", { contacts: true }),
 ];
 
@@ -176,18 +193,34 @@ const storeText = (change: (e: Record<string, any>) => void) => {
   return JSON.stringify(e);
 };
 const STORE_PATH = "lago-secrets.enc";
-const importWith = (
+const importWith = family("store", ["secrets", "import", "inventory.yml", "--from", "web1"], STORE_PATH);
+/** A play that runs lago_secrets: apply opens the store before the fleet lock contacts any host. */
+const SECRETS_PLAY = "- hosts: all\n  tasks:\n    - name: secrets\n      lago_secrets: {}\n";
+/** The same store under `apply` and under `apply plan.json` (a plan made with that play). */
+const applyWithStore = (
   name: string,
   store: FileSpec,
   error: string | RegExp,
   extra: Partial<BadInput> = {},
-) => ({
-  name: `store: ${name}`,
-  args: ["secrets", "import", "inventory.yml", "--from", "web1"],
-  files: { ...project, [STORE_PATH]: store },
-  error,
-  ...extra,
-});
+): BadInput[] => {
+  const files = { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: store };
+  return [
+    {
+      name: `store: apply, ${name}`,
+      args: ["apply", "inventory.yml", "-p", "site.yml"],
+      files,
+      error,
+      ...extra,
+    },
+    {
+      name: `store: apply plan.json, ${name}`,
+      args: ["apply", "plan.json"],
+      files: { ...files, "plan.json": planText() },
+      error,
+      ...extra,
+    },
+  ];
+};
 const notAStore = (why: string) => `/${STORE_PATH} is not a lago-provision secrets store (${why}`;
 
 const stores: BadInput[] = [
@@ -268,6 +301,49 @@ const stores: BadInput[] = [
     "wrong passphrase, or the file was modified",
   ),
   importWith("control: the real store and passphrase", JSON.stringify(STORE), "", { contacts: true }),
+  ...applyWithStore("a wrong passphrase", JSON.stringify(STORE), "wrong passphrase", {
+    env: { LAGO_SECRETS_PASSPHRASE: "not the passphrase at all" },
+  }),
+  ...applyWithStore("an iv that is a number", storeText((e) => (e.iv = 12)), notAStore("iv:")),
+  ...applyWithStore(
+    "a scrypt cost of 4 GiB",
+    storeText((e) => Object.assign(e.kdf, { N: 2 ** 20, r: 32 })),
+    notAStore("unsupported key derivation parameters: N=1048576, r=32 would need 4096 MiB"),
+  ),
+  ...applyWithStore("a directory", { dir: true }, /secrets store \/.*\/lago-secrets.enc is a directory/),
+  ...[
+    ["upgrade", ["upgrade", "inventory.yml", "--to", "v1.50.0", "-p", "site.yml"]],
+    ["rollback", ["rollback", "inventory.yml", "-p", "site.yml"]],
+  ].flatMap(([command, args]) => [
+    {
+      // Before the lock, the backup and the first batch.
+      name: `store: ${command}, a wrong passphrase`,
+      args: args as string[],
+      files: { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: JSON.stringify(STORE) },
+      env: { LAGO_SECRETS_PASSPHRASE: "not the passphrase at all" },
+      error: "wrong passphrase",
+    },
+    {
+      name: `store: ${command}, an iv that is a number`,
+      args: args as string[],
+      files: { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: storeText((e) => (e.iv = 12)) },
+      error: notAStore("iv:"),
+    },
+  ]),
+  {
+    // Opened for redaction alone, when the passphrase is at hand: as bad, and as early.
+    name: "store: apply, a play without lago_secrets, a store that is not JSON",
+    args: ["apply", "inventory.yml", "-p", "site.yml"],
+    files: { ...project, [STORE_PATH]: "hello" },
+    error: notAStore("not JSON"),
+  },
+  {
+    name: "store: apply, control: the real store, in check mode",
+    args: ["apply", "inventory.yml", "-p", "site.yml", "--check"],
+    files: { ...project, "site.yml": SECRETS_PLAY, [STORE_PATH]: JSON.stringify(STORE) },
+    error: "",
+    contacts: true,
+  },
   {
     name: "store: secrets init on a 4 GiB scrypt cost writes nothing",
     args: ["secrets", "init", "inventory.yml"],
@@ -444,6 +520,55 @@ const patterns: BadInput[] = [
   withLimit("~^web", "", { contacts: true, name: "--limit control: ~^web" }),
 ];
 
+// ---- the run journal (`apply --retry-failed` reads it to choose the hosts) ----
+
+const JOURNAL = ".lago-provision/journal.json";
+const journalText = (hosts: Record<string, unknown>, change: (j: Record<string, any>) => void = () => {}) => {
+  const j: Record<string, any> = {
+    version: 1,
+    command: "apply inventory.yml",
+    time: "2026-01-02T03:04:05Z",
+    hosts,
+  };
+  change(j);
+  return JSON.stringify(j);
+};
+const retryWith = family("journal", ["apply", "inventory.yml", "-p", "site.yml", "--retry-failed"], JOURNAL);
+const notAJournal = (why: string) => `run journal .lago-provision/journal.json is not a run journal (${why}`;
+
+const journals: BadInput[] = [
+  retryWith("empty", "", "run journal .lago-provision/journal.json is empty"),
+  retryWith("not JSON", "{", "run journal .lago-provision/journal.json is not valid JSON"),
+  retryWith("a JSON array", "[]", notAJournal("top level:")),
+  retryWith(
+    "a newer version",
+    journalText({ web1: "failed" }, (j) => (j.version = 2)),
+    notAJournal("version:"),
+  ),
+  retryWith("a host that is a pattern", journalText({ "~(": "failed" }), notAJournal("hosts/~(:")),
+  retryWith("a host that is a wildcard", journalText({ "web*": "failed" }), notAJournal("hosts/web*:")),
+  retryWith("an outcome that does not exist", journalText({ web1: "pwned" }), notAJournal("hosts/web1:")),
+  retryWith("hosts a list", journalText({}, (j) => (j.hosts = ["web1"])), notAJournal("hosts:")),
+  retryWith(
+    "a FIFO",
+    { fifo: true },
+    "run journal .lago-provision/journal.json is a FIFO (named pipe), not a file",
+  ),
+  retryWith(
+    "a directory",
+    { dir: true },
+    "run journal .lago-provision/journal.json is a directory, not a file",
+  ),
+  retryWith("/dev/zero", { symlink: "/dev/zero" }, "run journal .lago-provision/journal.json is a device"),
+  retryWith(
+    "a dangling symbolic link",
+    { symlink: "nowhere.json" },
+    "run journal .lago-provision/journal.json is a symbolic link to a file that does not exist",
+  ),
+  retryWith("5 MB", { size: 5 * MiB, fill: " " }, "run journal .lago-provision/journal.json is too large"),
+  retryWith("control: web1 failed last time", journalText({ web1: "failed" }), "", { contacts: true }),
+];
+
 // ---- output paths (checked before any host is contacted) ----
 
 const outputs: BadInput[] = [
@@ -498,4 +623,12 @@ const outputs: BadInput[] = [
   },
 ];
 
-export const hostileCases: BadInput[] = [...plans, ...stores, ...keys, ...ranges, ...patterns, ...outputs];
+export const hostileCases: BadInput[] = [
+  ...plans,
+  ...stores,
+  ...keys,
+  ...ranges,
+  ...patterns,
+  ...journals,
+  ...outputs,
+];

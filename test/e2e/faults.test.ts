@@ -11,7 +11,17 @@
  */
 import { randomBytes } from "node:crypto";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import process from "node:process";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -458,6 +468,51 @@ describe("SIGINT and SIGTERM", () => {
       expect(await leftovers(host, COPY_DEST)).toEqual([]);
     },
   );
+
+  it("Ctrl-C at the passphrase prompt: nothing written, the lock released, exit 130", async () => {
+    // A terminal of its own (util-linux `script`), as a user at a prompt has; no passphrase in the env.
+    const dir = mkdtempSync(join(work, "prompt-"));
+    const inventory = join(dir, "inventory.yml");
+    copyFileSync(tb.inventoryPath, inventory);
+    const play = join(dir, "play.yml");
+    writeFileSync(
+      play,
+      stringify([{
+        name: "prompt",
+        hosts: "all",
+        tasks: [{ name: "secrets", lago_secrets: { names: ["POSTGRES_PASSWORD"] } }],
+      }]),
+    );
+    const line = [
+      process.execPath,
+      join(repoRoot, "dist/src/cli.js"),
+      "apply",
+      inventory,
+      "-p",
+      play,
+      "-l",
+      host,
+    ]
+      .map((w) => `'${w}'`).join(" ");
+    const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: "1" };
+    delete env.LAGO_SECRETS_PASSPHRASE;
+    const child = spawn("script", ["-qec", line, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    const code = new Promise<number | null>((resolve) => child.on("close", resolve));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (d) => {
+        out += d;
+        if (out.includes("New passphrase for")) resolve();
+      });
+      void code.then(() => reject(new Error(`ended before the prompt: ${out}`)));
+    });
+    child.stdin.write("\x03");
+    expect(await code, out).toBe(130);
+    child.stdin.end();
+    expect(out).toContain("error: interrupted at the passphrase prompt; nothing was changed");
+    expect(existsSync(join(dir, "lago-secrets.enc"))).toBe(false);
+    expect((await execIn(host, ["test", "-e", lockFile], { allowFailure: true })).exitCode).toBe(1);
+  });
 
   it("--json: the recap and the interruption are events", async () => {
     await put(COPY_DEST, OLD);

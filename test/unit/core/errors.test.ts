@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   describeError,
   EXIT,
+  InterruptedError,
   UnreachableError,
   UsageError,
   UserError,
@@ -29,6 +30,13 @@ describe("describeError: what an error that ends a command prints, and its exit 
       "error: web1: connection refused\nhint: is sshd running?\n",
       1,
     ],
+    [
+      "Ctrl-C where nothing had started",
+      new InterruptedError("interrupted at the passphrase prompt; nothing was changed"),
+      "error: interrupted at the passphrase prompt; nothing was changed\n",
+      130,
+    ],
+    ["SIGTERM likewise", new InterruptedError("interrupted", "SIGTERM"), "error: interrupted\n", 143],
   ];
   for (const [name, e, text, code] of cases) {
     it(name, () => expect(describeError(e)).toEqual({ text, code }));
