@@ -1,11 +1,12 @@
 /**
- * Real test hosts: `testbed up [N]`, `testbed down`, `testbed status`. See docs/testbed.md.
+ * Real test hosts: `testbed up [N]`, `testbed down`, `testbed status`, `testbed images` (the key and the
+ * host images only, what e2e workers then start their own hosts from). See docs/testbed.md.
  * Node: `npm run testbed -- up 3` (built to dist/); Deno: `npx deno run -A scripts/testbed.ts up 3`.
  */
-import { down, status, up } from "./lib/testbed-lib.ts";
+import { CODENAMES, down, ensureImages, ensureKey, status, up } from "./lib/testbed-lib.ts";
 import { runMain } from "./lib/run-main.ts";
 
-const USAGE = "usage: testbed up [N] [--fresh] | down | status";
+const USAGE = "usage: testbed up [N] [--fresh] | down | status | images";
 
 async function main(args: string[]): Promise<number> {
   const fresh = args.includes("--fresh");
@@ -21,6 +22,12 @@ async function main(args: string[]): Promise<number> {
       console.log(`known_hosts: ${tb.knownHostsPath}`);
       console.log(`key: ${tb.keyPath}`);
       console.log(`up ${count} in ${elapsed()}`);
+      return 0;
+    }
+    case "images": {
+      await ensureKey();
+      await ensureImages(CODENAMES);
+      console.log(`key and images (${CODENAMES.join(", ")}) ready in ${elapsed()}`);
       return 0;
     }
     case "down": {

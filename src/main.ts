@@ -4,7 +4,15 @@
  */
 import { Command, CommanderError, Option } from "commander";
 import { EXIT } from "./core/errors.ts";
-import { collect, fleetOptions, int, lockOptions, readOptions, runOptions } from "./commands/options.ts";
+import {
+  collect,
+  fleetOptions,
+  int,
+  lockOptions,
+  readOptions,
+  runOptions,
+  vaultOptions,
+} from "./commands/options.ts";
 import { runtimeName, writeStderr, writeStdout } from "./runtime.ts";
 import { DEFAULT_DEST, UPSTREAM_ENV } from "./secrets/host-files.ts";
 
@@ -30,7 +38,10 @@ export async function main(args: string[]): Promise<number> {
       .description(
         "Converge every host of an inventory to what the playbook describes, or apply a saved plan.",
       )
-      .argument("<inventory|plan.json>", "inventory file (Ansible YAML layout), or a plan saved by `plan -o`")
+      .argument(
+        "[inventory|plan.json]",
+        "inventory (file or folder, YAML or INI; more with -i), or a plan saved by `plan -o`",
+      )
       .option("-C, --check", "dry run: contact hosts read-only and report what would change", false),
   ))
     .option("--no-lock", "do not take the fleet lock (another apply or upgrade may run at the same time)")
@@ -40,7 +51,9 @@ export async function main(args: string[]): Promise<number> {
       false,
     )
     .action(
-      run(async (target: string, opts) => (await import("./commands/apply.ts")).applyCommand(target, opts)),
+      run(async (target: string | undefined, opts) =>
+        (await import("./commands/apply.ts")).applyCommand(target, opts)
+      ),
     );
 
   runOptions(
@@ -49,15 +62,15 @@ export async function main(args: string[]): Promise<number> {
       .description(
         "Dry run that saves what would change, to apply exactly that later with `apply plan.json`.",
       )
-      .argument("<inventory>", "inventory file")
+      .argument("[inventory]", "inventory (file or folder, YAML or INI; more with -i)")
       .requiredOption("-o, --out <plan.json>", "where to save the plan"),
   ).action(
-    run(async (inventory: string, opts) =>
+    run(async (inventory: string | undefined, opts) =>
       (await import("./commands/apply.ts")).planCommand(inventory, opts)
     ),
   );
 
-  program
+  const lint = program
     .command("lint")
     .description(
       "Check playbooks, roles and inventories without contacting any host (schemas, variables, Lago rules).",
@@ -70,7 +83,8 @@ export async function main(args: string[]): Promise<number> {
     .option("-o, --output <file>", "write the report to a file instead of standard output")
     .option("-c, --config <file>", "config file (default: .lago-provision-lint.yml in the working directory)")
     .option("--explain <rule>", "explain a rule and exit")
-    .option("--list-rules", "list every rule and exit", false)
+    .option("--list-rules", "list every rule and exit", false);
+  vaultOptions(lint)
     .action(
       run(async (paths: string[], opts) =>
         (await import("./commands/lint.ts")).lintCommand(paths, { ...opts, version: VERSION })
@@ -93,7 +107,7 @@ export async function main(args: string[]): Promise<number> {
       ),
     );
 
-  program
+  const inventory = program
     .command("inventory")
     .description(
       "Show an inventory as ansible-inventory does (--list JSON, --graph, --host NAME): what will be connected to.",
@@ -102,14 +116,8 @@ export async function main(args: string[]): Promise<number> {
     .option("-i, --inventory <path>", "an inventory, as ansible-inventory takes it; repeatable", collect, [])
     .option("--list", "every group and host, with each host's variables (_meta.hostvars)", false)
     .option("--graph [group]", "the tree of groups and hosts (from GROUP, default all)")
-    .option("--host <name>", "one host's variables")
-    .option("--vault-password-file <file>", "password for ansible-vault values; repeatable", collect, [])
-    .option(
-      "--vault-id <[id@]file>",
-      "password for ansible-vault values of that vault id; repeatable",
-      collect,
-      [],
-    )
+    .option("--host <name>", "one host's variables");
+  vaultOptions(inventory)
     .action(
       run(async (sources: string[], opts) =>
         (await import("./commands/inventory.ts")).inventoryCommand([...sources, ...opts.inventory], opts)
@@ -118,6 +126,7 @@ export async function main(args: string[]): Promise<number> {
 
   defineInit(program, run);
   defineSecrets(program, run);
+  defineAdopt(program, run);
   defineFleet(program, run);
 
   try {
@@ -223,6 +232,31 @@ function defineSecrets(program: Command, run: Run): void {
   ).action(run(async (inventory: string, opts) => (await secrets()).secretsStatus(inventory, opts)));
 }
 
+function defineAdopt(program: Command, run: Run): void {
+  program
+    .command("adopt")
+    .description(
+      "Take over a Lago installed with upstream's compose file: its keys kept in the store, its volumes reused.",
+    )
+    .argument("<inventory>", "inventory file")
+    .requiredOption("--host <name>", "the inventory host running the install")
+    .requiredOption("--from <dir>", "the directory of its docker-compose.yml and .env on that host")
+    .option("--check", "read the install and print the plan; change nothing", false)
+    .option("-p, --playbook <file>", "the playbook that deploys Lago on the host", "playbooks/site.yml")
+    .option("--accept-new-host-keys", "record an unknown SSH host key in known_hosts", false)
+    .option(
+      "-v, --verbose",
+      "show the deploy's tasks in more detail (repeatable)",
+      (_v, n: number) => n + 1,
+      0,
+    )
+    .action(
+      run(async (inventory: string, opts) =>
+        (await import("./commands/adopt.ts")).adoptCommand(inventory, opts)
+      ),
+    );
+}
+
 function defineFleet(program: Command, run: Run): void {
   fleetOptions(
     program
@@ -237,7 +271,13 @@ function defineFleet(program: Command, run: Run): void {
         "--via [stops]",
         "also stop at these releases (comma separated); the bridge releases are always on the path",
       )
-      .option("--check", "print the path and each bridge's task, change nothing (no lock taken)", false),
+      .option("--check", "print the path and each bridge's task, change nothing (no lock taken)", false)
+      .option(
+        "--task-timeout <seconds>",
+        "how long a bridge release's task may take before the upgrade stops on that release",
+        int("--task-timeout", 1),
+        3600,
+      ),
   ).action(
     run(async (inventory: string, opts) =>
       (await import("./commands/upgrade.ts")).upgradeCommand(inventory, opts)
@@ -255,6 +295,8 @@ function defineFleet(program: Command, run: Run): void {
       (await import("./commands/upgrade.ts")).rollbackCommand(inventory, opts)
     ),
   );
+
+  defineBackup(program, run);
 
   const lock = () => import("./commands/lock.ts");
   const group = program.command("lock").description(
@@ -279,6 +321,94 @@ function defineFleet(program: Command, run: Run): void {
     .action(
       run(async (inventory: string, opts) =>
         (await import("./commands/history.ts")).historyCommand(inventory, opts)
+      ),
+    );
+}
+
+function defineBackup(program: Command, run: Run): void {
+  const session = (cmd: Command) =>
+    lockOptions(
+      cmd
+        .argument("<inventory>", "inventory file")
+        .option("-l, --limit <pattern>", "only these hosts")
+        .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false)
+        .option("--json", "JSON lines: progress, then the result", false),
+    );
+  session(
+    program
+      .command("backup")
+      .description(
+        "Back up the installation on its database host: pg_dump (custom format), the file storage volume, a " +
+          "manifest with checksums; kept on the host with retention, copied off it and verified.",
+      ),
+  )
+    .option(
+      "--keep <n>",
+      "backups kept on the host, newest first (default: lago_backup_keep, else 7)",
+      int("--keep", 1),
+    )
+    .option("--copy-to <dir>", "also copy it to this folder on this machine (DIR/HOST/NAME/), checked")
+    .option(
+      "--copy-to-host <host>",
+      "also copy it to this inventory host over SSH (its lago_backup_dir), checked",
+    )
+    .action(
+      run(async (inventory: string, opts) =>
+        (await import("./commands/backup.ts")).backupCommand(inventory, opts)
+      ),
+    );
+
+  program
+    .command("status")
+    .description(
+      "One screen for the installation, read-only, one round trip per host: release, services and health, " +
+        "/health through nginx, certificate, disk, last backup, lock; exit codes for monitoring (docs/backup.md).",
+    )
+    .argument("<inventory>", "inventory file")
+    .option("-l, --limit <pattern>", "only these hosts")
+    .option("--cert-days <n>", "exit 4 when a certificate expires within n days", int("--cert-days", 0), 14)
+    .option(
+      "--backup-hours <n>",
+      "exit 5 when the last backup is older than n hours",
+      int("--backup-hours", 1),
+      26,
+    )
+    .option(
+      "--drift",
+      "also dry-run the playbook (apply --check: more round trips, needs the secrets passphrase); exit 6 when it would change a host",
+      false,
+    )
+    .option("-p, --playbook <file>", "the playbook --drift runs", "playbooks/site.yml")
+    .option("--accept-new-host-keys", "record unknown SSH host keys in known_hosts", false)
+    .option("--json", "one JSON document (for monitoring)", false)
+    .action(
+      run(async (inventory: string, opts) =>
+        (await import("./commands/status.ts")).statusCommand(inventory, opts)
+      ),
+    );
+
+  session(
+    program
+      .command("restore")
+      .description(
+        "Restore a backup into a Lago host: refuses another installation's or a newer schema's; stops api, " +
+          "workers and clock, restores, migrates when older, starts, waits until healthy.",
+      ),
+  )
+    .requiredOption(
+      "--from <backup>",
+      "a folder made by backup --copy-to, or a backup's name on the host, or latest",
+    )
+    .option("-C, --check", "print what it would do, change nothing (no lock taken)", false)
+    .option(
+      "--health-timeout <seconds>",
+      "how long the host may take to become healthy",
+      int("--health-timeout", 1),
+      180,
+    )
+    .action(
+      run(async (inventory: string, opts) =>
+        (await import("./commands/restore.ts")).restoreCommand(inventory, opts)
       ),
     );
 }

@@ -15,8 +15,24 @@ import { ensureRootfs, RECIPE_LABEL, ROOTFS_IMAGE, rootfsRecipe } from "./stack-
 import { withLock } from "./testbed-lock.ts";
 import { log, mirror, repoRoot, testbedPaths } from "./testbed-paths.ts";
 
-/** Stand-in releases: a baseline, an upgrade that adds a migration, and one whose /health is always 500. */
-export const LAGO_VERSIONS = ["v1.49.0", "v1.50.0", "v1.50.1-broken"] as const;
+/**
+ * Stand-in releases: a baseline, an upgrade that adds a migration, one whose /health is always 500, and
+ * the bridge releases an upgrade from v1.29.0 to v1.50.0 stops at (test/e2e/bridges.test.ts). One build
+ * context, the version a build argument: each more version is one small layer.
+ */
+export const LAGO_VERSIONS = [
+  "v1.29.0",
+  "v1.30.0",
+  "v1.31.0",
+  "v1.32.0",
+  "v1.42.0",
+  "v1.43.0",
+  "v1.44.0",
+  "v1.45.0",
+  "v1.49.0",
+  "v1.50.0",
+  "v1.50.1-broken",
+] as const;
 export type LagoVersion = typeof LAGO_VERSIONS[number];
 
 export interface ImageSpec {

@@ -9,11 +9,13 @@ import {
   codenameOf,
   hostIndex,
   hostName,
+  hostPrefix,
   imageName,
   LABEL,
   log,
   portOf,
 } from "./testbed-paths.ts";
+import { isWorkerHost } from "./testbed-worker.ts";
 
 export interface TestbedHost {
   name: string;
@@ -59,14 +61,26 @@ export const SYSTEMD_RUN_FLAGS = [
 ];
 const RUN_FLAGS = [...SYSTEMD_RUN_FLAGS, "--tmpfs", "/var/lib/docker:exec"];
 
-/** This testbed's containers (see LAGO_TESTBED_PREFIX), whatever their state, ordered by index. */
-export async function listHosts(): Promise<HostStatus[]> {
+/** Every testbed container on this machine, any testbed's, whatever its state. */
+async function listAllHosts(): Promise<HostStatus[]> {
   const format = `{{.Names}}\t{{.State}}\t{{.Label "${LABEL}.codename"}}\t{{.Label "${LABEL}.port"}}`;
   const r = await $`docker ps -a --filter ${`label=${LABEL}=host`} --format ${format}`.quiet();
   return r.stdout.split("\n").filter(Boolean).map((line) => {
     const [name, state, codename, port] = line.split("\t");
     return { name, state, codename: codename as Codename, port: Number(port) };
-  }).filter((h) => hostIndex(h.name) !== null).sort((a, b) => hostIndex(a.name)! - hostIndex(b.name)!);
+  });
+}
+
+/** This testbed's containers (see LAGO_TESTBED_PREFIX), whatever their state, ordered by index. */
+export async function listHosts(): Promise<HostStatus[]> {
+  return (await listAllHosts()).filter((h) => hostIndex(h.name) !== null)
+    .sort((a, b) => hostIndex(a.name)! - hostIndex(b.name)!);
+}
+
+/** The containers of this testbed's e2e workers (scripts/lib/testbed-worker.ts), by name. */
+export async function listWorkerHosts(): Promise<HostStatus[]> {
+  return (await listAllHosts()).filter((h) => isWorkerHost(h.name, hostPrefix()))
+    .sort((a, b) => a.name.localeCompare(b.name));
 }
 
 async function inspect(name: string): Promise<{ state: string; image: string; port: string } | null> {

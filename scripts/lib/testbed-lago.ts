@@ -1,8 +1,9 @@
 /** What testbed hosts need to run Lago with playbooks/site.yml (the demo and the e2e tests). */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parse } from "yaml";
-import { execIn } from "./testbed-hosts.ts";
+import { parse, stringify } from "yaml";
+import { execIn, type TestbedHost } from "./testbed-hosts.ts";
+import { connectionVars } from "./testbed-inventory.ts";
 import { repoRoot } from "./testbed-paths.ts";
 
 /**
@@ -35,6 +36,55 @@ export function testbedLagoVars(knownHostsPath: string, registryPullAddr: string
     lago_image_registry: `${registryPullAddr}/`,
     tls_mode: "selfsigned",
   };
+}
+
+/**
+ * `all: vars:` for testbed hosts that all listen on 127.0.0.1 (each host gives its own `ansible_port`), as
+ * root with the testbed key, the Lago stack plain HTTP: the fleet, bridges and adopt tests.
+ */
+export function testbedAllVars(
+  tb: { keyPath: string; knownHostsPath: string },
+  registryPullAddr: string,
+): Record<string, unknown> {
+  return {
+    ansible_host: "127.0.0.1",
+    ansible_user: "root",
+    ansible_ssh_private_key_file: tb.keyPath,
+    ...testbedLagoVars(tb.knownHostsPath, registryPullAddr),
+    tls_mode: "none",
+  };
+}
+
+export interface LagoInventoryOptions {
+  /** Over the testbed's Lago vars, for all hosts. */
+  vars?: Record<string, unknown>;
+  /** group → host name → the host's own vars (how to reach it is added). */
+  groups: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+/**
+ * An inventory (YAML text) for playbooks/site.yml on testbed hosts: `testbedLagoVars` and `vars` for
+ * all, and each group's hosts with how to reach them and their own vars. For the e2e tests.
+ */
+export function lagoInventoryText(
+  tb: { hosts: TestbedHost[]; keyPath: string; knownHostsPath: string },
+  registryPullAddr: string,
+  opts: LagoInventoryOptions,
+): string {
+  const reach = (name: string) => {
+    const host = tb.hosts.find((h) => h.name === name);
+    if (!host) throw new Error(`no testbed host ${name} (have ${tb.hosts.map((h) => h.name).join(", ")})`);
+    return connectionVars(host, tb.keyPath);
+  };
+  const children = Object.fromEntries(
+    Object.entries(opts.groups).map(([group, hosts]) => [group, {
+      hosts: Object.fromEntries(
+        Object.entries(hosts).map(([name, vars]) => [name, { ...reach(name), ...vars }]),
+      ),
+    }]),
+  );
+  const vars = { ...testbedLagoVars(tb.knownHostsPath, registryPullAddr), ...opts.vars };
+  return stringify({ all: { vars, children } });
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   hostFor,
   type HostStatus,
   listHosts,
+  listWorkerHosts,
   removeHost,
   type TestbedHost,
   waitSystemReady,
@@ -88,9 +89,12 @@ async function upLocked(count: number, opts: UpOptions): Promise<Testbed> {
   };
 }
 
-/** Removes the testbed's containers (by label) and nothing else: images and caches stay. */
+/**
+ * Removes the testbed's containers (by label), its e2e workers' too, and nothing else: images and caches
+ * stay.
+ */
 export async function down(): Promise<string[]> {
-  const hosts = await listHosts();
+  const hosts = [...await listHosts(), ...await listWorkerHosts()];
   await Promise.all(hosts.map((h) => removeHost(h.name)));
   return hosts.map((h) => h.name);
 }

@@ -2,19 +2,27 @@
  * The testbed's own SSH: its key pair, and the OpenSSH client used to prove a host answers. Strict host
  * key checking against the recorded known_hosts file, never trust-on-first-use.
  */
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
 import type { ExecResult, TestbedHost } from "./testbed-hosts.ts";
+import { withLock } from "./testbed-lock.ts";
 import { log, testbedPaths } from "./testbed-paths.ts";
 
-/** Generates the testbed key pair once; returns the public key line. */
+/**
+ * Generates the testbed key pair once; returns the public key line. Locked: e2e workers starting at the
+ * same time on a fresh clone must not each write a key (one of them would authorize the wrong one).
+ */
 export async function ensureKey(keyPath = testbedPaths().keyPath): Promise<string> {
-  if (!existsSync(keyPath)) {
+  if (!existsSync(`${keyPath}.pub`)) {
     mkdirSync(dirname(keyPath), { recursive: true, mode: 0o700 });
-    await $`ssh-keygen -q -t ed25519 -N ${""} -C lago-testbed -f ${keyPath}`.quiet();
-    log(`generated testbed key ${keyPath}`);
+    await withLock(`${keyPath}.lock`, async () => {
+      if (existsSync(`${keyPath}.pub`)) return;
+      rmSync(keyPath, { force: true }); // a half-written pair from a run killed mid-way
+      await $`ssh-keygen -q -t ed25519 -N ${""} -C lago-testbed -f ${keyPath}`.quiet();
+      log(`generated testbed key ${keyPath}`);
+    });
   }
   return readFileSync(`${keyPath}.pub`, "utf8").trim();
 }

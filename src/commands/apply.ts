@@ -6,11 +6,13 @@
  * unreachable, 2 (with --detailed-exitcode) changes pending, 130/143 stopped by SIGINT/SIGTERM
  * (src/session/interrupt.ts).
  */
-import { EXIT, UserError } from "../core/errors.ts";
+import { vaultSecretsFromOptions } from "../config/ansible/vault-secrets.ts";
+import { EXIT, UsageError, UserError } from "../core/errors.ts";
 import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
 import type { Reporter } from "../output/events.ts";
 import { createReporter } from "../output/index.ts";
 import {
+  badPlanLimit,
   findDrift,
   hashExtraVars,
   isPlanFile,
@@ -26,6 +28,11 @@ import { stopOnSignals } from "../session/interrupt.ts";
 import { pendingChanges, type RunResult } from "../session/result.ts";
 
 export interface ApplyOptions {
+  /** `-i`, repeatable: inventories (after the one named as the argument, if any), merged in order. */
+  inventory?: string[];
+  /** `--vault-password-file`, `--vault-id` (none: ANSIBLE_VAULT_PASSWORD_FILE). */
+  vaultPasswordFile?: string[];
+  vaultId?: string[];
   playbook: string;
   check: boolean;
   diff: boolean;
@@ -62,10 +69,24 @@ function reporterFor(opts: ApplyOptions): Reporter {
   });
 }
 
-/** The request for the session, from the command line. */
-function request(inventory: string, command: string, opts: ApplyOptions): ApplyRequest {
+/** The inventories of the command line: the argument, then each `-i`; at least one. */
+function inventories(target: string | undefined, opts: ApplyOptions, command: string): string[] {
+  const all = [...(target === undefined ? [] : [target]), ...(opts.inventory ?? [])];
+  if (all.length === 0) {
+    throw new UsageError(
+      `name an inventory: lago-provision ${command} INVENTORY (or -i INVENTORY, repeatable)`,
+    );
+  }
+  return all;
+}
+
+/** The request for the session, from the command line: `sources` are the inventories, in order. */
+function request(sources: string[], command: string, opts: ApplyOptions): ApplyRequest {
+  const [inventory, ...more] = sources;
   return {
     inventory,
+    inventories: more,
+    vault: vaultSecretsFromOptions(opts),
     playbook: opts.playbook,
     limit: opts.limit,
     extraVars: opts.extraVars,
@@ -105,22 +126,29 @@ async function stoppable(
   }
 }
 
-export const applyCommand = (target: string, opts: ApplyOptions): Promise<number> =>
+export const applyCommand = (target: string | undefined, opts: ApplyOptions): Promise<number> =>
   stoppable(opts, async (o) => {
-    if (isPlanFile(target)) return await applyPlan(target, o);
-    return exitCode(await apply(request(target, `apply ${target}`, o)), o);
+    if (target !== undefined && isPlanFile(target)) {
+      if (o.inventory?.length) {
+        throw new UsageError(`${target} is a saved plan: it names its inventories, give no -i with it`);
+      }
+      return await applyPlan(target, o);
+    }
+    const sources = inventories(target, o, "apply");
+    return exitCode(await apply(request(sources, `apply ${sources.join(" -i ")}`, o)), o);
   });
 
-export const planCommand = (inventoryPath: string, opts: ApplyOptions): Promise<number> =>
-  stoppable(opts, (o) => planFor(inventoryPath, o));
+export const planCommand = (target: string | undefined, opts: ApplyOptions): Promise<number> =>
+  stoppable(opts, (o) => planFor(inventories(target, o, "plan"), o));
 
 /** What a check run would do, as a saved plan (no contents, no values: no secret). */
 function planOf(
   result: RunResult,
-  inventory: string,
+  sources: string[],
   opts: ApplyOptions,
   extraVars: Record<string, unknown>,
 ) {
+  const [inventory, ...more] = sources;
   const collector = new PlanCollector();
   for (const h of Object.values(result.hosts)) h.tasks.forEach((t) => collector.add(t));
   const plan: PlanFile = {
@@ -128,6 +156,7 @@ function planOf(
     version: PLAN_VERSION,
     created: new Date().toISOString(),
     inventory,
+    inventories: more.length ? more : undefined,
     playbook: opts.playbook,
     limit: opts.limit,
     tags: opts.tags,
@@ -139,12 +168,12 @@ function planOf(
   return plan;
 }
 
-async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<number> {
+async function planFor(sources: string[], opts: ApplyOptions): Promise<number> {
   // Before any host is contacted: a plan that cannot be saved is not worth making.
   if (opts.out) checkOutputFile(opts.out, { what: "plan", flag: "-o", example: "plan.json" });
   let extraVars: Record<string, unknown> = {};
   const result = await apply({
-    ...request(inventoryPath, `plan ${inventoryPath}`, { ...opts, check: true }),
+    ...request(sources, `plan ${sources.join(" -i ")}`, { ...opts, check: true }),
     loaded: (l) => void (extraVars = l.extraVars),
   });
   // Half a dry run is not a plan: `apply plan.json` would take the missing tasks for drift.
@@ -152,7 +181,7 @@ async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<numbe
   if (result && opts.out) {
     writeFileAtomically(
       opts.out,
-      JSON.stringify(planOf(result, inventoryPath, opts, extraVars), null, 2) + "\n",
+      JSON.stringify(planOf(result, sources, opts, extraVars), null, 2) + "\n",
     );
     if (!opts.json) {
       writeStdout(`Plan saved to ${opts.out}; apply exactly it with: lago-provision apply ${opts.out}\n`);
@@ -160,6 +189,8 @@ async function planFor(inventoryPath: string, opts: ApplyOptions): Promise<numbe
   }
   return exitCode(result, { ...opts, check: true });
 }
+
+const planSources = (plan: PlanFile) => [plan.inventory, ...(plan.inventories ?? [])];
 
 /** Re-plan quietly, refuse on any difference from the saved plan, then apply (src/session/apply.ts). */
 async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> {
@@ -174,7 +205,8 @@ async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> 
     retryFailed: false,
   };
   const result = await apply({
-    ...request(saved.inventory, `apply ${planPath}`, fromPlan),
+    ...request(planSources(saved), `apply ${planPath}`, fromPlan),
+    badLimit: badPlanLimit(planPath),
     loaded(l) {
       if (hashExtraVars(l.extraVars) !== saved.extraVars.sha256) {
         throw new UserError(
@@ -189,7 +221,7 @@ async function applyPlan(planPath: string, opts: ApplyOptions): Promise<number> 
       }
     },
     beforeApply(dryRun) {
-      const drift = findDrift(saved.hosts, planOf(dryRun, saved.inventory, fromPlan, {}).hosts);
+      const drift = findDrift(saved.hosts, planOf(dryRun, planSources(saved), fromPlan, {}).hosts);
       if (drift.length > 0) {
         throw new UserError(
           `the hosts drifted since ${planPath} was made; nothing was applied:\n  ${drift.join("\n  ")}`,

@@ -121,7 +121,11 @@ export async function initCommand(inventory: string | undefined, opts: InitOptio
   if (acceptNew) say("  (--accept-new-host-keys records each host's SSH key once; a changed key is refused)");
   if (answers.organization) {
     const { adminEmail, name } = answers.organization;
-    say(`Then sign up as ${adminEmail} to create ${name}, and close sign-up (lago_disable_signup: true).`);
+    // The first deploy's migrate makes the organization (lago_create_org); sign-up stays closed.
+    say(
+      `The first deploy creates ${name} with ${adminEmail} as its admin; the password (LAGO_ORG_USER_PASSWORD)`,
+    );
+    say("  is in the store: on a Lago host `sudo grep LAGO_ORG_USER_PASSWORD /opt/lago/secrets.env`");
   }
   return 0;
 }

@@ -6,7 +6,7 @@
  * decrypt vaulted values, which are shown as ansible-inventory shows them: still encrypted.
  */
 import { inventoryGraph, inventoryHostVars, inventoryList } from "../config/ansible/inventory-json.ts";
-import { readVaultSecret, vaultSecretsFromEnv } from "../config/ansible/vault-secrets.ts";
+import { vaultSecretsFromEnv, vaultSecretsFromOptions } from "../config/ansible/vault-secrets.ts";
 import { loadInventory } from "../config/inventory.ts";
 import { formatProblem } from "../config/problems.ts";
 import { UsageError, UserError } from "../core/errors.ts";
@@ -39,10 +39,7 @@ export function inventoryCommand(sources: string[], opts: InventoryCommandOption
     throw new UsageError("name an inventory: lago-provision inventory INVENTORY --list");
   }
   const group = typeof opts.graph === "string" ? opts.graph : "all";
-  const secrets = [
-    ...opts.vaultPasswordFile.map((f) => readVaultSecret(f)),
-    ...opts.vaultId.map((f) => readVaultSecret(f, "--vault-id")),
-  ];
+  const secrets = vaultSecretsFromOptions(opts);
   const inventory = loadInventory(sources, {
     vault: { secrets: secrets.length ? secrets : vaultSecretsFromEnv(), keepEncrypted: true },
   });

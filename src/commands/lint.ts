@@ -3,6 +3,7 @@
  * host. Exit code 0 when no finding is at error level (warnings allowed), 1 when one is, 2 on a usage
  * error (unknown rule, bad config file, missing path).
  */
+import { vaultSecretsFromOptions } from "../config/ansible/vault-secrets.ts";
 import { checkOutputFile, writeFileAtomically } from "../core/files.ts";
 import { EXIT, UserError, userMessage } from "../core/errors.ts";
 import {
@@ -31,6 +32,9 @@ export interface LintCommandOptions {
   output?: string;
   /** For SARIF's tool.driver.version. */
   version: string;
+  /** `--vault-password-file`, `--vault-id` (none: ANSIBLE_VAULT_PASSWORD_FILE). */
+  vaultPasswordFile?: string[];
+  vaultId?: string[];
 }
 
 export async function lintCommand(paths: string[], opts: LintCommandOptions): Promise<number> {
@@ -54,7 +58,8 @@ async function run(paths: string[], opts: LintCommandOptions): Promise<number> {
   }
   if (opts.output) checkOutputFile(opts.output, { what: "lint report", flag: "-o", example: "lint.txt" });
   const config = loadLintConfig(opts.config);
-  const { findings, files } = await lint(paths.length ? paths : defaultPaths(), { config });
+  const vault = vaultSecretsFromOptions(opts);
+  const { findings, files } = await lint(paths.length ? paths : defaultPaths(), { config, vault });
   const out = opts.format === "json"
     ? formatJson(findings)
     : opts.format === "sarif"

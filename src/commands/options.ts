@@ -34,9 +34,27 @@ export function parseSerial(value: string): (number | string)[] {
 const verbose = (help: string) =>
   new Option("-v, --verbose", help).argParser((_v, prev: number) => prev + 1).default(0);
 
+/** Vault passwords as Ansible takes them (apply, plan, lint, inventory). */
+export function vaultOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      "--vault-password-file <file>",
+      "vault password file, or a script that prints it (repeatable; default: ANSIBLE_VAULT_PASSWORD_FILE)",
+      collect,
+      [],
+    )
+    .option("--vault-id <[id@]file>", "a vault id's password file or script (repeatable)", collect, []);
+}
+
 /** Options of apply and plan. */
 export function runOptions(cmd: Command): Command {
-  return cmd
+  return vaultOptions(cmd)
+    .option(
+      "-i, --inventory <path>",
+      "an inventory, as ansible-playbook takes it; repeatable: merged in order",
+      collect,
+      [],
+    )
     .option("-p, --playbook <file>", "playbook to run", "playbooks/site.yml")
     .option("-D, --diff", "show what changes in files, packages and services (secrets redacted)", false)
     .option("-l, --limit <pattern>", "only hosts matching this pattern (e.g. web, 'lago-*', 'all:!db')")

@@ -49,7 +49,6 @@ export interface UpgradeOptions extends FleetCommandOptions {
   /** true (a bare --via, as before: the path always goes through the bridges) or a list of stops. */
   via?: boolean | string;
   check?: boolean;
-  taskTimeout?: number;
 }
 
 /** `--via v1.40.0,v1.41.0` → its stops; a bare `--via` or none → the bridges alone. */
@@ -136,7 +135,13 @@ export async function upgradeCommand(inventoryPath: string, opts: UpgradeOptions
     say(`path: ${showPath(plan.path)} (${hops.length} hop${hops.length === 1 ? "" : "s"})`);
     for (const line of pathLines(plan.path)) say(line);
     if (opts.check) return 0;
-    const r = await runUpgrade(upgradeInput(f, req, hops, "upgrade"), f.ops);
+    // Bridge tasks run once: on the migrate host of a fleet, on each single host.
+    const topology = f.session.loaded.topology;
+    const taskHosts = topology.mode === "fleet" ? [topology.migrateHost!] : f.members.map((m) => m.name);
+    const r = await runUpgrade({
+      ...upgradeInput(f, req, hops, "upgrade"),
+      bridgeTasks: { start: plan.path[0], hosts: taskHosts },
+    }, f.ops);
     if (r.ok) inventoryNote(f, opts.to, say);
     journalUpgrade(f, req, "upgrade", r);
     return report("upgrade", r, r.done.at(-1)?.[1] ?? opts.to, opts.json);

@@ -8,7 +8,7 @@
  * for (const play of playbook.plays) selectHosts(inventory, play.hosts, "web");
  */
 import { UserError } from "../core/errors.ts";
-import { checkLimit, loadInventory } from "./inventory.ts";
+import { checkLimit, type InventoryOptions, loadInventory } from "./inventory.ts";
 import type { Inventory, Playbook } from "./model.ts";
 import { loadPlaybook, type PlaybookOptions } from "./playbook.ts";
 import { Problems } from "./problems.ts";
@@ -36,6 +36,8 @@ export type * from "./model.ts";
 export interface ConfigOptions extends Omit<PlaybookOptions, "inventory"> {
   /** `--limit` pattern: checked against the inventory too. */
   limit?: string;
+  /** Vault passwords (default: ANSIBLE_VAULT_PASSWORD_FILE). */
+  vault?: InventoryOptions["vault"];
 }
 
 /**
@@ -43,12 +45,14 @@ export interface ConfigOptions extends Omit<PlaybookOptions, "inventory"> {
  * files; a bad `--limit`, or one that matches no host, is a UserError.
  */
 export function loadConfig(
-  inventoryPath: string,
+  inventoryPath: string | string[],
   playbookPath: string,
   options: ConfigOptions = {},
 ): { inventory: Inventory; playbook: Playbook } {
   const problems = new Problems();
-  const inventory = problems.try(() => loadInventory(inventoryPath, { refuseJinja: true }));
+  const inventory = problems.try(() =>
+    loadInventory(inventoryPath, { refuseJinja: true, refuseAmbiguous: true, vault: options.vault })
+  );
   const playbook = problems.try(() => loadPlaybook(playbookPath, { ...options, inventory }));
   problems.throwIfAny();
   const limitError = options.limit === undefined ? undefined : checkLimit(inventory!, options.limit);

@@ -5,10 +5,12 @@
  * Ansible's precedence), matches host patterns (`web:&prod:!db`, `lago-*`) and turns a host's variables
  * into connection settings.
  */
+import { statSync } from "node:fs";
 import { UserError } from "../core/errors.ts";
 import { newFindings, type VaultOptions } from "./ansible/ansible-files.ts";
 import type { VarsDocument } from "./ansible/inventory-data.ts";
-import { parseSources } from "./ansible/inventory-sources.ts";
+import { inventoryMistakes } from "./ansible/inventory-mistakes.ts";
+import { isHostList, parseSources } from "./ansible/inventory-sources.ts";
 import { hostVars, readVarsFiles, sortedGroups } from "./ansible/inventory-vars.ts";
 import { vaultSecretsFromEnv } from "./ansible/vault-secrets.ts";
 import type { Inventory, InventoryGroup } from "./model.ts";
@@ -24,6 +26,11 @@ export interface InventoryOptions {
   vault?: VaultOptions;
   /** Refuse Jinja2 in variables (a run renders them; listing the inventory does not). */
   refuseJinja?: boolean;
+  /**
+   * Refuse what Ansible only warns about but a run cannot mean: a group and a host of the same name, no
+   * hosts at all (apply, plan, upgrade and lint; `lago-provision inventory` lists as Ansible does).
+   */
+  refuseAmbiguous?: boolean;
 }
 
 /**
@@ -37,6 +44,11 @@ export function loadInventory(sources: string | string[], options: InventoryOpti
   const problems = new Problems();
   const data = problems.try(() => parseSources(list, vault, found));
   problems.throwIfAny();
+  if (options.refuseAmbiguous) {
+    const directory = list.length === 1 && !isHostList(list[0]) && statSync(list[0]).isDirectory();
+    problems.add(...inventoryMistakes(data!, list, directory));
+    problems.throwIfAny();
+  }
   const warnings: Problem[] = [...data!.warnings];
   const files = readVarsFiles(list, data!, vault, found, problems, warnings);
   const unsafe = new Set(found.unsafe);

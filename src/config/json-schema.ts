@@ -149,15 +149,25 @@ function moduleProperty(def: ModuleDefinition): JsonSchema {
   return { description: def.description, anyOf: [freeForm, { ...args, description: "Arguments." }] };
 }
 
-/** The task (or handler) schema: keywords + one property per module, exactly one module required. */
-function taskSchema(keywords: z.ZodObject, registry: ModuleRegistry, description: string): JsonSchema {
-  const { $schema: _, ...json } = toJson(keywords);
+/**
+ * The task (or handler) schema: keywords + one property per module, exactly one module required, or
+ * (a task) a `block` of tasks instead of a module.
+ */
+function taskSchema(
+  keywords: z.ZodObject,
+  registry: ModuleRegistry,
+  description: string,
+  override?: Override,
+): JsonSchema {
+  const { $schema: _, ...json } = toJson(keywords, override);
   const names = Object.keys(registry).sort();
   for (const name of names) {
     if (json.properties[name]) throw new Error(`module '${name}' has the name of a task keyword`);
     json.properties[name] = moduleProperty(registry[name]);
   }
-  return { ...json, description, oneOf: names.map((name) => ({ required: [name] })) };
+  const forms = names.map((name) => ({ required: [name] }));
+  if (json.properties.block?.type === "array") forms.push({ required: ["block"] });
+  return { ...json, description, oneOf: forms };
 }
 
 const cache = new WeakMap<ModuleRegistry, GeneratedSchemas>();
@@ -166,17 +176,19 @@ const cache = new WeakMap<ModuleRegistry, GeneratedSchemas>();
 export function generateSchemas(registry: ModuleRegistry = defaultRegistry): GeneratedSchemas {
   const cached = cache.get(registry);
   if (cached) return cached;
+  const refs = new Map<unknown, string>([[taskRef, "#/$defs/task"], [handlerRef, "#/$defs/handler"]]);
+  const useRefs: Override = (ctx) => {
+    const ref = refs.get(ctx.zodSchema);
+    if (ref) ctx.jsonSchema.$ref = ref;
+  };
   const task = taskSchema(
     taskKeywords,
     registry,
-    "A task: one module with its arguments, plus task keywords.",
+    "A task: one module with its arguments, or a block of tasks, plus task keywords.",
+    useRefs,
   );
   const handler = taskSchema(handlerKeywords, registry, "A handler: a named task, run when notified.");
-  const refs = new Map<unknown, string>([[taskRef, "#/$defs/task"], [handlerRef, "#/$defs/handler"]]);
-  const play = toJson(playbookSchema, (ctx) => {
-    const ref = refs.get(ctx.zodSchema);
-    if (ref) ctx.jsonSchema.$ref = ref;
-  });
+  const play = toJson(playbookSchema, useRefs);
   const list = (description: string, def: "task" | "handler", schema: JsonSchema): JsonSchema => ({
     $schema: DRAFT,
     description,

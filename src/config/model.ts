@@ -16,6 +16,8 @@ export interface SourceRef {
 export interface TaskKeywords {
   when?: string | boolean | (string | boolean)[];
   loop?: unknown[] | string;
+  /** Written as Ansible's `with_items` (flattened one level) or `with_dict` (entries): how to read `loop`. */
+  loop_from?: "with_items" | "with_dict";
   loop_var?: string;
   register?: string;
   notify?: string[];
@@ -40,6 +42,12 @@ export interface RoleRef {
   dir: string;
 }
 
+/** One block a task is in: which one (unique in its play) and in which of its lists. */
+export interface BlockFrame {
+  id: number;
+  section: "block" | "rescue" | "always";
+}
+
 export interface Task {
   name: string;
   module: string;
@@ -50,6 +58,11 @@ export interface Task {
   /** Variables the task's role brings: defaults (lowest precedence) and role vars/params. */
   roleDefaults?: Record<string, unknown>;
   roleVars?: Record<string, unknown>;
+  /**
+   * The blocks the task is in, outermost first (their keywords are already on the task): the engine
+   * runs a block's rescue and always from these.
+   */
+  blocks?: BlockFrame[];
 }
 
 export interface Play {

@@ -17,10 +17,11 @@ import { findLocalFile, LOCAL_FILES, readLocalFile } from "./local-files.ts";
 import { checkPattern } from "./inventory.ts";
 import { jinjaInDocument, jinjaInTemplates } from "./jinja-check.ts";
 import type { FileKind, ModuleRegistry } from "./json-schema.ts";
-import type { Inventory, Play, Playbook, RoleRef, Task, TaskKeywords, Vars } from "./model.ts";
+import type { BlockFrame, Inventory, Play, Playbook, RoleRef, Task, TaskKeywords, Vars } from "./model.ts";
 import { displayPath, type Problem, Problems } from "./problems.ts";
 import type { handlerKeywords, playSchema } from "./schema.ts";
 import { didYouMean } from "../core/suggest.ts";
+import { BLOCK_SECTIONS } from "./task-names.ts";
 import { problemAt, readValid, validateDocument } from "./validate.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
@@ -107,6 +108,7 @@ export function loadPlaybook(path: string, options: PlaybookOptions = {}): Playb
       roles,
       varsFiles: listOf(raw.vars_files).map((f) => varsFiles.get(resolve(base, f))!),
       imports,
+      blocks: { next: 0 },
     });
     checkNotify(play, notifies, problems);
     return play;
@@ -133,6 +135,8 @@ interface PlayContext {
   roles: Map<string, LoadedRole>;
   varsFiles: Vars[];
   imports: Imports;
+  /** The next block's id (unique in the play). */
+  blocks: { next: number };
 }
 
 /** Files read by import_tasks (shared by all plays: a role in two plays reads its imports once). */
@@ -204,6 +208,9 @@ function normaliseTasks(
 ): Task[] {
   return (raws ?? []).flatMap((raw, i) => {
     const taskPath = [...path, i];
+    if (BLOCK_SECTIONS.some((section) => raw[section] !== undefined)) {
+      return blockTasks(doc, kind, taskPath, raw, ctx, from, importing);
+    }
     const module = Object.keys(raw).find((k) => k in ctx.registry)!;
     if (module === "import_tasks") return importTasks(doc, kind, taskPath, raw, ctx, from, importing);
     const value = raw[module];
@@ -213,6 +220,13 @@ function normaliseTasks(
     for (const k of PLAIN_KEYWORDS) if (raw[k] !== undefined) (keywords as Vars)[k] = raw[k];
     for (const k of LIST_KEYWORDS) if (raw[k] !== undefined) keywords[k] = listOf(raw[k]);
     if (raw.loop_control?.loop_var) keywords.loop_var = raw.loop_control.loop_var;
+    // Ansible's older loops (task-names.ts refuses more than one loop on a task).
+    if (raw.with_list !== undefined) keywords.loop = raw.with_list;
+    for (const from of ["with_items", "with_dict"] as const) {
+      if (raw[from] !== undefined) {
+        keywords.loop = raw[from] as TaskKeywords["loop"], keywords.loop_from = from;
+      }
+    }
     if (keywords.notify) {
       ctx.notifies.push({ names: keywords.notify, doc, kind, path: [...taskPath, "notify"] });
     }
@@ -245,10 +259,7 @@ function checkLocalFile(
   const name = local && task.args[local.arg];
   if (typeof name !== "string" || isTemplated(name)) return;
   const base = { roleDir: task.role?.dir, file: task.source.file };
-  const problem = (p: Problem) => {
-    const id = JSON.stringify(p);
-    if (!imports.reported.has(id)) imports.reported.add(id), imports.problems.add(p);
-  };
+  const problem = (p: Problem) => reportOnce(imports, p);
   try {
     const found = findLocalFile(name, local.kind, base);
     if (local.kind !== "templates") return;
@@ -280,9 +291,7 @@ function importTasks(
 ): Task[] {
   const { imports } = ctx;
   const problem = (message: string, key = "import_tasks"): Task[] => {
-    const p = problemAt(doc, kind, [...taskPath, key], message);
-    const id = JSON.stringify(p);
-    if (!imports.reported.has(id)) imports.reported.add(id), imports.problems.add(p);
+    reportOnce(imports, problemAt(doc, kind, [...taskPath, key], message));
     return [];
   };
   const file = importedFile(raw.import_tasks);
@@ -315,6 +324,53 @@ function importTasks(
   return tasks;
 }
 
+/** Task keywords Ansible refuses on a block ("not a valid attribute for a Block"): they are a task's own. */
+const NOT_ON_BLOCKS = [
+  "loop",
+  "with_items",
+  "with_list",
+  "with_dict",
+  "loop_control",
+  "register",
+  "changed_when",
+  "failed_when",
+] as const;
+
+/**
+ * A block's tasks in the order they are written (block, rescue, always), each with the block's
+ * keywords (as an import passes them on, notify where the task has none) and its place in the block.
+ * The engine decides from the places which of them run on a host.
+ */
+function blockTasks(
+  doc: YamlFile,
+  kind: FileKind,
+  taskPath: KeyPath,
+  raw: RawTask,
+  ctx: PlayContext,
+  from: RoleUse | undefined,
+  importing: string[],
+): Task[] {
+  const wrong = NOT_ON_BLOCKS.find((k) => raw[k] !== undefined);
+  if (wrong) {
+    const message = `'${wrong}' is not valid on a block (as in Ansible): put it on the block's tasks`;
+    reportOnce(ctx.imports, problemAt(doc, kind, [...taskPath, wrong], message, "key"));
+    return [];
+  }
+  const notify = raw.notify === undefined ? undefined : listOf(raw.notify);
+  if (notify) ctx.notifies.push({ names: notify, doc, kind, path: [...taskPath, "notify"] });
+  const id = ctx.blocks.next++;
+  return BLOCK_SECTIONS.flatMap((section) => {
+    const list = raw[section] as RawTask[] | undefined;
+    const tasks = normaliseTasks(doc, kind, [...taskPath, section], list, ctx, from, importing);
+    for (const t of tasks) {
+      inheritImport(t.keywords, raw);
+      if (notify && !t.keywords.notify) t.keywords.notify = notify;
+      t.blocks = [{ id, section } satisfies BlockFrame, ...(t.blocks ?? [])];
+    }
+    return tasks;
+  });
+}
+
 function inheritImport(k: TaskKeywords, raw: RawTask): void {
   if (raw.when !== undefined) k.when = [...listOf(raw.when), ...listOf(k.when)];
   if (raw.tags !== undefined) k.tags = [...new Set([...listOf(raw.tags), ...(k.tags ?? [])])];
@@ -323,6 +379,12 @@ function inheritImport(k: TaskKeywords, raw: RawTask): void {
   for (const key of ["become", "become_user", "check_mode", "no_log", "ignore_errors", "run_once"] as const) {
     if (k[key] === undefined && raw[key] !== undefined) (k as Vars)[key] = raw[key];
   }
+}
+
+/** A problem of a file read once per play (a role's, an import's): reported once for the playbook. */
+function reportOnce(imports: Imports, p: Problem): void {
+  const id = JSON.stringify(p);
+  if (!imports.reported.has(id)) imports.reported.add(id), imports.problems.add(p);
 }
 
 /** A role's tasks carry the role (for templates/ and files/), its variables, and the entry's when/tags. */

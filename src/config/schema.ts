@@ -5,11 +5,10 @@
  * its zod schema and `json-schema.ts` puts them into the task schema.
  */
 import { z } from "zod";
+import { roleVarsShape } from "./role-vars.ts";
+import { templateString } from "./template-string.ts";
 
-/** A string with a handlebars expression: accepted wherever a value is rendered at run time. */
-export const templateString = z.string().regex(/\{\{/).describe(
-  "A {{ template }}, rendered at run time and checked again then.",
-);
+export { templateString };
 
 const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
   error: "should be a variable name: letters, digits and _, not starting with a digit",
@@ -19,6 +18,20 @@ const identifier = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
 const condition = z.union([z.string(), z.boolean(), z.array(z.union([z.string(), z.boolean()]))]);
 const stringOrList = z.union([z.string().min(1), z.array(z.string().min(1))]);
 const varsMap = z.record(z.string(), z.unknown());
+/** Variables anywhere: any name, the roles' variables typed (src/config/role-vars.ts). */
+const typedVars = z.object(roleVarsShape).catchall(z.unknown());
+
+/** Ansible keywords a task or play cannot have here, each with what to write instead. */
+const REMOTE_USER = "not supported: each host has one connection, as its inventory's ansible_user; set " +
+  "ansible_user for the host or group (group_vars), or run a task as another user with become: true and " +
+  "become_user";
+const refused = (message: string) => z.never().describe(message);
+const NO_HANDLER_BLOCK =
+  "not supported in handlers: give each task of the block its own handler (notify can " +
+  "name several, or use the same listen topic)";
+
+/** Stands for a task (or handler) inside a play or block; replaced by `$ref` to the generated task schema. */
+export const taskRef = z.unknown().describe("A task: a name, one module with its arguments, and keywords.");
 
 /**
  * Task keywords: everything in a task that is not the module. The engine reads them; the module
@@ -31,6 +44,16 @@ export const taskKeywords = z.object({
   ),
   loop: z.union([z.array(z.unknown()), templateString]).describe(
     'Run the task once per item: a list, or "{{ var }}" naming a list. The item is in `item`.',
+  ),
+  with_items: z.union([z.array(z.unknown()), templateString]).describe(
+    "Ansible's older loop: like `loop`, with lists inside the list flattened one level (a single value " +
+      "is a list of one).",
+  ),
+  with_list: z.union([z.array(z.unknown()), templateString]).describe(
+    "Ansible's older loop: the same as `loop`.",
+  ),
+  with_dict: z.union([varsMap, templateString]).describe(
+    "Loop over a mapping's entries: `item.key` and `item.value`, in the mapping's order.",
   ),
   loop_control: z.object({
     loop_var: identifier.describe("Name of the loop item variable instead of `item` (for nested loops)."),
@@ -58,22 +81,43 @@ export const taskKeywords = z.object({
   run_once: z.boolean().describe(
     "Run on the first host of the batch only; its result (registered, changed, failed) stands for every host.",
   ),
+  remote_user: refused(REMOTE_USER),
+  block: z.array(taskRef).describe(
+    "Tasks run as a group: the block's when, become, vars, tags… apply to each of them. When one fails on a " +
+      "host, the rest of the block is skipped there and `rescue` runs; `always` runs in any case.",
+  ),
+  rescue: z.array(taskRef).describe(
+    "Tasks run on a host where a task of the block failed (ansible_failed_task and ansible_failed_result " +
+      "say which and how); when they succeed the host goes on as if nothing failed.",
+  ),
+  always: z.array(taskRef).describe(
+    "Tasks run after the block (and its rescue) on every host that entered it, failed or not.",
+  ),
+  include_tasks: refused(
+    "not supported: use import_tasks with the same file (read when the playbook loads; its tasks take the " +
+      "import's when, tags and vars); a loop over an included file: loop over each of its tasks",
+  ),
 }).partial().strict();
 
 /** A handler: a task that runs at the end of the play when notified. */
 export const handlerKeywords = taskKeywords.extend({
   name: z.string().min(1).describe("The handler's name, as used by `notify`."),
+  block: refused(NO_HANDLER_BLOCK).optional(),
+  rescue: refused(NO_HANDLER_BLOCK).optional(),
+  always: refused(NO_HANDLER_BLOCK).optional(),
   listen: stringOrList.optional().describe("Other names (topics) this handler answers to in `notify`."),
 });
 
-/** Stands for a task (or handler) inside a play; replaced by `$ref` to the generated task schema. */
-export const taskRef = z.unknown().describe("A task: a name, one module with its arguments, and keywords.");
 export const handlerRef = z.unknown().describe("A handler: a task with a name, run when notified.");
 
-const percent = z.string().regex(/^\d+(\.\d+)?%$/, { error: 'should be a percentage like "30%"' }).meta({
-  examples: ["30%"],
-});
-const batch = z.union([z.number().int().min(1), percent]);
+// 0% is refused like 0: Ansible turns it into batches of one host, which nobody writing 0% meant.
+const percent = z.string().regex(/^(?!0+(\.0+)?%$)\d+(\.\d+)?%$/, {
+  error: 'should be a percentage above 0 like "30%" (omit serial to run every host at once)',
+}).meta({ examples: ["30%"] });
+const batch = z.union([
+  z.number().int().min(1, { error: "should be at least 1 (omit serial to run every host at once)" }),
+  percent,
+]);
 
 const roleEntry = z.union([
   z.string().min(1).describe("Role name (a folder in roles/)."),
@@ -90,7 +134,7 @@ export const playSchema = z.object({
   hosts: stringOrList.describe(
     "Host pattern: all, a group or host name, a glob (lago-*), web:db (or), web:&prod (and), web:!db (not).",
   ),
-  vars: varsMap.optional().describe("Variables for every task of the play."),
+  vars: typedVars.optional().describe("Variables for every task of the play."),
   vars_files: z.array(z.string().min(1)).optional().describe(
     "YAML files of variables, relative to the playbook; they override `vars`.",
   ),
@@ -105,6 +149,7 @@ export const playSchema = z.object({
     "Run every task as another user (sudo) unless a task says otherwise.",
   ),
   become_user: z.string().min(1).optional().describe("User to become (default root)."),
+  remote_user: z.never().optional().describe(REMOTE_USER),
   serial: z.union([batch, z.array(batch).min(1)]).optional().describe(
     'Rolling batches: a host count, a percentage ("30%"), or a list of them (the last repeats).',
   ),
@@ -215,6 +260,7 @@ export const hostVarsSchema = z.object({
   ansible_group_priority: z.union([z.number().int(), digits]).optional().describe(
     "Group vars only: among groups of the same depth, higher priority wins (default 1).",
   ),
+  ...roleVarsShape,
 }).catchall(z.unknown()).describe(
   "Variables: connection settings (ansible_*) and any variables of your own.",
 );
@@ -239,4 +285,4 @@ export const inventorySchema = z.record(z.string(), groupSchema.nullable()).desc
 );
 
 /** Role defaults/ and vars/ files and play vars_files: any mapping of variables. */
-export const varsFileSchema = varsMap.describe("Variables: name → value.");
+export const varsFileSchema = typedVars.describe("Variables: name → value.");

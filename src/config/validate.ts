@@ -24,6 +24,7 @@ import { isTemplated } from "../vars/template.ts";
 import { argumentProblems } from "./module-args.ts";
 import { ConfigError, type Problem } from "./problems.ts";
 import { didYouMean, editDistance, suggest } from "../core/suggest.ts";
+import { taskLists, useOurNames } from "./task-names.ts";
 import { type KeyPath, readYaml, type YamlFile } from "./yaml.ts";
 
 /** ajv's compiler, loaded only when a validator is not precompiled (it is a third of a lint's start). */
@@ -116,6 +117,7 @@ export interface ValidateOptions {
 export function validateDocument(doc: YamlFile, kind: FileKind, options: ValidateOptions = {}): Problem[] {
   const registry = options.modules ?? defaultRegistry;
   const problems = [
+    ...useOurNames(doc, kind, registry).map((p) => problemAt(doc, kind, p.path, p.message, "key")),
     ...validateWith(validator(kind, registry), doc, kind, registry),
     ...ruleProblems(doc, kind, registry),
     ...(options.texts === false ? [] : textProblems(doc, kind)),
@@ -161,19 +163,6 @@ function textProblems(doc: YamlFile, kind: FileKind): Problem[] {
   };
   visit(doc.value, [], false);
   return problems;
-}
-
-/** Where the task lists are in a document of each kind. */
-function taskLists(value: unknown, kind: FileKind): { path: KeyPath; tasks: unknown[] }[] {
-  if (!Array.isArray(value)) return [];
-  if (kind === "tasks" || kind === "handlers") return [{ path: [], tasks: value }];
-  if (kind !== "playbook") return [];
-  return value.flatMap((play, i) =>
-    (["pre_tasks", "tasks", "post_tasks", "handlers"] as const).flatMap((key) => {
-      const tasks = (play as Record<string, unknown> | null)?.[key];
-      return Array.isArray(tasks) ? [{ path: [i, key], tasks }] : [];
-    })
-  );
 }
 
 /** The module-argument rules of every task in the document (the JSON Schema says the rest). */
@@ -225,7 +214,8 @@ export function problemAt(
 ): Problem {
   const { line, col } = doc.locate(target, at);
   const strip = kind === "playbook" && Array.isArray(doc.value) && doc.value.length === 1 ? 1 : 0;
-  return { file: doc.file, line, col, path: path.slice(strip).join("/"), message };
+  const written = doc.writtenPath?.(path) ?? path;
+  return { file: doc.file, line, col, path: written.slice(strip).join("/"), message };
 }
 
 /** What a file of each kind is, in messages about the file itself ("the inventory does not exist"). */
@@ -345,7 +335,7 @@ function explainOne(e: AjvError, registry: ModuleRegistry): Issue {
       return says(`${parent.errorMessage ?? `should be ${expected(parent)}`}${hint}`);
     }
     case "const":
-      return says(`should be ${show(p.allowedValue)}`);
+      return says(parent.errorMessage ?? `should be ${show(p.allowedValue)}`);
     case "pattern": {
       const example = parent.examples?.[0];
       const fallback = example === undefined
@@ -357,7 +347,8 @@ function explainOne(e: AjvError, registry: ModuleRegistry): Issue {
     case "exclusiveMinimum":
     case "maximum":
     case "exclusiveMaximum":
-      return says(`should be ${LIMITS[p.comparison] ?? p.comparison} ${p.limit}`);
+      // A schema's own message says what it takes as a whole ("a number of milliseconds or ''").
+      return says(parent.errorMessage ?? `should be ${LIMITS[p.comparison] ?? p.comparison} ${p.limit}`);
     case "minLength":
       return says(p.limit === 1 ? "should not be empty" : `should be at least ${p.limit} characters`);
     case "minItems":
@@ -386,7 +377,7 @@ function unknownKey(e: AjvError, path: string[], key: string, registry: ModuleRe
   const moduleNames = Object.keys(registry);
   const keywords = valid.filter((k) => !(k in registry));
   const bare = key.replace(/^ansible\.(?:builtin|legacy)\./, "");
-  const nearModule = bare in registry ? bare : suggest(key, moduleNames);
+  const nearModule = bare in registry ? bare : suggest(bare, moduleNames);
   const nearKeyword = suggest(key, keywords);
   const hasModule = Object.keys(e.data as object).some((k) => k in registry);
   if (nearModule && !(nearKeyword && editDistance(key, nearKeyword) < editDistance(key, nearModule))) {
@@ -399,8 +390,26 @@ function unknownKey(e: AjvError, path: string[], key: string, registry: ModuleRe
 /** Exactly one module per task: name the two, or say none was given. */
 function moduleCountIssue(path: string[], task: Record<string, unknown>, registry: ModuleRegistry): Issue {
   const found = Object.keys(task).filter((k) => k in registry);
+  const names = list(found.map(show), "and");
+  if ("block" in task && found.length > 0) {
+    return issue(
+      path,
+      "value",
+      "modules",
+      `is a block and has ${names}: move it into the block's list of tasks`,
+    );
+  }
+  const sections = ["rescue", "always"].filter((k) => k in task);
+  if (sections.length > 0 && found.length === 0) {
+    const what = list(sections.map(show), "and");
+    return issue(
+      path,
+      "value",
+      "no-module",
+      `has ${what} but no 'block': put the tasks they follow in block:`,
+    );
+  }
   if (found.length > 1) {
-    const names = list(found.map(show), "and");
     return issue(path, "value", "modules", `has ${found.length} modules, ${names}: a task runs exactly one`);
   }
   return issue(
@@ -411,11 +420,13 @@ function moduleCountIssue(path: string[], task: Record<string, unknown>, registr
   );
 }
 
-/** "has no module" is noise when the task also has an unknown module (its misspelled module). */
+/** "has no module" is noise when the task also has an unknown module (its misspelled module) or a refused keyword. */
 function suppressNoModule(issues: Issue[]): Issue[] {
-  const misspelled = new Set(
-    issues.filter((i) => i.message.startsWith("unknown module")).map((i) => i.path.join("/")),
-  );
+  const misspelled = new Set([
+    ...issues.filter((i) => i.message.startsWith("unknown module")).map((i) => i.path.join("/")),
+    // A keyword refused with its replacement (block, include_tasks) says enough about the task.
+    ...issues.filter((i) => i.keyword === "not").map((i) => i.path.slice(0, -1).join("/")),
+  ]);
   return issues.filter((i) => !(i.keyword === "no-module" && misspelled.has(i.path.join("/"))));
 }
 
@@ -504,4 +515,14 @@ const show = (v: unknown) => (typeof v === "string" ? `'${v}'` : JSON.stringify(
 function list(items: string[], conjunction: "and" | "or"): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} ${conjunction} ${items[items.length - 1]}`;
+}
+
+/**
+ * `-e` values checked as a variables file is (the roles' typed variables, src/config/role-vars.ts): one
+ * line per problem, naming the variable, never its value (an `-e` may carry a secret).
+ */
+export function extraVarsProblems(values: Record<string, unknown>): string[] {
+  const doc: YamlFile = { file: "-e", value: values, locate: () => ({ line: 0, col: 0 }) };
+  return validateWith(validator("vars", defaultRegistry), doc, "vars", defaultRegistry)
+    .map((p) => `-e ${p.path}: ${p.message}`);
 }

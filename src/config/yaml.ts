@@ -27,6 +27,8 @@ export interface YamlFile {
    * A path that does not exist resolves to its deepest existing ancestor.
    */
   locate(path: KeyPath, at?: "key" | "value"): Position;
+  /** A path with keys renamed at load (src/config/task-names.ts) as they are written in the file. */
+  writtenPath?(path: KeyPath): KeyPath;
 }
 
 export interface YamlOptions {
@@ -108,6 +110,10 @@ export function parseYaml(text: string, file: string, options: YamlOptions = {})
  */
 export function yamlProblem(e: { code: string; message: string }): string {
   const first = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "");
+  // The parser ran out of stack (V8's words, under Node and Deno alike): say what in the file did it.
+  if (/Maximum call stack size exceeded/.test(first)) {
+    return "nested too deeply (collections inside collections thousands of levels deep)";
+  }
   switch (e.code) {
     case "BAD_DQ_ESCAPE":
       return "invalid escape sequence in a double-quoted string";

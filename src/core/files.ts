@@ -118,7 +118,9 @@ function openRegular(path: string, o: ReadOptions): { fd: number; size: number }
 
 const tooLarge = (path: string, size: string, o: ReadOptions) =>
   new UserError(
-    `${o.what} ${path} is too large (${size}; a ${o.what} is at most ${sizeText(o.maxBytes)})`,
+    `${o.what} ${path} is too large (${size}; ${/^[aeiou]/i.test(o.what) ? "an" : "a"} ${o.what} is at most ${
+      sizeText(o.maxBytes)
+    })`,
     o.hint ?? `check that ${path} is the right file`,
   );
 

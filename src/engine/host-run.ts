@@ -23,6 +23,8 @@ export interface HostRun {
   secrets: Map<string, string>;
   /** Check mode: what earlier tasks would do, so later plans that rest on it are judged honestly. */
   predicted: CheckPrediction;
+  /** The last task that failed on this host and its result: what a block's rescue sees. */
+  lastFailure?: { task: string; action: string; result: Record<string, unknown> };
   /** Every task (or loop item) on this host in run order, as reported: what the run's result is made of. */
   records: TaskRecord[];
 }
@@ -63,6 +65,7 @@ export const emptyCounts = (): HostCounts => ({
   skipped: 0,
   unreachable: 0,
   unknown: 0,
+  rescued: 0,
 });
 
 /** A host still takes tasks when it has neither failed nor dropped off. */

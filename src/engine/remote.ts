@@ -56,6 +56,15 @@ export class Remote {
     return await this.send(commandFrame(text(command), stdin, this.sudoUser(privilege)));
   }
 
+  /**
+   * Run a command that changes only lago-provision's own fleet lock on the host, which no task's probe
+   * reads: the answers read ahead stay (a lock renewal in the middle of a long run must not make every
+   * later task probe on its own).
+   */
+  async runAside(command: Command | string, privilege: Privilege): Promise<ExecResult> {
+    return await this.send(commandFrame(text(command), undefined, this.sudoUser(privilege)));
+  }
+
   private async send(framed: Framed): Promise<ExecResult> {
     return this.checked(await this.connection.exec(framed.command, { stdin: framed.stdin }));
   }

@@ -16,11 +16,14 @@ import type { Reporter, RunEvent, TaskResult } from "../output/events.ts";
 import { savePendingCommand } from "./host-state.ts";
 import { type HostRun, isActive, newHostRun } from "./host-run.ts";
 import type { Play, Task } from "../config/model.ts";
+import { type Block, type Step, taskSteps } from "./blocks.ts";
 import { batches, mapLimit } from "./pool.ts";
 import { Remote } from "./remote.ts";
-import { privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
+import { loopResult, privilegeFor, probesFor, runTask, type TaskOutcome } from "./task.ts";
 import { mergeVars } from "./vars.ts";
 import { magicVars } from "../vars/magic.ts";
+import { factsOf } from "../modules/set_fact.ts";
+import { MIN_SECRET_LENGTH, secretsFromVars } from "../output/redact.ts";
 
 export interface RunHost {
   name: string;
@@ -194,18 +197,59 @@ export function selectedByTags(task: Task, opts: Pick<RunOptions, "tags" | "skip
 }
 
 async function runPlayOnBatch(play: Play, tasks: Task[], batch: HostRun[], opts: RunOptions): Promise<void> {
-  for (const task of tasks) {
-    const active = batch.filter(isActive);
-    if (active.length === 0 || opts.signal?.aborted) return;
-    opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
-    if (task.keywords.run_once) await runOnceForBatch(play, task, active, opts);
-    else {
-      await mapLimit(active, opts.forks, async (h) => {
-        if (!opts.signal?.aborted) await runTaskOnHost(play, task, h, opts);
-      });
-    }
-  }
+  await runSteps(play, taskSteps(tasks), batch, opts);
   await runHandlers(play, batch, opts);
+}
+
+/** Each step on the hosts still active for it, in lockstep (a task on every host before the next). */
+async function runSteps(play: Play, steps: Step[], hosts: HostRun[], opts: RunOptions): Promise<void> {
+  for (const step of steps) {
+    const active = hosts.filter(isActive);
+    if (active.length === 0 || opts.signal?.aborted) return;
+    if ("block" in step) await runBlock(play, step.block, active, opts);
+    else await runTaskOnBatch(play, step.task, active, opts);
+  }
+}
+
+async function runTaskOnBatch(play: Play, task: Task, active: HostRun[], opts: RunOptions): Promise<void> {
+  opts.reporter.emit({ type: "task_start", play: play.name, task: task.name });
+  if (task.keywords.run_once) await runOnceForBatch(play, task, active, opts);
+  else {
+    await mapLimit(active, opts.forks, async (h) => {
+      if (!opts.signal?.aborted) await runTaskOnHost(play, task, h, opts);
+    });
+  }
+}
+
+/**
+ * A block, as Ansible runs it: its tasks on the hosts that enter it. Where one fails, the rest of the
+ * block is skipped and the rescue runs with the failure cleared (counted rescued, not failed; a
+ * failure in the rescue fails the host again). Then always runs on every host that entered, failed or
+ * not, and a host failed before it stays failed. A failure left after all this is the enclosing block's.
+ */
+async function runBlock(play: Play, block: Block, entered: HostRun[], opts: RunOptions): Promise<void> {
+  await runSteps(play, block.body, entered, opts);
+  const failed = entered.filter((h) => h.failed && !h.unreachable);
+  if (block.rescue.length > 0 && failed.length > 0) {
+    for (const h of failed) rescue(h);
+    await runSteps(play, block.rescue, failed, opts);
+  }
+  if (block.always.length === 0) return;
+  const stillFailed = entered.filter((h) => h.failed && !h.unreachable);
+  for (const h of stillFailed) h.failed = false;
+  await runSteps(play, block.always, entered, opts);
+  for (const h of stillFailed) if (!h.unreachable) h.failed = true;
+}
+
+/** A host whose rescue starts: no longer failed, and its rescue tasks see what failed and how. */
+function rescue(h: HostRun): void {
+  h.failed = false;
+  h.counts.failed--;
+  h.counts.rescued++;
+  if (!h.lastFailure) return;
+  const { task, action, result } = h.lastFailure;
+  h.registered.ansible_failed_task = { name: task, action };
+  h.registered.ansible_failed_result = result;
 }
 
 /**
@@ -328,6 +372,7 @@ async function recordOutcomes(
   opts: RunOptions,
 ): Promise<void> {
   for (const o of outcomes) learnSecrets(h, o.result);
+  if (task.module === "set_fact") keepFacts(task, h, outcomes);
   for (const o of outcomes) {
     const result: TaskResult = {
       type: "task_result",
@@ -362,11 +407,40 @@ async function recordOutcomes(
   if (failed) {
     h.failed = true;
     h.counts.failed++;
+    h.lastFailure = { task: task.name, action: task.module, result: failedResult(outcomes) };
   } else if (changed) h.counts.changed++;
   else if (unknown) h.counts.unknown++;
   else if (skipped) h.counts.skipped++;
   else h.counts.ok++;
   if (changed && task.keywords.notify?.length) await notify(h, task.keywords.notify, opts);
+}
+
+/**
+ * set_fact: the host keeps the facts for the rest of the run (kept with its registered results, their
+ * place in Ansible's precedence); a fact with a secret's name is redacted like one. In check mode, facts made from a result only apply gives are unknown
+ * until apply, as that result is, for the tasks that use them.
+ */
+function keepFacts(task: Task, h: HostRun, outcomes: TaskOutcome[]): void {
+  for (const o of outcomes) {
+    const facts = o.result.ansible_facts;
+    if (o.unknown !== undefined) {
+      for (const name of Object.keys(factsOf(task.args))) {
+        h.predicted.unknownRegisters.set(name, { task: task.name, readOnly: false });
+      }
+    } else if (o.status === "ok" && facts && typeof facts === "object") {
+      Object.assign(h.registered, facts);
+      // A fact with a secret's name is one from now on, whatever it was built from.
+      for (const s of secretsFromVars(facts as Record<string, unknown>)) {
+        if (s.value.length >= MIN_SECRET_LENGTH) h.secrets.set(s.name, s.value);
+      }
+    }
+  }
+}
+
+/** A failed task's result as `register` keeps it: a loop's items under `results`, as Ansible has it. */
+function failedResult(outcomes: TaskOutcome[]): Record<string, unknown> {
+  if (outcomes.length === 1 && outcomes[0].item === undefined) return { failed: true, ...outcomes[0].result };
+  return { ...loopResult(outcomes), failed: true, msg: "One or more items failed" };
 }
 
 /**

@@ -55,16 +55,29 @@ export function privilegeFor(
   };
 }
 
-/** Expand `loop` into items (rendered), or a single undefined item. */
+/**
+ * Expand `loop` into items (rendered), or a single undefined item. Written `with_items`, lists in the
+ * list are flattened one level and a single value is a list of one; `with_dict`, a mapping's entries
+ * are `{ key, value }` items (as Ansible's items and dict lookups do).
+ */
 function loopItems(task: Task, vars: Record<string, unknown>): unknown[] | null {
-  const loop = task.keywords.loop;
+  const { loop, loop_from: from } = task.keywords;
   if (loop === undefined) return null;
-  const rendered = renderDeep(loop, vars, `${whereOf(task)} loop`);
+  const rendered = renderDeep(loop, vars, `${whereOf(task)} ${from ?? "loop"}`);
+  if (from === "with_dict") {
+    if (typeof rendered !== "object" || rendered === null || Array.isArray(rendered)) {
+      throw new UserError(`${whereOf(task)} with_dict: expected a mapping, got ${kindOf(rendered)}`);
+    }
+    return Object.entries(rendered).map(([key, value]) => ({ key, value }));
+  }
+  if (from === "with_items") return (Array.isArray(rendered) ? rendered : [rendered]).flat(1);
   if (!Array.isArray(rendered)) {
-    throw new UserError(`${whereOf(task)} loop: expected a list, got ${typeof rendered}`);
+    throw new UserError(`${whereOf(task)} loop: expected a list, got ${kindOf(rendered)}`);
   }
   return rendered;
 }
+
+const kindOf = (v: unknown) => (v === null ? "null" : Array.isArray(v) ? "a list" : typeof v);
 
 export async function runTask(
   task: Task,
@@ -88,15 +101,18 @@ export async function runTask(
     outcomes.push(outcome);
     if (outcome.status === "failed" && !outcome.ignored) break;
   }
-  if (task.keywords.register) {
-    host.registered[task.keywords.register] = {
-      changed: outcomes.some((o) => o.status === "changed"),
-      failed: outcomes.some((o) => o.status === "failed" && !o.ignored),
-      skipped: outcomes.every((o) => o.status === "skipped"),
-      results: outcomes.map((o) => ({ ...o.result, item: o.item })),
-    };
-  }
+  if (task.keywords.register) host.registered[task.keywords.register] = loopResult(outcomes);
   return outcomes;
+}
+
+/** A loop's result as `register` keeps it (and rescue's `ansible_failed_result`): each item under `results`. */
+export function loopResult(outcomes: TaskOutcome[]): Record<string, unknown> {
+  return {
+    changed: outcomes.some((o) => o.status === "changed"),
+    failed: outcomes.some((o) => o.status === "failed" && !o.ignored),
+    skipped: outcomes.every((o) => o.status === "skipped"),
+    results: outcomes.map((o) => ({ ...o.result, item: o.item })),
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * Variable precedence, lowest first (documented in docs/architecture.md):
  *   role defaults < inventory group vars < inventory host vars < host facts < play vars
- *   < role vars/params < registered results < task vars < loop item < extra vars (-e)
+ *   < role vars/params < task vars < registered results and set_fact < loop item < extra vars (-e)
+ * (registered results and set_fact above task vars, as Ansible's precedence has them)
  * Group-vs-host order inside the inventory is resolved by the inventory loader.
  */
 import type { HostFacts } from "../core/types.ts";
@@ -27,8 +28,8 @@ export function mergeVars(l: VarLayers): Record<string, unknown> {
     ...(l.facts ? factVars(l.facts) : {}),
     ...l.play,
     ...l.roleVars,
-    ...l.registered,
     ...l.task,
+    ...l.registered,
     ...l.loop,
     ...l.extra,
     ...l.magic,

@@ -51,8 +51,11 @@ export class FleetHosts {
     return r;
   }
 
-  /** Run a script on a host (as root when the host's settings say `become`). */
-  async run(name: string, script: string, stdin?: string): Promise<ExecResult> {
+  /**
+   * Run a script on a host (as root when the host's settings say `become`). A `lock` script changes only
+   * the fleet lock, which no probe reads: what a playbook run read ahead there stays.
+   */
+  async run(name: string, script: string, stdin?: string | Uint8Array, what?: "lock"): Promise<ExecResult> {
     const s = this.host(name).settings;
     const remote = await this.remote(name);
     const privilege = { become: s.become, becomeUser: s.becomeUser };
@@ -61,6 +64,7 @@ export class FleetHosts {
       this.along.delete(name);
       return await remote.runThenPrefetch(script, privilege, along);
     }
+    if (what === "lock" && stdin === undefined) return await remote.runAside(script, privilege);
     return await remote.run(script, privilege, stdin);
   }
 
@@ -105,7 +109,7 @@ export class FleetHosts {
   }
 
   lockHosts(names: string[]): LockHost[] {
-    return names.map((name) => ({ name, run: (script, stdin) => this.run(name, script, stdin) }));
+    return names.map((name) => ({ name, run: (script, stdin) => this.run(name, script, stdin, "lock") }));
   }
 
   async close(): Promise<void> {

@@ -23,6 +23,7 @@ import { quote } from "../core/command.ts";
 import { LOCK_FILE, STATE_DIR } from "../core/state-dir.ts";
 
 import { type ExecResult } from "../core/types.ts";
+import { countOn } from "../core/stats.ts";
 import { UserError } from "../core/errors.ts";
 
 export const DEFAULT_LOCK_TTL = 300;
@@ -248,9 +249,19 @@ export interface LockOptions {
    * non-root login without become), are left out instead of failing: apply's behaviour.
    */
   skipUnreachable?: boolean;
+  /**
+   * Calls `renew` every `ms` until the returned function is called: setInterval, unless a test drives
+   * the renewals itself (a timer stretched by load must not decide a test).
+   */
+  schedule?: (renew: () => void, ms: number) => () => void;
 }
 
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+const defaultSchedule = (renew: () => void, ms: number) => {
+  const timer = setInterval(renew, ms);
+  return () => clearInterval(timer);
+};
 
 /** The host gives no way to write the lock (login user without root and no `become`). */
 export class LockUnavailable extends UserError {}
@@ -284,7 +295,8 @@ export class FleetLock {
   lost: string | undefined;
   /** Hosts left out because they could not be reached (skipUnreachable). */
   skipped: string[] = [];
-  private timer: ReturnType<typeof setInterval> | undefined;
+  /** Stops the renewals. */
+  private stopRenewing: (() => void) | undefined;
   private record: LockRecord;
 
   constructor(private hosts: LockHost[], private opts: LockOptions) {
@@ -321,7 +333,7 @@ export class FleetLock {
       await sleep(Math.min(2000, Math.max(100, deadline - Date.now())));
     }
     const every = Math.max(1, Math.floor(this.ttl / 4)) * 1000;
-    this.timer = setInterval(() => void this.renew(), every);
+    this.stopRenewing = (this.opts.schedule ?? defaultSchedule)(() => void this.renew(), every);
   }
 
   /** Lock the first host alone, then the rest in parallel; stop at the first conflict. */
@@ -372,6 +384,7 @@ export class FleetLock {
   /** Touch the lock on every held host; a host where it is no longer ours sets `lost`. */
   async renew(): Promise<void> {
     await Promise.all(this.held.map(async (h) => {
+      countOn(h.name, "lockRenewals");
       try {
         const reply = await call(h, "renew", this.me.token);
         if (reply.state === "lost") {
@@ -386,8 +399,8 @@ export class FleetLock {
   }
 
   async release(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.stopRenewing?.();
+    this.stopRenewing = undefined;
     await this.releaseHeld();
   }
 

@@ -6,6 +6,16 @@
 import { quote } from "../core/command.ts";
 import { UserError } from "../core/errors.ts";
 import { appendHistoryScript, type HistoryEntry } from "./history.ts";
+import { parseCounts, runBridgeTask, type TaskIo } from "./bridge-run.ts";
+import { bridgeOf } from "./bridges.ts";
+import {
+  BESIDE,
+  besideScript,
+  countsScript,
+  removeStepScript,
+  startStepScript,
+  stepStateScript,
+} from "./oneshot.ts";
 import { FleetHosts, tail } from "./hosts.ts";
 import type { FleetLock } from "./lock.ts";
 import {
@@ -19,6 +29,7 @@ import {
   probeTargets,
   surveyScript,
 } from "./probe.ts";
+import { LIBPQ_URL_TO_ENV } from "./libpq-url.ts";
 import { type LagoService, type Topology, VERSIONED } from "./topology.ts";
 import type { HostState, UpgradeOps } from "./upgrade.ts";
 
@@ -37,8 +48,10 @@ export interface OpsContext {
   user: string;
   run: string;
   healthTimeoutSec: number;
-  /** Between health polls. */
+  /** Between health polls (and bridge task polls). */
   pollMs?: number;
+  /** How long a bridge release's task may take (`--task-timeout`). */
+  taskTimeoutSec?: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -178,6 +191,49 @@ export class RealUpgradeOps implements UpgradeOps {
     throw new UserError("no host runs a Lago backend container to take the environment from");
   }
 
+  async bridgeTask(host: string, version: string): Promise<string | undefined> {
+    const bridge = bridgeOf(version);
+    if (!bridge?.steps.length) return undefined;
+    await this.containers(host);
+    const backend = this.backend(host);
+    if (!backend) return `${host} runs no Lago backend container to take the environment from`;
+    const image = `${imageRepository(backend.image)}:${version}`;
+    const run = async (script: string, what: string) => {
+      const r = await this.ctx.fleet.run(host, script);
+      if (r.exitCode !== 0) throw new UserError(`${what} on ${host} failed: ${tail(r)}`);
+      return r.stdout;
+    };
+    const io: TaskIo = {
+      start: async (_v, step) => {
+        const out = await run(startStepScript(backend.name, image, step, version), `starting ${image}`);
+        const id = /^id (\S+)$/m.exec(out)?.[1];
+        if (!id) throw new UserError(`starting ${image} on ${host}: no container id in ${out.slice(-200)}`);
+        return id;
+      },
+      state: async (id) => {
+        const out = await run(stepStateScript(id), "looking at the task's container");
+        const m = /^state (true|false) (-?\d+)$/m.exec(out);
+        if (!m) throw new UserError(`the task's container on ${host}: ${out.slice(-200)}`);
+        const running = m[1] === "true";
+        return { running, exitCode: running ? null : Number(m[2]), output: out.slice(m.index + m[0].length) };
+      },
+      counts: async (_v, sql) => {
+        const parsed = parseCounts(await run(countsScript(backend.name, image, sql), "counting"), sql.length);
+        if ("error" in parsed) throw new UserError(parsed.error);
+        return parsed;
+      },
+      remove: async (id) => void await this.ctx.fleet.run(host, removeStepScript(id)),
+      say: (msg) => this.say(msg),
+      now: () => Date.now(),
+      sleep,
+    };
+    try {
+      return await runBridgeTask(io, bridge, this.ctx.taskTimeoutSec ?? 3600, this.ctx.pollMs ?? 5000);
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
   async stopClock(host: string): Promise<void> {
     const cs = await this.containers(host);
     const clocks = cs.filter((c) => c.kind === "clock" && c.state === "running").map((c) => c.name);
@@ -247,40 +303,19 @@ export async function recordHistory(
 }
 
 /**
- * A shell function `beside CONTAINER ENVFILE IMAGE ARGS...`: runs a one-shot container of IMAGE with the
- * env file, on every network CONTAINER is on (so it reaches what it reaches: the project's internal data
- * network and the outside), attached, removed afterwards; its exit code is the command's.
- */
-const BESIDE = `beside() {
-  c=$1; env=$2; shift 2
-  docker ps -aq --filter label=lago-provision.oneshot=1 --filter status=exited | xargs -r docker rm >/dev/null
-  nets=$(docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$c") || return 1
-  set -- --env-file "$env" --label lago-provision.oneshot=1 --network "\${nets%% *}" "$@"
-  id=$(docker create "$@") || return 1
-  for n in \${nets#* }; do [ "$n" = "\${nets%% *}" ] || docker network connect "$n" "$id" || return 1; done
-  docker start -a "$id"; rc=$?
-  docker rm -f "$id" >/dev/null 2>&1
-  return $rc
-}`;
-
-/** The environment compose gave a container (its env minus what its image sets) into file `$1`. */
-const ENV_OF = `env_of() {
-  i=$(mktemp)
-  docker image inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$(docker inspect -f '{{.Image}}' "$2")" > "$i" &&
-    docker inspect -f '{{range .Config.Env}}{{println .}}{{end}}' "$2" | grep -vxF -f "$i" > "$1"
-  rc=$?; rm -f "$i"; [ "$rc" -le 1 ]
-}`;
-
-/**
  * pg_dump to /var/backups/lago/<UTC time>-<from>.sql.gz (0600): in the db container when the host runs
  * it, else with the DATABASE_URL of a backend container (its own pg_dump, or a one-shot PostgreSQL
  * image on its networks). Prints `backup PATH BYTES`.
  */
 export function backupScript(o: { from: string; db?: string; backend?: string; image: string }): string {
   // libpq refuses Rails' search_path parameter in a URL: drop it (the dump covers every schema).
-  const clean =
-    `u=$(printf '%s' "$DATABASE_URL" | sed -E 's/([?&])search_path=[^&]*(&|$)/\\1/; s/[?&]$//'); ` +
-    `[ -n "$u" ] || { echo "no DATABASE_URL" >&2; exit 1; }; exec pg_dump --no-owner "$u"`;
+  // The password goes to pg_dump in PGPASSWORD, never in its arguments (LIBPQ_URL_TO_ENV).
+  const clean = [
+    `[ -n "\${DATABASE_URL:-}" ] || { echo "no DATABASE_URL" >&2; exit 1; }`,
+    `DATABASE_URL=$(printf '%s' "$DATABASE_URL" | sed -E 's/([?&])search_path=[^&]*(&|$)/\\1/; s/[?&]$//')`,
+    LIBPQ_URL_TO_ENV,
+    `exec pg_dump --no-owner "$u"`,
+  ].join("\n");
   const name = o.from.replace(/[^A-Za-z0-9._-]/g, "_");
   const lines = [
     "set -u; umask 077",
@@ -318,13 +353,5 @@ export function backupScript(o: { from: string; db?: string; backend?: string; i
  * migrate once with the NEW image and the environment compose gave the running container, on its
  * networks; the env file is 0600 and removed.
  */
-export function migrateScript(container: string, image: string): string {
-  return [
-    "set -u; umask 077",
-    BESIDE,
-    ENV_OF,
-    `e=$(mktemp); trap 'rm -f "$e"' EXIT`,
-    `env_of "$e" ${quote(container)} || exit 1`,
-    `beside ${quote(container)} "$e" ${quote(image)} ./scripts/migrate.sh 2>&1`,
-  ].join("\n");
-}
+export const migrateScript = (container: string, image: string): string =>
+  besideScript(container, `${quote(image)} ./scripts/migrate.sh 2>&1`);

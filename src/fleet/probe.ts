@@ -118,16 +118,20 @@ export function probeTargets(containers: Container[]): ProbeTarget[] {
   });
 }
 
-/** `probe|name|status|body` per target, over bash's /dev/tcp (HTTP/1.0, 5 s each, in parallel). */
-export function probeScript(targets: ProbeTarget[]): string {
+/**
+ * One background probe printing `probe|NAME|status|body`, over bash's /dev/tcp (HTTP/1.0, 5 s). The
+ * arguments are shell words (quoted, or variables of the script around it).
+ */
+export function probeLine(ip: string, port: string, path: string, name: string): string {
   const fetch = `exec 3<>"/dev/tcp/$1/$2" || exit 7; ` +
     `printf 'GET %s HTTP/1.0\\r\\nHost: %s\\r\\nConnection: close\\r\\n\\r\\n' "$3" "$1" >&3; head -c 8192 <&3`;
-  const lines = targets.map((t) =>
-    `( r=$(timeout 5 bash -c ${quote(fetch)} probe ${quote(t.ip)} ${t.port} ${
-      quote(t.path)
-    } 2>/dev/null | tr -d '\\r' | ` +
-    `awk 'NR==1 {s=$2} b {body=body $0} /^$/ {b=1} END {print s "|" body}'); echo "probe|${t.name}|$r" ) &`
-  );
+  return `( r=$(timeout 5 bash -c ${quote(fetch)} probe ${ip} ${port} ${path} 2>/dev/null | tr -d '\\r' | ` +
+    `awk 'NR==1 {s=$2} b {body=body $0} /^$/ {b=1} END {print s "|" body}'); echo "probe|${name}|$r" ) &`;
+}
+
+/** `probe|name|status|body` per target, in parallel. */
+export function probeScript(targets: ProbeTarget[]): string {
+  const lines = targets.map((t) => probeLine(quote(t.ip), String(t.port), quote(t.path), t.name));
   return [...lines, "wait"].join("\n");
 }
 

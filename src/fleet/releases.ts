@@ -7,6 +7,7 @@
  * upgradePath("v1.49.0", "v1.51.0") // => ["v1.49.0", "v1.50.0", "v1.51.0"]
  */
 import { UserError } from "../core/errors.ts";
+import { compareVersions, parseVersion, sortVersions } from "../core/release-tag.ts";
 import { BRIDGES } from "./bridges.ts";
 
 /** The versions an upgrade stops at, in order (src/fleet/bridges.ts has what each one needs). */
@@ -27,43 +28,7 @@ export const LAGO_RELEASES: readonly string[] = (
   "1.45.1 1.45.2 1.46.0 1.47.0 1.47.1 1.47.2 1.48.0 1.48.1 1.49.0 1.50.0 1.51.0"
 ).split(" ").map((v) => `v${v}`);
 
-export interface Version {
-  major: number;
-  minor: number;
-  patch: number;
-  /** `-rc1`, `-broken`: sorts before the same release without one, as in semver. */
-  suffix: string;
-  text: string;
-}
-
-const VERSION = /^v(\d+)\.(\d+)\.(\d+)(-[0-9A-Za-z.-]+)?$/;
-
-export const isVersion = (text: string): boolean => VERSION.test(text);
-
-export function parseVersion(text: string): Version {
-  const m = VERSION.exec(text);
-  if (!m) {
-    throw new UserError(
-      `'${text}' is not a Lago release tag`,
-      "tags look like v1.50.0 (never `latest`: a fleet must run one known version)",
-    );
-  }
-  return { major: +m[1], minor: +m[2], patch: +m[3], suffix: m[4] ?? "", text };
-}
-
-/** Negative when a < b, 0 when equal, positive when a > b. */
-export function compareVersions(a: string, b: string): number {
-  const x = parseVersion(a);
-  const y = parseVersion(b);
-  const d = x.major - y.major || x.minor - y.minor || x.patch - y.patch;
-  if (d !== 0) return d;
-  if (x.suffix === y.suffix) return 0;
-  if (x.suffix === "") return 1;
-  if (y.suffix === "") return -1;
-  return x.suffix < y.suffix ? -1 : 1;
-}
-
-export const sortVersions = (versions: string[]): string[] => [...versions].sort(compareVersions);
+export { compareVersions, isVersion, parseVersion, sortVersions, type Version } from "../core/release-tag.ts";
 
 /**
  * The stops from `from` to `to`, both included: every bridge strictly between them, in order. A

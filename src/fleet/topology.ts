@@ -19,6 +19,7 @@
  * api, front, worker, clock, pdf run here) and `lago_sidekiq_queues` (the fleet-wide SIDEKIQ_* flags).
  */
 import type { Inventory, InventoryHost } from "../config/model.ts";
+import { QUEUES } from "../config/role-vars.ts";
 import { kindOf } from "../core/kind.ts";
 import { UserError } from "../core/errors.ts";
 
@@ -35,22 +36,8 @@ export type LagoService = "api" | "front" | "worker" | "clock" | "pdf" | "db" | 
 export const VERSIONED: LagoService[] = ["api", "front", "worker", "clock"];
 export const ALL_SERVICES: LagoService[] = ["db", "redis", "api", "front", "worker", "clock", "pdf"];
 
-/**
- * Dedicated worker queues (`start.<queue>.worker.sh`, `SIDEKIQ_<QUEUE>=true`) the lago role runs: v1.50's
- * eight, and alerts and wallets (scripts from v1.51.0 on).
- */
-export const QUEUES = [
-  "events",
-  "pdfs",
-  "billing",
-  "clock",
-  "webhook",
-  "analytics",
-  "ai_agent",
-  "payments",
-  "alerts",
-  "wallets",
-];
+/** Dedicated worker queues the lago role runs (their list is the lago role's variable spec's). */
+export { QUEUES };
 
 export interface HostRole {
   name: string;

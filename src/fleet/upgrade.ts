@@ -12,9 +12,12 @@
  *    the new one starts; each batch is deployed, then health-gated;
  * 6. a failed gate rolls the failed hosts back to the version they ran; past `--max-fail-percentage`
  *    the whole failed batch is rolled back and the upgrade stops, leaving the other hosts untouched;
- * 7. look at the fleet again and report what each host runs, measured.
+ * 7. upgrades: on a bridge release, run its task once (src/fleet/bridge-run.ts) before the next hop;
+ *    one that does not finish stops the upgrade there, the fleet healthy on the bridge;
+ * 8. look at the fleet again and report what each host runs, measured.
  */
 import { batches } from "../engine/pool.ts";
+import { bridgeOf } from "./bridges.ts";
 import type { DeployResult, HistoryEntry } from "./history.ts";
 import type { HostOutcome } from "./journal.ts";
 import { compareVersions } from "./releases.ts";
@@ -49,6 +52,11 @@ export interface UpgradeOps {
   record(entries: Map<string, Omit<HistoryEntry, "time" | "user" | "run">>): Promise<void>;
   /** Throws when the fleet lock was lost (the run must stop). */
   checkLock(): void;
+  /**
+   * Runs a bridge release's task (src/fleet/bridges.ts) for the installation whose database `host`
+   * reaches, with that release's api image; returns why it did not finish, undefined when done.
+   */
+  bridgeTask(host: string, version: string): Promise<string | undefined>;
 }
 
 export interface UpgradeInput {
@@ -65,6 +73,12 @@ export interface UpgradeInput {
   /** Skip migrate (rollback: old code never migrates down). */
   noMigrate?: boolean;
   skipBackup?: boolean;
+  /**
+   * Upgrades run each bridge release's task once the fleet is on it, on these hosts (the migrate host
+   * of a fleet; every single host, each its own installation), starting with the version the fleet
+   * runs (`start`): a task that did not finish last time is resumed before anything moves.
+   */
+  bridgeTasks?: { start: string; hosts: string[] };
 }
 
 export interface HostReport {
@@ -94,9 +108,11 @@ export async function runUpgrade(input: UpgradeInput, ops: UpgradeOps): Promise<
   );
   const report: UpgradeReport = { ok: false, done: [], hosts: {}, backups: [] };
   try {
+    if (input.bridgeTasks) await bridgeTask(input.bridgeTasks.hosts, input.bridgeTasks.start, ops);
     for (const [from, to] of input.hops) {
       await runHop(input, ops, from, to, outcome, report);
       report.done.push([from, to]);
+      if (input.bridgeTasks) await bridgeTask(input.bridgeTasks.hosts, to, ops);
     }
     report.ok = true;
   } catch (e) {
@@ -269,6 +285,21 @@ async function runHop(
     throw new Stop(
       `${failed} host(s) failed and were rolled back (within --max-fail-percentage ${input.maxFailPercentage}); stopping after this hop`,
     );
+  }
+}
+
+/** The bridge's task, when `version` is a bridge with one; a task that does not finish stops the upgrade there. */
+async function bridgeTask(hosts: string[], version: string, ops: UpgradeOps): Promise<void> {
+  if (!bridgeOf(version)?.steps.length) return;
+  for (const host of hosts) {
+    checkLock(ops);
+    const problem = await ops.bridgeTask(host, version);
+    if (problem) {
+      throw new Stop(
+        `the fleet is on bridge release ${version}, whose task did not finish on ${host}:\n  ${problem}\n` +
+          `Fix what it reports, then run the same upgrade again: it runs ${version}'s task again and goes on`,
+      );
+    }
   }
 }
 

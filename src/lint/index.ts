@@ -8,6 +8,7 @@
  * const { findings } = lint(["playbooks", "roles", "inventory"]);
  * writeStdout(formatText(findings));
  */
+import type { VaultSecret } from "../config/ansible/vault.ts";
 import { existsSync } from "node:fs";
 import type { ModuleRegistry } from "../config/json-schema.ts";
 import { UserError } from "../core/errors.ts";
@@ -47,6 +48,8 @@ export interface LintOptions {
   config?: LintConfig;
   /** Module registry (default: all modules). */
   modules?: ModuleRegistry;
+  /** Vault passwords for the inventories (none: ANSIBLE_VAULT_PASSWORD_FILE, if set). */
+  vault?: VaultSecret[];
 }
 
 export interface LintResult {
@@ -62,6 +65,7 @@ export function lint(paths: string[], options: LintOptions = {}): LintResult {
   const project = loadProject(paths, {
     modules: options.modules ?? defaultModules,
     exclude: excluder(config.exclude),
+    vault: options.vault,
   });
   const findings: Finding[] = [];
   const report: Report = (rule, file, at, message) => {

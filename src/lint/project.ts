@@ -7,12 +7,15 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { loadInventory } from "../config/inventory.ts";
+import type { VaultSecret } from "../config/ansible/vault.ts";
 import type { ModuleRegistry } from "../config/json-schema.ts";
 import type { Inventory } from "../config/model.ts";
 import { ConfigError, displayPath, type Problem } from "../config/problems.ts";
 import { type KeyPath, parseYaml, type YamlFile } from "../config/yaml.ts";
 import { UserError } from "../core/errors.ts";
 import { importedFile } from "../modules/import_tasks.ts";
+import { moduleKeyOf } from "../config/ansible/module-names.ts";
+import { useOurNames } from "../config/task-names.ts";
 import { isTemplated } from "../vars/template.ts";
 import type { Position } from "./types.ts";
 
@@ -45,6 +48,8 @@ export interface SourceFile {
 export interface Project {
   files: SourceFile[];
   modules: ModuleRegistry;
+  /** Vault passwords for the inventories (none: ANSIBLE_VAULT_PASSWORD_FILE, if set). */
+  vault?: VaultSecret[];
 }
 
 export type Vars = Record<string, unknown>;
@@ -75,6 +80,7 @@ const MAX_TEXT = 1 << 20;
 
 export interface LoadOptions {
   modules: ModuleRegistry;
+  vault?: VaultSecret[];
   /** Display paths matching this are left out. */
   exclude?: (file: string) => boolean;
 }
@@ -112,7 +118,7 @@ export function loadProject(paths: string[], options: LoadOptions): Project {
   }
   markVarsFiles(files);
   markImportedFiles(files, options.modules);
-  return { files, modules: options.modules };
+  return { files, modules: options.modules, vault: options.vault };
 }
 
 function walk(abs: string, out: string[], top: boolean): void {
@@ -189,7 +195,10 @@ function kindByContent(f: SourceFile, modules: ModuleRegistry): FileKind {
  */
 function looksLikeTasks(items: unknown[], modules: ModuleRegistry): boolean {
   return items.length > 0 &&
-    items.every((item) => isMap(item) && !("hosts" in item) && Object.keys(item).some((k) => k in modules));
+    items.every((item) =>
+      isMap(item) && !("hosts" in item) &&
+      Object.keys(item).some((k) => moduleKeyOf(k, modules) !== undefined)
+    );
 }
 
 function markImportedFiles(files: SourceFile[], modules: ModuleRegistry): void {
@@ -259,6 +268,10 @@ export function tasksOf(f: SourceFile, modules: ModuleRegistry): TaskSite[] {
 const taskCache = new WeakMap<SourceFile, { kind: FileKind; modules: ModuleRegistry; sites: TaskSite[] }>();
 
 function findTasks(f: SourceFile, modules: ModuleRegistry): TaskSite[] {
+  // `ansible.builtin.copy: {dest: …}` is read as `copy` (src/config/task-names.ts), as apply reads it.
+  if (f.doc && (f.kind === "tasks" || f.kind === "handlers" || f.kind === "playbook")) {
+    useOurNames(f.doc, f.kind, modules);
+  }
   const site = (raw: unknown, path: KeyPath, play?: PlaySite): TaskSite[] => {
     if (!isMap(raw)) return [];
     const module = Object.keys(raw).find((k) => k in modules);
@@ -351,11 +364,15 @@ const inventories = new WeakMap<SourceFile, { inventory?: Inventory; problems: P
  * An inventory file loaded as apply loads it (with the group_vars/ and host_vars/ beside it): the
  * resolved hosts and groups, or the problems that stop apply. Cached per file.
  */
-export function inventoryOf(f: SourceFile): { inventory?: Inventory; problems: Problem[] } {
+export function inventoryOf(
+  f: SourceFile,
+  vault?: VaultSecret[],
+): { inventory?: Inventory; problems: Problem[] } {
   let loaded = inventories.get(f);
   if (!loaded) {
     try {
-      loaded = { inventory: loadInventory(f.abs), problems: [] };
+      const options = { refuseAmbiguous: true, vault: vault?.length ? { secrets: vault } : undefined };
+      loaded = { inventory: loadInventory(f.abs, options), problems: [] };
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       loaded = { problems: e.problems };

@@ -54,7 +54,7 @@ export const schemaRules: Rule[] = [
     "A task uses a module that does not exist",
     "Every task runs exactly one module from the registry (command, shell, package, file, copy, template, " +
       "service, wait_for, git, debug, stat, ...). An unknown name is usually a typo, and the message " +
-      "suggests the nearest module; `ansible.builtin.` prefixes are not needed.",
+      "suggests the nearest module. Ansible's long names (`ansible.builtin.copy`) name the same modules.",
   ),
   schema(
     "unknown-argument",
@@ -196,7 +196,7 @@ function checkInventories(project: Project, report: Report): void {
   const loaded: Inventory[] = [];
   for (const f of project.files) {
     if (f.kind !== "inventory" || !f.doc) continue;
-    const { inventory, problems } = inventoryOf(f);
+    const { inventory, problems } = inventoryOf(f, project.vault);
     if (inventory) loaded.push(inventory);
     for (const p of problems) {
       // Schema problems come again here, identical: the findings are deduplicated.

@@ -81,7 +81,7 @@ export function checkTopology(project: Project, report: Report): void {
   );
   for (const f of project.files) {
     if (f.kind !== "inventory" || !f.doc) continue;
-    const { inventory } = inventoryOf(f);
+    const { inventory } = inventoryOf(f, project.vault);
     if (!inventory) continue; // what stops apply is reported by the schema rules
     checkClock(f, inventory, report);
     if (!storage) checkStorage(f, inventory, report);

@@ -252,13 +252,17 @@ class VariableChecker {
   checkTask(t: TaskSite, base: Scope): void {
     const scope = new Set(base);
     keysOf(t.raw.vars).forEach((k) => scope.add(k));
-    if (t.raw.loop !== undefined) {
+    if (["loop", "with_items", "with_list", "with_dict"].some((k) => t.raw[k] !== undefined)) {
       const control = t.raw.loop_control;
       scope.add(isMap(control) && typeof control.loop_var === "string" ? control.loop_var : "item");
     }
     for (const [key, value] of Object.entries(t.raw)) {
       if (CONDITIONS.includes(key)) this.checkCondition(t.file, [...t.path, key], value, scope);
       else if (!NOT_RENDERED.has(key)) this.checkValue(t.file, [...t.path, key], value, scope);
+    }
+    // An assert's `that:` holds conditions, evaluated as `when:` is (src/modules/assert.ts).
+    if (t.module?.replace(/^ansible\.builtin\./, "") === "assert" && isMap(t.args)) {
+      this.checkCondition(t.file, [...t.path, t.module, "that"], t.args.that, scope);
     }
     const src = isMap(t.args) ? t.args.src : undefined;
     if (t.module === "template" && typeof src === "string" && !src.includes("{{")) {

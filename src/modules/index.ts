@@ -7,9 +7,11 @@ import { dockerComposeModule } from "./docker_compose/index.ts";
 import { fileModule } from "./file.ts";
 import { gitModule } from "./git.ts";
 import { importTasksModule } from "./import_tasks.ts";
+import { lagoBackupScriptModule } from "./lago_backup_script.ts";
 import { lagoSecretsModule } from "./lago_secrets.ts";
 import { packageModule } from "./package.ts";
 import { serviceModule } from "./service.ts";
+import { setFactModule } from "./set_fact.ts";
 import { statModule } from "./stat.ts";
 import { templateModule } from "./template.ts";
 import type { ModuleDefinition } from "./types.ts";
@@ -32,6 +34,8 @@ export const modules: Record<string, ModuleDefinition> = {
   docker_compose: dockerComposeModule,
   stat: statModule,
   lago_secrets: lagoSecretsModule,
+  lago_backup_script: lagoBackupScriptModule,
+  set_fact: setFactModule,
   import_tasks: importTasksModule,
 };
 

@@ -15,8 +15,9 @@ const pkgName = z.string().regex(PKG, {
 });
 
 const packageArgs = z.object({
-  name: z.union([pkgName, z.array(pkgName).min(1)]).describe(
-    "Package name or list of names; name=version pins a version.",
+  name: z.union([pkgName, z.array(pkgName).min(1)]).optional().describe(
+    "Package name or list of names; name=version pins a version. Without it, the task only refreshes " +
+      "the package index (update_cache or cache_valid_time), as Ansible's apt does.",
   ),
   state: z.enum(["present", "absent", "latest"]).default("present").describe(
     "present: installed (any version, or the pinned one); latest: at the candidate version of the " +
@@ -32,7 +33,10 @@ const packageArgs = z.object({
   install_recommends: z.boolean().default(false).describe("Also install recommended packages."),
   purge: z.boolean().default(false).describe("state: absent: also remove configuration files."),
 }).strict().superRefine((a, ctx) => {
-  const names = typeof a.name === "string" ? [a.name] : a.name;
+  if (a.name === undefined && a.update_cache === undefined && a.cache_valid_time === undefined) {
+    ctx.addIssue({ code: "custom", path: ["name"], message: "name is required (or update_cache alone)" });
+  }
+  const names = typeof a.name === "string" ? [a.name] : a.name ?? [];
   if (a.state !== "present" && names.some((n) => n.includes("="))) {
     ctx.addIssue({
       code: "custom",
@@ -58,7 +62,7 @@ const split = (n: string) => {
   const [spec, version] = n.split("=", 2);
   return { spec, name: spec.replace(/:.*/, ""), version: version as string | undefined };
 };
-const requested = (a: PackageArgs) => (typeof a.name === "string" ? [a.name] : a.name).map(split);
+const requested = (a: PackageArgs) => (typeof a.name === "string" ? [a.name] : a.name ?? []).map(split);
 
 const LOCK = ["-o", "DPkg::Lock::Timeout=120"];
 const APT = ["DEBIAN_FRONTEND=noninteractive", "apt-get"];
@@ -66,14 +70,17 @@ const APT = ["DEBIAN_FRONTEND=noninteractive", "apt-get"];
 function packageProbe(a: PackageArgs) {
   const specs = requested(a).map((p) => p.spec);
   // dpkg-query exits 1 when some package is unknown to dpkg: that is an answer, not a failure.
-  const command: Command = [
-    "dpkg-query",
-    "-W",
-    "-f",
-    "${Package}\\t${db:Status-Abbrev}\\t${Version}\\n",
-    ...specs,
-    raw("|| [ $? -eq 1 ]"),
-  ];
+  // Without names (an index refresh alone), dpkg-query would list every package: nothing to ask.
+  const command: Command = specs.length
+    ? [
+      "dpkg-query",
+      "-W",
+      "-f",
+      "${Package}\\t${db:Status-Abbrev}\\t${Version}\\n",
+      ...specs,
+      raw("|| [ $? -eq 1 ]"),
+    ]
+    : ["true"];
   if (a.state === "latest") {
     command.push(raw("&& echo"), "lago:policy", raw("&&"), "LC_ALL=C", "apt-cache", "policy", ...specs);
   }
@@ -196,6 +203,14 @@ function planPackages(a: PackageArgs, facts: PackageFacts): Plan {
   }
 
   const names = (list: typeof pkgs) => list.map((p) => p.spec).join(", ");
+  if (!pkgs.length) {
+    const reason = refresh
+      ? "would refresh the package index"
+      : fresh
+      ? `the package index is ${facts.cacheAge}s old: not refreshed`
+      : "update_cache: false and no package: nothing to do";
+    return { changed: false, reason, steps };
+  }
   if (!install.length && !remove.length) {
     const already = a.state === "absent"
       ? `${names(pkgs)} ${pkgs.length === 1 ? "is" : "are"} not installed`

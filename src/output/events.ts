@@ -14,6 +14,8 @@ export interface HostCounts {
   unreachable: number;
   /** Tasks whose outcome in check mode depends on an earlier change ("unknown until apply"). */
   unknown: number;
+  /** Blocks whose rescue ran on the host (its failure there cleared, as Ansible counts it). */
+  rescued: number;
 }
 
 /** One task (or loop item) on one host: what it did, or would do. */

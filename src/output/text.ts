@@ -24,7 +24,7 @@ export interface TextReporterOptions {
 }
 
 type Colors = ReturnType<typeof pc.createColors>;
-type Label = TaskStatus | "unknown";
+type Label = TaskStatus | "unknown" | "rescued";
 type TaskResult = Extract<RunEvent, { type: "task_result" }>;
 
 const LABEL_WIDTH = "unreachable".length;
@@ -33,7 +33,7 @@ const SLOW_MS = 1000;
 const SLOWEST_SHOWN = 5;
 const HOSTS_LISTED = 5;
 const ITEM_WIDTH = 60;
-const COUNT_COLUMNS = ["ok", "changed", "failed", "skipped", "unreachable", "unknown"] as const;
+const COUNT_COLUMNS = ["ok", "changed", "failed", "skipped", "unreachable", "unknown", "rescued"] as const;
 
 export function createTextReporter(options: TextReporterOptions): Reporter {
   const { write, verbose } = options;
@@ -46,6 +46,7 @@ export function createTextReporter(options: TextReporterOptions): Reporter {
     failed: c.red,
     unreachable: (s) => c.bold(c.red(s)),
     unknown: c.magenta,
+    rescued: c.cyan,
   };
 
   let check = false;
@@ -113,7 +114,9 @@ export function createTextReporter(options: TextReporterOptions): Reporter {
   const recap = (hosts: Record<string, HostCounts>, durationMs: number) => {
     const names = Object.keys(hosts);
     const columns = COUNT_COLUMNS.filter((k) =>
-      k !== "unknown" || check || names.some((h) => hosts[h].unknown)
+      k === "unknown"
+        ? check || names.some((h) => hosts[h].unknown)
+        : k !== "rescued" || names.some((h) => hosts[h].rescued)
     );
     const width = Math.max("RECAP".length, ...names.map((h) => h.length + 2));
     line();

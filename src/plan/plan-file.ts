@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import { z } from "zod";
-import { checkLimit, loadInventory, patternSyntaxError } from "../config/inventory.ts";
+import { patternSyntaxError } from "../config/inventory.ts";
 import { checkRegularFile, MiB, readRegularFile } from "../core/files.ts";
 import { UserError } from "../core/errors.ts";
 import { firstIssue } from "../core/schema-issue.ts";
@@ -40,6 +40,7 @@ export const planSchema = z.object({
   version: z.literal(PLAN_VERSION).describe("Version of this file format."),
   created: z.iso.datetime().describe("When the plan was made (ISO 8601)."),
   inventory: path.describe("The inventory file the plan was made from."),
+  inventories: z.array(path).optional().describe("Further inventories (-i) merged after it, if any."),
   playbook: path.describe("The playbook the plan was made from."),
   limit: pattern.optional().describe("The --limit pattern, if any."),
   tags: z.string().optional().describe("The --tags given, if any."),
@@ -165,8 +166,8 @@ export function readPlanFile(path: string): PlanFile {
 }
 
 /**
- * A saved plan whose inventory and playbook are still there and whose `--limit` still selects hosts
- * of that inventory: read and checked before the fleet lock or any host is contacted.
+ * A saved plan whose inventory and playbook are still there: read and checked before the fleet lock or
+ * any host is contacted (its `--limit` is checked when the session loads the inventory: badPlanLimit).
  */
 export function openPlan(path: string): PlanFile {
   const plan = readPlanFile(path);
@@ -185,12 +186,15 @@ export function openPlan(path: string): PlanFile {
   };
   refers("inventory", plan.inventory);
   refers("playbook", plan.playbook);
-  if (plan.limit !== undefined) {
-    const error = checkLimit(loadInventory(plan.inventory), plan.limit);
-    if (error) throw new UserError(`plan ${path}: its --limit: ${error}`, remake(path));
-  }
   return plan;
 }
+
+/**
+ * Why a saved plan's `--limit` no longer selects hosts of its inventory, as an error naming the plan.
+ * The session checks it when it loads the inventory (once per command), before any host is contacted.
+ */
+export const badPlanLimit = (path: string) => (problem: string): UserError =>
+  new UserError(`plan ${path}: its --limit: ${problem}`, remake(path));
 
 /**
  * Compare a saved plan with a fresh one made just now. Returns one line per difference, naming the

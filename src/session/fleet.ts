@@ -13,10 +13,10 @@ import { RealUpgradeOps } from "../fleet/ops.ts";
 import { VERSIONED } from "../fleet/topology.ts";
 import type { FleetMember, UpgradeInput, UpgradeReport } from "../fleet/upgrade.ts";
 import type { Reporter } from "../output/events.ts";
-import { load } from "./load.ts";
+import { load, type Loaded } from "./load.ts";
 import { failuresOf } from "./result.ts";
 import { openStoresFirst } from "./secrets-stage.ts";
-import { Session } from "./session.ts";
+import { type LockRequest, Session } from "./session.ts";
 
 export interface FleetRequest {
   inventory: string;
@@ -34,6 +34,8 @@ export interface FleetRequest {
   serial: (number | string)[];
   maxFailPercentage: number;
   healthTimeout: number;
+  /** How long a bridge release's task may take (`upgrade --task-timeout`). */
+  taskTimeout?: number;
   skipBackup: boolean;
   say(msg: string): void;
   warn?(line: string): void;
@@ -63,19 +65,7 @@ export async function openFleet(req: FleetRequest): Promise<FleetSession> {
       "the upgrade moves every Lago host, in batches (--serial)",
     );
   }
-  const hosts = topology.mode === "fleet"
-    ? topology.hosts.map((h) => h.name).filter((h) => loaded.selected.includes(h))
-    : loaded.selected;
-  const services = (name: string) => topology.hosts.find((h) => h.name === name)?.services ?? [];
-  const rank = (name: string) =>
-    services(name).includes("api") ? 0 : services(name).includes("worker") ? 1 : 2;
-  const members = hosts
-    .filter((h) => services(h).some((s) => VERSIONED.includes(s)))
-    .sort((a, b) => rank(a) - rank(b))
-    .map((name) => ({ name, clock: topology.mode === "fleet" && topology.clock === name }));
-  const backupHosts = topology.mode === "single"
-    ? members.map((m) => m.name)
-    : [topology.db ?? topology.migrateHost!];
+  const { hosts, members, backupHosts } = rolling(loaded);
   // Before the lock, the backup and the first batch: a store the deploys cannot open stops here.
   if (!req.check) openStoresFirst(loaded, req.tags, req.skipTags);
   const session = await Session.open(loaded, {
@@ -112,8 +102,50 @@ export async function openFleet(req: FleetRequest): Promise<FleetSession> {
     user: session.me.owner,
     run: randomBytes(6).toString("hex"),
     healthTimeoutSec: req.healthTimeout,
+    taskTimeoutSec: req.taskTimeout,
   });
   return { session, members, backupHosts, ops };
+}
+
+/**
+ * The Lago hosts of a command in rolling order: in a fleet the topology's hosts that --limit selects,
+ * else the selected hosts; `members` run versioned services (web, workers, then the rest, the clock
+ * flagged); `backupHosts` hold the database (each single host; a fleet's database host).
+ */
+export function rolling(loaded: Loaded): { hosts: string[]; members: FleetMember[]; backupHosts: string[] } {
+  const { topology } = loaded;
+  const hosts = topology.mode === "fleet"
+    ? topology.hosts.map((h) => h.name).filter((h) => loaded.selected.includes(h))
+    : loaded.selected;
+  const services = (name: string) => topology.hosts.find((h) => h.name === name)?.services ?? [];
+  const rank = (name: string) =>
+    services(name).includes("api") ? 0 : services(name).includes("worker") ? 1 : 2;
+  const members = hosts
+    .filter((h) => services(h).some((s) => VERSIONED.includes(s)))
+    .sort((a, b) => rank(a) - rank(b))
+    .map((name) => ({ name, clock: topology.mode === "fleet" && topology.clock === name }));
+  const backupHosts = topology.mode === "single"
+    ? members.map((m) => m.name)
+    : [topology.db ?? topology.migrateHost!];
+  return { hosts, members, backupHosts };
+}
+
+export interface InstallationRequest extends ReadRequest {
+  /** The playbook, for a command that also dry-runs it (`status --drift`). */
+  playbook?: string;
+  /** The fleet lock for this command line (backup, restore); none for a read-only command. */
+  lock?: LockRequest;
+  say(msg: string): void;
+}
+
+/** The session of backup, restore and status: the installation's Lago hosts, the lock when asked. */
+export async function openInstallation(
+  req: InstallationRequest,
+): Promise<{ session: Session; backupHosts: string[] }> {
+  const loaded = load(req);
+  const { hosts, backupHosts } = rolling(loaded);
+  const session = await Session.open(loaded, { hosts, forks: 20, lock: req.lock, say: req.say });
+  return { session, backupHosts };
 }
 
 /** What runUpgrade needs from the command line and the session. */

@@ -394,7 +394,7 @@ function evalExpr(e: Expr, vars: Record<string, unknown>): unknown {
       return true;
     }
     case "test":
-      return runTest(e.test, evalExpr(e.operand, vars), e.args.map((a) => defined(evalExpr(a, vars)))) !==
+      return runTest(e, evalExpr(e.operand, vars), e.args.map((a) => defined(evalExpr(a, vars)))) !==
         e.negated;
     case "filter":
       return runFilter(e.name, evalExpr(e.operand, vars), e.args.map((a) => defined(evalExpr(a, vars))));
@@ -514,10 +514,22 @@ function contains(container: unknown, item: unknown): boolean {
   throw new UserError(`'in' needs a string, list or dict on the right, not ${typeName(container)}`);
 }
 
-function runTest(test: string, value: unknown, args: unknown[]): boolean {
+/** How a message names one side of a test: a variable by its name, a literal written in the condition as written. */
+function sideName(e: Expr | undefined, otherwise: string): string {
+  if (e?.kind === "var" || e?.kind === "get") return describe(e);
+  if (e?.kind === "literal" && typeof e.value === "string") return `'${e.value}'`;
+  return otherwise;
+}
+
+function runTest(t: Extract<Expr, { kind: "test" }>, value: unknown, args: unknown[]): boolean {
+  const test = t.test;
   switch (test) {
     case "version":
-      return versionTest(defined(value), args[0], args[1]);
+      return versionTest(defined(value), args[0], args[1], {
+        value: sideName(t.operand, "the tested value"),
+        other: sideName(t.args[0], "the version given"),
+        operator: sideName(t.args[1], "the operator given"),
+      });
     case "defined":
       return !(value instanceof Undefined);
     case "undefined":

@@ -35,29 +35,70 @@ function parts(version: string): Part[] {
   return (version.match(/\d+|[a-z]+|[^\d\sa-z.]+/gi) ?? []).map((p) => /^\d+$/.test(p) ? Number(p) : p);
 }
 
-/** -1, 0 or 1 as `a` is older than, the same as or newer than `b`. */
+/** Where two versions cannot be ordered: part `index` (1-based) is letters on one side, digits on the other. */
+export class VersionMismatch extends Error {
+  constructor(readonly index: number, readonly lettersLeft: boolean) {
+    super(
+      `part ${index} is ${lettersLeft ? "letters" : "digits"} on the left, ${
+        lettersLeft ? "digits" : "letters"
+      } on the right`,
+    );
+  }
+}
+
+/** -1, 0 or 1 as `a` is older than, the same as or newer than `b`; VersionMismatch when they cannot be ordered. */
 export function compareVersions(a: string, b: string): number {
   const [pa, pb] = [parts(a), parts(b)];
   for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
     const [x, y] = [pa[i], pb[i]];
-    if (typeof x !== typeof y) {
-      throw new UserError(`cannot compare versions '${a}' and '${b}': '${x}' against '${y}'`);
-    }
+    if (typeof x !== typeof y) throw new VersionMismatch(i + 1, typeof x === "string");
     if (x !== y) return x < y ? -1 : 1;
   }
   return Math.sign(pa.length - pb.length);
 }
 
+/**
+ * What a message calls each side of `value is version(other, operator)`: the variable's name (a value
+ * may come from -e or an inventory, and may be a secret, so it is never shown), or a description.
+ */
+export interface VersionTestNames {
+  value: string;
+  other: string;
+  operator: string;
+}
+
+const UNNAMED: VersionTestNames = {
+  value: "the tested value",
+  other: "the version given",
+  operator: "the operator",
+};
+
 /** `value is version(other, operator)`; the operator defaults to `eq`, as in Ansible. */
-export function versionTest(value: unknown, other: unknown, operator: unknown = "eq"): boolean {
+export function versionTest(
+  value: unknown,
+  other: unknown,
+  operator: unknown = "eq",
+  names: VersionTestNames = UNNAMED,
+): boolean {
   const holds = OPERATORS[String(operator)];
   if (!holds) {
     throw new UserError(
-      `the 'version' test has no operator '${operator}' (known: ${Object.keys(OPERATORS).join(", ")})`,
+      `the 'version' test: ${names.operator} is not an operator it knows (known: ${
+        Object.keys(OPERATORS).join(", ")
+      })`,
     );
   }
   if (value === null || value === undefined || other === null || other === undefined) {
     throw new UserError("the 'version' test needs a version on each side, e.g. x is version('1.2.0', '>=')");
   }
-  return holds(compareVersions(String(value), String(other)));
+  try {
+    return holds(compareVersions(String(value), String(other)));
+  } catch (e) {
+    if (!(e instanceof VersionMismatch)) throw e;
+    const [letters, digits] = e.lettersLeft ? [names.value, names.other] : [names.other, names.value];
+    throw new UserError(
+      `cannot compare ${names.value} with ${names.other} as versions: part ${e.index} is letters in ${letters} ` +
+        `but digits in ${digits} (write both the same way, e.g. both with or both without a leading 'v')`,
+    );
+  }
 }

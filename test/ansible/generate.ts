@@ -3,6 +3,7 @@
  *
  *   npx deno run -A test/ansible/generate.ts           # rewrite test/ansible/*.expected.json
  *   npx deno run -A test/ansible/generate.ts --check   # exit 1 when they differ from what Ansible says now
+ *   npx deno run -A test/ansible/generate.ts --modules # one table only (--jinja, --connections, --playbooks too)
  *
  * Needs ansible-core 2.14 (`apt-get install ansible-core` on Debian 12). Each inventory case is written
  * to a temporary directory and given to `ansible-inventory --list` (and `--graph`); files to encrypt
@@ -19,6 +20,10 @@ import { caseHash, type InventoryCase, inventoryCases, type InventoryExpected } 
 import { connectionCases, connectionHash } from "./connection.cases.ts";
 import { jinjaCases } from "./jinja.cases.ts";
 import { literalCases } from "./literal.cases.ts";
+import { moduleCaseHash, moduleCases } from "./modules.cases.ts";
+import { playbookCaseHash, playbookCases, playbookText } from "./playbooks.cases.ts";
+import { longModuleNames } from "../../src/config/ansible/module-names.ts";
+import { modules } from "../../src/modules/index.ts";
 
 const HERE = dirname(new URL(import.meta.url).pathname);
 const check = process.argv.includes("--check");
@@ -252,6 +257,108 @@ function runConnections(): { resolved: Record<string, SshResolved>; hashes: Reco
   }
 }
 
+/** One line per task result, as test/ansible/callback/record.py writes it. */
+export interface Recorded {
+  task: string;
+  status: string;
+  msg?: unknown;
+  item?: unknown;
+  path?: string;
+  warnings?: string[];
+}
+
+/** Run a playbook (plays as data, or YAML text) on localhost with the recording callback: its results. */
+function runRecorded(
+  plays: unknown[] | string,
+  dir: string,
+  flags: string[] = [],
+  stats?: (recap: Record<string, number>) => void,
+): Recorded[] {
+  writeFileSync(join(dir, "play.json"), typeof plays === "string" ? plays : JSON.stringify(plays));
+  const out = join(dir, "record.jsonl");
+  rmSync(out, { force: true });
+  const run = spawnSync("ansible-playbook", ["-i", "localhost,", "-c", "local", ...flags, "play.json"], {
+    cwd: dir,
+    env: {
+      ...ansibleEnv(dir),
+      ANSIBLE_CALLBACK_PLUGINS: join(HERE, "callback"),
+      ANSIBLE_STDOUT_CALLBACK: "record",
+      RECORD_OUT: out,
+    },
+    encoding: "utf8",
+  });
+  if (!existsSync(out)) {
+    // Refused before it ran: Ansible's error, as one line.
+    const error = clean(run.stdout + run.stderr, dir).find((l) => l.startsWith("ERROR!"));
+    if (error) return [{ task: "", status: "error", msg: error.split(" The error appears")[0] }];
+    throw new Error(`ansible-playbook recorded nothing:\n${run.stdout}\n${run.stderr}`);
+  }
+  const lines = readFileSync(out, "utf8").trim().split("\n").map((l) => JSON.parse(l));
+  const recap = lines.find((r) => r.stats)?.stats?.localhost;
+  if (stats && recap) stats(recap);
+  return lines.filter((r) => !r.stats);
+}
+
+/** Each module case run in check mode (one playbook), and `ansible-doc -j` of our modules' long names. */
+function runModules() {
+  const dir = mkdtempSync(join(tmpdir(), "ansiblemodules"));
+  try {
+    // What Ansible's task loader makes of each task (Debian's python3 has ansible-core).
+    const parse = spawnSync("/usr/bin/python3", [join(HERE, "callback", "parse_tasks.py")], {
+      input: JSON.stringify(moduleCases.map((c) => c.task)),
+      encoding: "utf8",
+      env: ansibleEnv(dir),
+    });
+    if (parse.status !== 0) throw new Error(`parse_tasks.py failed: ${parse.stderr}`);
+    const parsed = JSON.parse(parse.stdout) as Record<string, unknown>[];
+    // The ones it loads, run in check mode (a task it cannot load would stop the whole playbook).
+    const runnable = moduleCases.filter((_c, i) => !parsed[i].error);
+    const tasks = runnable.map((c) => ({ name: c.name, ...c.task, ignore_errors: true }));
+    const recorded = runRecorded([{ hosts: "localhost", gather_facts: false, tasks }], dir, ["--check"]);
+    const results = Object.fromEntries(
+      moduleCases.map((c, i) => {
+        const run = recorded.find((r) => r.task === c.name);
+        const ran = run ? { status: run.status, msg: run.msg, warnings: run.warnings } : { status: "error" };
+        return [c.name, { parsed: parsed[i], ...ran }];
+      }),
+    );
+    const names = [...longModuleNames(modules).keys()].filter((n) => n.startsWith("ansible.builtin."));
+    const docs = JSON.parse(
+      execFileSync("ansible-doc", ["-j", ...names], { encoding: "utf8", env: ansibleEnv(dir) }),
+    );
+    const options = Object.fromEntries(
+      Object.entries(docs as Record<string, { doc: { options?: Record<string, { aliases?: string[] }> } }>)
+        .map(([name, { doc }]) => [
+          name,
+          Object.fromEntries(Object.entries(doc.options ?? {}).map(([o, v]) => [o, v.aliases ?? []])),
+        ]),
+    );
+    const hashes = Object.fromEntries(moduleCases.map((c) => [c.name, moduleCaseHash(c)]));
+    return { hashes, results, options };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Each playbook case run for real on localhost (they only print and set variables). */
+function runPlaybooks() {
+  const dir = mkdtempSync(join(tmpdir(), "ansibleplaybooks"));
+  try {
+    // The recap of each case too: what it counts as failed and rescued.
+    const stats: Record<string, Record<string, number>> = {};
+    const results = Object.fromEntries(
+      playbookCases.map((c) => [
+        c.name,
+        runRecorded(playbookText(c, "localhost"), dir, [], (recap) => stats[c.name] = recap),
+      ]),
+    );
+    const hashes = Object.fromEntries(playbookCases.map((c) => [c.name, playbookCaseHash(c)]));
+    return { hashes, results, stats };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function write(name: string, value: unknown): boolean {
   const path = join(HERE, name);
   const text = JSON.stringify(value, null, 2) + "\n";
@@ -281,6 +388,12 @@ console.log(
 if (process.argv.includes("--jinja")) {
   process.exit(write("jinja.expected.json", { ansible: version, outputs: runJinja() }) ? 0 : 1);
 }
+if (process.argv.includes("--playbooks")) {
+  process.exit(write("playbooks.expected.json", { ansible: version, ...runPlaybooks() }) ? 0 : 1);
+}
+if (process.argv.includes("--modules")) {
+  process.exit(write("modules.expected.json", { ansible: version, ...runModules() }) ? 0 : 1);
+}
 if (process.argv.includes("--connections")) {
   process.exit(write("connection.expected.json", { ansible: version, ...runConnections() }) ? 0 : 1);
 }
@@ -294,5 +407,7 @@ const ok = [
   only ? true : write("literal.expected.json", { ansible: version, values: runLiterals() }),
   only ? true : write("jinja.expected.json", { ansible: version, outputs: runJinja() }),
   only ? true : write("connection.expected.json", { ansible: version, ...runConnections() }),
+  only ? true : write("modules.expected.json", { ansible: version, ...runModules() }),
+  only ? true : write("playbooks.expected.json", { ansible: version, ...runPlaybooks() }),
 ].every(Boolean);
 process.exit(ok ? 0 : 1);

@@ -5,9 +5,10 @@
  * Each must stop the command before any host is contacted, with one `error:` line naming the file
  * (and line where there is one); `contacts: true` marks the controls that must reach the host.
  *
- * Not here yet (still accepted, issue #16): an inventory without `all:`, a group and a host of the same
- * name, `serial: 0` / `0%`, and an empty directory given as the inventory (Ansible reads inventory
- * directories; an empty one should be refused, not run on no host).
+ * An inventory is read as Ansible reads it (no `all:` needed); what a run cannot mean is refused where
+ * it stands: a group and a host of one name, no hosts at all (an empty file or directory, a host written
+ * where groups go), `serial: 0` or `0%`. Template and condition mistakes are found by `lint` as well,
+ * as findings with file:line:col.
  */
 import type { BadInput, FileSpec } from "./runner.ts";
 
@@ -219,4 +220,71 @@ const yaml: BadInput[] = [
   }, /inventory\.yml:3/),
 ];
 
-export const mistakeCases: BadInput[] = [...controls, ...paths, ...endless, ...templates, ...yaml];
+// ---- 5. inventories Ansible reads but a run cannot mean, and serial ----
+
+const play = (keywords: string) => `- hosts: all\n${keywords}  tasks:\n    - debug:\n        msg: hi\n`;
+const inventories: BadInput[] = [
+  {
+    ...applyWith("control: an inventory without all: (top-level groups, as Ansible reads it)", {
+      "inventory.yml": "web:\n  hosts:\n    web1: @HOST@\n",
+    }, ""),
+    contacts: true,
+  },
+  applyWith(
+    "a host written where groups go",
+    { "inventory.yml": "web1: @HOST@\n" },
+    /inventory\.yml:1:\d+ .*the inventory has no hosts: unknown key '.*' in group 'web1'/,
+  ),
+  applyWith(
+    "a group and a host with the same name",
+    {
+      "inventory.yml":
+        "all:\n  hosts:\n    web: @HOST@\n  children:\n    web:\n      hosts:\n        web1: @HOST@\n",
+    },
+    /inventory\.yml:3:5: 'web' is both a group and a host/,
+  ),
+  applyWith(
+    "an empty inventory file",
+    { "inventory.yml": "" },
+    /inventory\.yml:1:1: the inventory has no hosts/,
+  ),
+  {
+    name: "an empty directory as the inventory",
+    args: ["apply", "inventory", "-p", "site.yml"],
+    files: { "site.yml": PLAYBOOK, inventory: { dir: true } },
+    error: /inventory:1:1: the inventory has no hosts \(an empty directory\)/,
+  },
+  applyWith(
+    "serial: 0",
+    { "site.yml": play("  serial: 0\n") },
+    /site\.yml:2:\d+ serial: should be at least 1/,
+  ),
+  applyWith("serial: 0%", { "site.yml": play("  serial: 0%\n") }, /site\.yml:2:\d+ serial: /),
+  applyWith("serial: [1, 0%]", { "site.yml": play("  serial: [1, 0%]\n") }, /site\.yml:2:\d+ serial\/1: /),
+];
+
+// ---- 6. the same template and YAML mistakes through lint: one finding each, file:line:col ----
+
+const throughLint = (c: BadInput): BadInput => ({
+  ...c,
+  name: `lint: ${c.name}`,
+  args: ["lint", ...Object.keys(c.files ?? {}).filter((f) => f === "site.yml" || f.startsWith("roles/"))],
+  finding: true,
+});
+const linted: BadInput[] = [
+  ...templates.map(throughLint),
+  ...yaml.filter((c) => !c.name.includes("!vault")).map((c) => ({
+    ...throughLint(c),
+    args: ["lint", c.name.includes("playbook") ? "site.yml" : "inventory.yml"],
+  })),
+];
+
+export const mistakeCases: BadInput[] = [
+  ...controls,
+  ...paths,
+  ...endless,
+  ...templates,
+  ...yaml,
+  ...inventories,
+  ...linted,
+];

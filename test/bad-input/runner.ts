@@ -66,6 +66,11 @@ export interface BadInput {
    * host, or a listener that hangs up), so only "contacted" and "no internal error" are checked.
    */
   contacts?: boolean;
+  /**
+   * `lint`'s way: the mistake is a finding on stdout (`file:line:col rule (error) message`, beside
+   * info findings), only the summary on stderr, instead of one `error:` line.
+   */
+  finding?: boolean;
 }
 
 /** Where the case's inventory points: a real host, or a listener that counts connections. */
@@ -285,14 +290,23 @@ export function brokenPromises(c: BadInput, o: Outcome): string[] {
   if (/internal error/i.test(o.stderr + o.stdout)) broken.push("says internal error");
   if (/^\s+at .+[:(]\d+/m.test(o.stderr + o.stdout)) broken.push("prints a stack trace");
   const lines = o.stderr.split("\n").filter((l) => l.trim() !== "");
-  const errors = lines.filter((l) => l.startsWith("error: "));
+  const isFinding = (l: string) => / \(error\) /.test(l);
+  const errors = c.finding
+    ? o.stdout.split("\n").filter(isFinding)
+    : lines.filter((l) => l.startsWith("error: "));
   if (!c.contacts) {
     if (o.code !== (c.code ?? 1)) broken.push(`exit code ${o.code}, expected ${c.code ?? 1}`);
-    if (errors.length !== 1) broken.push(`${errors.length} error lines, expected one`);
-    const others = lines.filter((l) => !l.startsWith("error: ") && !l.startsWith("hint: "));
+    // lint lists every finding (an unknown helper's argument may be an undefined variable too).
+    if (c.finding ? errors.length === 0 : errors.length !== 1) {
+      broken.push(`${errors.length} error ${c.finding ? "findings" : "lines"}, expected one`);
+    }
+    // lint's summary goes to stderr ("1 error, 0 warnings, 1 info in 2 files").
+    const others = c.finding
+      ? lines.filter((l) => !/^\d+ errors?, \d+ warnings?(, \d+ infos?)? in \d+ files?$/.test(l))
+      : lines.filter((l) => !l.startsWith("error: ") && !l.startsWith("hint: "));
     if (others.length > 0) broken.push(`more than one message: ${JSON.stringify(others)}`);
-    const line = errors[0] ?? "";
-    const named = typeof c.error === "string" ? line.includes(c.error) : c.error.test(line);
+    const says = (line: string) => typeof c.error === "string" ? line.includes(c.error) : c.error.test(line);
+    const named = c.finding ? errors.some(says) : says(errors[0] ?? "");
     if (!named) broken.push(`the error does not say ${c.error}`);
     if (o.contacts > 0) broken.push(`contacted a host ${o.contacts} time(s)`);
     if (o.written.length > 0) broken.push(`wrote ${o.written.join(", ")}`);

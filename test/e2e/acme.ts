@@ -13,12 +13,14 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
 import { requireCommands } from "../../scripts/lib/machine.ts";
 import { bridgeGateway } from "../../scripts/lib/registry.ts";
+import { withLock } from "../../scripts/lib/testbed-lock.ts";
 import { log, repoRoot } from "../../scripts/lib/testbed-paths.ts";
 
 export interface Pebble {
@@ -186,8 +188,15 @@ async function waitUntil(what: string, logFile: string, ready: () => Promise<boo
   throw new Error(`acme: ${what} did not come up:\n${tail}`);
 }
 
-/** pebble and its DNS running, for the current bridge gateway. Idempotent; about 1 s when already up. */
+/**
+ * pebble and its DNS running, for the current bridge gateway. Idempotent; about 1 s when already up.
+ * One caller at a time on this machine (its ports are the machine's): e2e workers may start together.
+ */
 export async function ensurePebble(): Promise<Pebble> {
+  return await withLock(join(tmpdir(), "lago-pebble.lock"), ensurePebbleLocked);
+}
+
+async function ensurePebbleLocked(): Promise<Pebble> {
   await requireCommands(["pebble", "pebble-challtestsrv", "openssl"], "test");
   const p = pebblePaths();
   const addr = await bridgeGateway();

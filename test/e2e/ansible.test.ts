@@ -168,3 +168,74 @@ describe("keys", () => {
     expect(r.stdout + r.stderr).not.toContain("internal error");
   });
 });
+
+describe("playbooks as Ansible users write them", () => {
+  it("runs Ansible's module names, argument aliases, with_items and key=value on real hosts", async () => {
+    const dest = "/tmp/lago-provision-ansible-play";
+    await Promise.all(tb.hosts.map((h) => execIn(h.name, ["rm", "-rf", dest])));
+    writeFileSync(
+      join(dir, "ansible-names.yml"),
+      `- hosts: all
+  tasks:
+    - name: Already installed, named as apt's pkg alias
+      ansible.builtin.apt: { pkg: bash }
+    - name: A directory, named as file's dest alias
+      ansible.builtin.file: { dest: ${dest}, state: directory, mode: "0750" }
+    - name: Look at it, named as stat's name alias
+      ansible.legacy.stat: { name: ${dest} }
+      register: st
+    - ansible.builtin.assert: { that: ["st.stat.isdir"], msg: "${dest} is not a directory" }
+    - name: Files in it, from an older loop and key=value shorthand
+      copy: dest=${dest}/{{ item }} content="{{ item }} file" mode=0640
+      with_items: [[one, two], three]
+`,
+    );
+    const r = await runCli(["apply", tb.inventoryPath, "-p", join(dir, "ansible-names.yml"), "--json"]);
+    expect(r.code, failuresOf(r)).toBe(0);
+    for (const h of tb.hosts) {
+      expect((await execIn(h.name, ["stat", "-c", "%F %a", dest])).stdout.trim()).toBe("directory 750");
+      const files = await execIn(h.name, ["sh", "-c", `cd ${dest} && stat -c '%n %a' * && cat one`]);
+      expect(files.stdout).toBe("one 640\nthree 640\ntwo 640\none file");
+    }
+    const again = await runCli(["apply", tb.inventoryPath, "-p", join(dir, "ansible-names.yml"), "--json"]);
+    expect(again.code, failuresOf(again)).toBe(0);
+    expect(Object.values(recapOf(again)).map((c) => c.changed)).toEqual(tb.hosts.map(() => 0));
+  });
+});
+
+describe("block, rescue and always on real hosts", () => {
+  it("rescues the host where a task failed, runs always on both, and the run succeeds", async () => {
+    const out = "/tmp/lago-provision-block";
+    await Promise.all(tb.hosts.map((h) => execIn(h.name, ["rm", "-rf", out])));
+    // The second host only has the file that makes the block's first task fail there.
+    await execIn(tb.hosts[1].name, ["sh", "-c", `mkdir -p ${out} && touch ${out}/broken`]);
+    writeFileSync(
+      join(dir, "block.yml"),
+      `- hosts: all
+  tasks:
+    - name: Deploy with a fallback
+      block:
+        - ansible.builtin.file: { path: ${out}, state: directory }
+        - name: Check the host is sound
+          command: test ! -e ${out}/broken
+        - copy: { dest: ${out}/deployed, content: "deployed\\n" }
+      rescue:
+        - copy: { dest: ${out}/rescued, content: "{{ ansible_failed_task.name }} rc={{ ansible_failed_result.rc }}\\n" }
+      always:
+        - copy: { dest: ${out}/always, content: "always\\n" }
+      become: true
+`,
+    );
+    const r = await runCli(["apply", tb.inventoryPath, "-p", join(dir, "block.yml"), "--json"]);
+    expect(r.code, failuresOf(r)).toBe(0);
+    const files = await Promise.all(
+      tb.hosts.map(async (h) =>
+        (await execIn(h.name, ["sh", "-c", `cd ${out} && for f in *; do echo "$f: $(cat $f)"; done`])).stdout
+      ),
+    );
+    expect(files[0]).toBe("always: always\ndeployed: deployed\n");
+    expect(files[1]).toBe("always: always\nbroken: \nrescued: Check the host is sound rc=1\n");
+    const recap = Object.values(recapOf(r));
+    expect(recap.map((c) => [c.failed, c.rescued])).toEqual([[0, 0], [0, 1]]);
+  });
+});

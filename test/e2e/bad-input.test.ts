@@ -1,12 +1,13 @@
 /**
- * The bad-input tables against a real testbed host over SSH: with the host reachable and its key
+ * The bad-input tables (hostile files #18, the mistakes people make #16) against a real testbed host over SSH: with the host reachable and its key
  * known, "no host contacted" is what the CLI's own connection tally (LAGO_PROVISION_STATS) says, and
- * the controls show that tally counts. Every case runs under Deno too (the TypeScript sources), and
- * must end the same way.
+ * the controls show that tally counts. Every hostile case and a sample of the mistakes run under Deno
+ * too (the TypeScript sources), and must end the same way.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { connectionVars } from "../../scripts/lib/testbed-inventory.ts";
 import { hostileCases } from "../bad-input/hostile.cases.ts";
+import { mistakeCases } from "../bad-input/mistakes.cases.ts";
 import {
   type BadInput,
   brokenPromises,
@@ -43,6 +44,26 @@ describe.concurrent("hostile and corrupt input (#18), real host", () => {
 /** Every case once under Deno too (the TypeScript sources): Deno's fs and streams must refuse alike. */
 describe.concurrent("the same under Deno", () => {
   it.each(hostileCases.map((c) => [c.name, c] as const))(
+    "%s",
+    (_name, c) => check(c, "deno"),
+    DEFAULT_LIMITS.hangMs * 2,
+  );
+});
+
+describe.concurrent("the mistakes people make (#16), real host", () => {
+  it.each(mistakeCases.map((c) => [c.name, c] as const))(
+    "%s",
+    (_name, c) => check(c, "node"),
+    DEFAULT_LIMITS.hangMs * 2,
+  );
+});
+
+/** A sample under Deno: the controls, every fourth case, and each kind of file that is not a regular file. */
+const mistakesSample = mistakeCases.filter((c, i) =>
+  c.contacts || i % 4 === 0 || /FIFO|\/dev\/|symlink|directory/.test(c.name)
+);
+describe.concurrent("a sample of the mistakes under Deno", () => {
+  it.each(mistakesSample.map((c) => [c.name, c] as const))(
     "%s",
     (_name, c) => check(c, "deno"),
     DEFAULT_LIMITS.hangMs * 2,

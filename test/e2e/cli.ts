@@ -3,6 +3,7 @@
  * TypeScript source under Deno. Parses `--json` output into events.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync } from "node:fs";
 import { resolve } from "node:path";
 
 export const repoRoot = resolve(new URL("../..", import.meta.url).pathname);
@@ -39,6 +40,9 @@ export interface StartedCli {
 /** Starts the CLI and returns at once: the process (to signal or kill it) and its result when it ends. */
 export function startCli(args: string[], opts: CliOptions = {}): StartedCli {
   const listeners = new Set<(e: Record<string, any>) => void>();
+  // LAGO_E2E_TRACE=FILE: every output line of every run, timestamped, to see where a slow test's time goes.
+  const trace = process.env.LAGO_E2E_TRACE;
+  if (trace) appendFileSync(trace, `${new Date().toISOString()} $ lago-provision ${args.join(" ")}\n`);
   const [cmd, pre] = opts.runtime === "deno"
     ? ["npx", ["deno", "run", "-A", "src/cli.ts"]]
     : [process.execPath, [resolve(repoRoot, "dist/src/cli.js")]];
@@ -59,6 +63,7 @@ export function startCli(args: string[], opts: CliOptions = {}): StartedCli {
       while ((nl = pending.indexOf("\n")) >= 0) {
         const line = pending.slice(0, nl);
         pending = pending.slice(nl + 1);
+        if (trace) appendFileSync(trace, `${new Date().toISOString()} ${line}\n`);
         if (line.startsWith("{")) {
           try {
             const e = JSON.parse(line);

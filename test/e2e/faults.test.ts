@@ -472,6 +472,7 @@ describe("SIGINT and SIGTERM", () => {
   it("Ctrl-C at the passphrase prompt: nothing written, the lock released, exit 130", async () => {
     // A terminal of its own (util-linux `script`), as a user at a prompt has; no passphrase in the env.
     const dir = mkdtempSync(join(work, "prompt-"));
+    await execIn(host, ["rm", "-f", `${DIR}/prompt-secrets.env`]);
     const inventory = join(dir, "inventory.yml");
     copyFileSync(tb.inventoryPath, inventory);
     const play = join(dir, "play.yml");
@@ -480,7 +481,12 @@ describe("SIGINT and SIGTERM", () => {
       stringify([{
         name: "prompt",
         hosts: "all",
-        tasks: [{ name: "secrets", lago_secrets: { names: ["POSTGRES_PASSWORD"] } }],
+        // Its own dest and no adopt_from: other e2e files deploy Lago on these hosts, and a host that already
+        // holds /opt/lago secrets would (rightly) stop the run before the prompt.
+        tasks: [{
+          name: "secrets",
+          lago_secrets: { names: ["POSTGRES_PASSWORD"], dest: `${DIR}/prompt-secrets.env`, adopt_from: [] },
+        }],
       }]),
     );
     const line = [
@@ -511,6 +517,8 @@ describe("SIGINT and SIGTERM", () => {
     child.stdin.end();
     expect(out).toContain("error: interrupted at the passphrase prompt; nothing was changed");
     expect(existsSync(join(dir, "lago-secrets.enc"))).toBe(false);
+    expect((await execIn(host, ["test", "-e", `${DIR}/prompt-secrets.env`], { allowFailure: true })).exitCode)
+      .toBe(1);
     expect((await execIn(host, ["test", "-e", lockFile], { allowFailure: true })).exitCode).toBe(1);
   });
 

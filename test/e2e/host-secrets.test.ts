@@ -9,7 +9,6 @@
  * scripts went on stdin) stays in the sampler's view long enough to be caught; sudo's journal line
  * catches the short ones.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,29 +16,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { failuresOf, recapOf, repoRoot, runCli } from "./cli.ts";
+import { leakForms, startHostSampler } from "./host-sampler.ts";
 import { execIn, type Testbed, useTestbed } from "./testbed.ts";
-
-/** Records every distinct cmdline on the host (NUL-separated words joined by spaces) until a stop file appears. */
-const SAMPLER = `
-import os, sys
-out, stop = sys.argv[1], sys.argv[2]
-seen = set()
-with open(out, 'w') as f:
-    while not os.path.exists(stop):
-        for pid in os.listdir('/proc'):
-            if not pid.isdigit():
-                continue
-            try:
-                with open('/proc/%s/cmdline' % pid, 'rb') as c:
-                    line = c.read().replace(b'\\0', b' ').decode('utf-8', 'replace')
-            except OSError:
-                continue
-            if line and line not in seen:
-                seen.add(line)
-                f.write(line + '\\n')
-                f.flush()
-    f.write('sampler: %d distinct command lines\\n' % len(seen))
-`;
 
 let tb: Testbed;
 let host: string;
@@ -57,14 +35,6 @@ const SECRETS = {
     generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey.export({ type: "pkcs1", format: "pem" }),
   ).toString("base64"),
 };
-
-/** Every form a secret may take in a leak. */
-const forms = (value: string) => [
-  value,
-  Buffer.from(value).toString("base64"),
-  encodeURIComponent(value),
-  value.slice(0, 16),
-];
 
 beforeAll(async () => {
   tb = await useTestbed(2);
@@ -152,22 +122,11 @@ afterAll(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-function startSampler(out: string, stop: string): { child: ChildProcess; done: Promise<void> } {
-  const child = spawn("docker", ["exec", host, "python3", "-c", SAMPLER, out, stop], { stdio: "ignore" });
-  return { child, done: new Promise((resolve) => child.on("close", () => resolve())) };
-}
-
 describe("secrets on a host through sudo", () => {
   it("reach neither the process list nor the journal, and the files hold them", async () => {
     const since = (await execIn(host, ["date", "+%s"])).stdout.trim();
-    const out = "/root/cmdlines.txt";
-    const stop = "/root/cmdlines.stop";
-    await execIn(host, ["rm", "-f", out, stop, "/opt/secrets-e2e/pw.sha"]);
-    const sampler = startSampler(out, stop);
-    // The sampler is running once its file exists.
-    while ((await execIn(host, ["test", "-e", out], { allowFailure: true })).exitCode !== 0) {
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await execIn(host, ["rm", "-f", "/opt/secrets-e2e/pw.sha"]);
+    const sampler = await startHostSampler(host);
     const r = await runCli([
       "apply",
       inventory,
@@ -177,12 +136,10 @@ describe("secrets on a host through sudo", () => {
       `@${join(work, "secrets.yml")}`,
       "--json",
     ]);
-    await execIn(host, ["touch", stop]);
-    await sampler.done;
+    const cmdlines = await sampler.stop();
     expect(r.code, failuresOf(r)).toBe(0);
     expect(recapOf(r)[host].changed).toBeGreaterThanOrEqual(6);
 
-    const cmdlines = (await execIn(host, ["cat", out])).stdout;
     // The sampler saw the run: sudo and the frames' bootstrap among its lines.
     expect(cmdlines).toMatch(/sudo -n -H -u root -- sh -c export LC_ALL=C; lago_s=\$\(head -c \d+/);
     expect(cmdlines).toMatch(/sleep 1/);
@@ -191,7 +148,7 @@ describe("secrets on a host through sudo", () => {
     // sudo logs each command line (quoted): only the bootstraps.
     expect(journal).toMatch(/COMMAND=\S*sh -c '?export LC_ALL=C; lago_s=/);
     for (const [name, value] of Object.entries(SECRETS)) {
-      for (const form of forms(value)) {
+      for (const form of leakForms(value)) {
         expect(cmdlines.includes(form), `${name} in a process's arguments`).toBe(false);
         expect(journal.includes(form), `${name} in the journal`).toBe(false);
         expect(r.stdout.includes(form), `${name} in the output`).toBe(false);

@@ -17,12 +17,11 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { $ } from "zx";
 import { type CliResult, failuresOf, recapOf, repoRoot, resultsOf, runCli } from "./cli.ts";
-import { connectionVars } from "../../scripts/lib/testbed-inventory.ts";
 import {
   exampleLagoVars,
+  lagoInventoryText,
   orgPassword,
   prepareTestbedHost,
-  testbedLagoVars,
 } from "../../scripts/lib/testbed-lago.ts";
 import { apiKey, curlInHost, download, frontApiUrl, rest, signIn } from "../../scripts/lib/lago-client.ts";
 import { ensureStack, type Stack, waitFor } from "./stack.ts";
@@ -132,21 +131,13 @@ beforeAll(async () => {
   await Promise.all(tb.hosts.map((h) => prepareTestbedHost(h.name)));
   dir = mkdtempSync(join(tmpdir(), "lago-e2e-"));
   inventory = join(dir, "inventory.yml");
-  const host = (h: TestbedHost) => connectionVars(h, tb.keyPath);
   writeFileSync(
     inventory,
-    stringify({
-      all: {
-        vars: { ...testbedLagoVars(tb.knownHostsPath, stack.registry.pullAddr), ...PRODUCTION_START },
-        children: {
-          lago: {
-            hosts: {
-              [lago[0].name]: host(lago[0]),
-              [lago[1].name]: { ...host(lago[1]), lago_public_url: publicUrl(lago[1]) },
-            },
-          },
-          extdb: { hosts: { [dbHost.name]: host(dbHost) } },
-        },
+    lagoInventoryText(tb, stack.registry.pullAddr, {
+      vars: PRODUCTION_START,
+      groups: {
+        lago: { [lago[0].name]: {}, [lago[1].name]: { lago_public_url: publicUrl(lago[1]) } },
+        extdb: { [dbHost.name]: {} },
       },
     }),
   );

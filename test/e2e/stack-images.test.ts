@@ -180,7 +180,8 @@ describe("stack images", () => {
       expect(r.stderr).toContain("migrate done");
       expect(r.exitCode).toBe(0);
     }
-    expect(await psql(`select count(*) from ${SCHEMA}.schema_migrations`)).toBe("8");
+    // v1.49.0 has every migration of the stand-in up to v1.45.0: 15 of v1.0.0, 3 of v1.32.0, 2 of v1.43.0, 1 of v1.45.0.
+    expect(await psql(`select count(*) from ${SCHEMA}.schema_migrations`)).toBe("21");
     expect(await psql(`select count(*) from ${SCHEMA}.lago_standin_migrate_runs`)).toBe("2");
     expect(await psql("select count(*) from information_schema.tables where table_schema = 'public'")).toBe(
       "0",
@@ -247,6 +248,49 @@ describe("stack images", () => {
     expect(register.body).toMatchObject({
       errors: [{ extensions: { status: 405, code: "signup_disabled" } }],
     });
+  });
+
+  it("api: payment provider secrets are encrypted with the LAGO_ENCRYPTION_ keys; other keys cannot read them", async () => {
+    const api = await startApi("api-crypt", "v1.49.0");
+    const token = (await post(api.addr, "/graphql", {
+      query: "mutation login($input: LoginUserInput!) { loginUser(input: $input) { token } }",
+      variables: { input: { email: ORG.LAGO_ORG_USER_EMAIL, password: ORG.LAGO_ORG_USER_PASSWORD } },
+    })).body.data.loginUser.token;
+    const org = await psql(`select id from ${SCHEMA}.organizations where name = '${ORG.LAGO_ORG_NAME}'`);
+    const graphql = (addr: string, query: string, variables = {}) =>
+      post(addr, "/graphql", { query, variables }, {
+        Authorization: `Bearer ${token}`,
+        "x-lago-organization": org,
+      });
+    const add = await graphql(
+      api.addr,
+      "mutation a($input: AddStripePaymentProviderInput!) { addStripePaymentProvider(input: $input) { id secretKey } }",
+      { input: { code: "stripe_eu", name: "Stripe EU", secretKey: "sk_test_crypt_xyz" } },
+    );
+    expect(add.body.data.addStripePaymentProvider.secretKey).toBe("••••••••…xyz");
+    // Stored encrypted: the clear value is nowhere in the row.
+    const row = await psql(`select secrets from ${SCHEMA}.payment_providers where code = 'stripe_eu'`);
+    expect(JSON.parse(row)).toMatchObject({ p: expect.any(String), h: { iv: expect.any(String) } });
+    expect(row).not.toContain("sk_test_crypt");
+    const list = "query { paymentProviders { collection { ... on StripeProvider { code secretKey } } } }";
+    expect((await graphql(api.addr, list)).body.data.paymentProviders.collection).toEqual([
+      {
+        __typename: "StripeProvider",
+        id: expect.any(String),
+        code: "stripe_eu",
+        name: "Stripe EU",
+        secretKey: "••••••••…xyz",
+      },
+    ]);
+    // The unprefixed ENCRYPTION_* wins; another primary key or salt cannot decrypt: a 500.
+    const others: Record<string, string>[] = [
+      { ENCRYPTION_PRIMARY_KEY: "another-primary-key-000" },
+      { LAGO_ENCRYPTION_KEY_DERIVATION_SALT: "another-salt-0000000000" },
+    ];
+    for (const [i, other] of others.entries()) {
+      const rotated = await startApi(`api-crypt-${i}`, "v1.49.0", backendEnv(other));
+      expect((await graphql(rotated.addr, list)).status).toBe(500);
+    }
   });
 
   it("api: the RSA key is base64 of a PEM, or /app/config/keys/private.pem; anything else stops the process", async () => {
@@ -388,9 +432,14 @@ describe("stack images", () => {
     expect((await get(atPath.addr, "/debug/env")).body.storage).toMatchObject({ keyfile_readable: true });
   });
 
-  it("upgrade: v1.50.0's migrate adds its table; v1.50.1-broken is never healthy", async () => {
+  it("upgrade: v1.50.0's migrate adds its column; v1.50.1-broken is never healthy", async () => {
     expect((await migrate("v1.50.0")).exitCode).toBe(0);
-    expect(await psql(`select to_regclass('${SCHEMA}.wallets') is not null`)).toBe("t");
+    expect(await psql(`select count(*) from ${SCHEMA}.schema_migrations`)).toBe("22");
+    expect(
+      await psql(
+        `select count(*) from information_schema.columns where table_schema = '${SCHEMA}' and table_name = 'invoices' and column_name = 'purchase_order_number'`,
+      ),
+    ).toBe("1");
     const { addr } = await startApi("api-150", "v1.50.0");
     expect((await get(addr, "/health")).status).toBe(200);
 

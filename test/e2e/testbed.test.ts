@@ -5,6 +5,7 @@
 import { readFileSync } from "node:fs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { startHostProbe } from "./host-probe.ts";
 import {
   execIn,
   fileMtime,
@@ -71,6 +72,25 @@ describe("testbed", () => {
     expect(await fileMtime(h.name, "/tmp/does-not-exist")).toBeNull();
     const r = await execIn(h.name, "exit 3", { allowFailure: true });
     expect(r.exitCode).toBe(3);
+  });
+
+  it("a probe kept open on a host answers once per line, and starts again after it died", async () => {
+    const h = hostNamed(tb, hostName(1));
+    await execIn(h.name, "rm -f /tmp/lago-probe-runs");
+    const loop = "while read -r _; do echo run >> /tmp/lago-probe-runs; wc -l < /tmp/lago-probe-runs; done";
+    const probe = startHostProbe(h.name, ["sh", "-c", loop]);
+    try {
+      expect(await probe.sample()).toBe("1");
+      expect(await Promise.all([probe.sample(), probe.sample()])).toEqual(["2", "3"]);
+      // The program killed on the host: what was pending gets "" (or its answer), the next sample a new one.
+      const pending = probe.sample();
+      await execIn(h.name, "pkill -f 'while read -r [_]; do' || true");
+      expect(["", "4"]).toContain(await pending);
+      expect(await probe.sample()).toMatch(/^[45]$/);
+    } finally {
+      await probe.stop();
+    }
+    expect((await execIn(h.name, "pgrep -f 'while read -r [_]; do' || true")).stdout.trim()).toBe("");
   });
 
   it("a changed host key is refused until known_hosts is refreshed", async () => {

@@ -13,9 +13,18 @@ import { execIn, pauseHost, startHost, stopHost, unpauseHost } from "../../scrip
 
 export * from "../../scripts/lib/testbed-lib.ts";
 
-/** Up to date hosts lago-tb-1..count; pass `{ fresh: true }` when a test needs pristine hosts. */
+// Module state lives as long as one test file (vitest isolates files): whether this file has its hosts yet.
+let ownHosts = false;
+
+/**
+ * This worker's hosts 1..count (test/e2e/setup.ts names them). A file's first call recreates them from the
+ * image, so no file sees what another left; later calls keep them unless `{ fresh: true }`. An explicit
+ * `{ fresh: false }` keeps the hosts even on the first call (a developer reusing a deployed fleet).
+ */
 export async function useTestbed(count = 3, opts: UpOptions = {}): Promise<Testbed> {
-  return await up(count, opts);
+  const tb = await up(count, { ...opts, fresh: opts.fresh ?? !ownHosts });
+  ownHosts = true;
+  return tb;
 }
 
 export function hostNamed(tb: Testbed, name: string): TestbedHost {

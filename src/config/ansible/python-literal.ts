@@ -135,7 +135,8 @@ function numberValue(text: string): number {
   return value;
 }
 
-const SIMPLE_ESCAPES: Record<string, string> = {
+/** Python's one-character escapes (`\n`, `\t`, …), as its string literals and Ansible's key=value decode them. */
+export const SIMPLE_ESCAPES: Record<string, string> = {
   "\\": "\\",
   "'": "'",
   '"': '"',

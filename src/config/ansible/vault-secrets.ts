@@ -49,6 +49,16 @@ export function readVaultSecret(spec: string, flag = "--vault-password-file"): V
   return { id, password: bytes, source: shown };
 }
 
+/** The passwords `--vault-password-file` and `--vault-id` name, in order (each file read, each script run, once). */
+export function vaultSecretsFromOptions(
+  o: { vaultPasswordFile?: string[]; vaultId?: string[] },
+): VaultSecret[] {
+  return [
+    ...(o.vaultPasswordFile ?? []).map((f) => readVaultSecret(f)),
+    ...(o.vaultId ?? []).map((f) => readVaultSecret(f, "--vault-id")),
+  ];
+}
+
 /** The passwords named by ANSIBLE_VAULT_PASSWORD_FILE (none when it is not set). */
 export function vaultSecretsFromEnv(): VaultSecret[] {
   const file = env().ANSIBLE_VAULT_PASSWORD_FILE;

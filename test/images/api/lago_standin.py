@@ -4,6 +4,7 @@ booting as a Rails process would first (standin/boot.py). Its contract is test/i
 
   migrate          ./scripts/migrate.sh   db:create, db:migrate, signup:seed_organization (standin/db.py)
   db:create        `bundle exec rake db:create` (the bundle shim)
+  rails TASK       `bundle exec rails TASK`: a bridge release's data task (standin/bridges.py)
   api              ./scripts/start.api.sh HTTP :3000 (standin/web.py)
   worker NAME      ./scripts/start.worker.sh, start.NAME.worker.sh   Sidekiq (standin/jobs.py)
   clock            ./scripts/start.clock.sh   clockwork (standin/jobs.py)
@@ -13,7 +14,7 @@ import sys
 
 import psycopg2
 
-from standin import db, jobs, web
+from standin import bridges, db, jobs, web
 from standin.boot import boot, log
 from standin.server import serve
 
@@ -29,8 +30,8 @@ def api(public_key):
 
 def main(argv):
     role = argv[1] if len(argv) > 1 else ""
-    if role not in ("migrate", "db:create", "api", "worker", "clock"):
-        print("usage: lago_standin.py migrate|db:create|api|worker NAME|clock", file=sys.stderr)
+    if role not in ("migrate", "db:create", "rails", "api", "worker", "clock"):
+        print("usage: lago_standin.py migrate|db:create|rails TASK|api|worker NAME|clock", file=sys.stderr)
         return 2
     public_key = boot()
     try:
@@ -38,12 +39,17 @@ def main(argv):
             db.migrate()
         elif role == "db:create":
             db.create_database_if_missing()
+        elif role == "rails":
+            bridges.run_task(argv[2] if len(argv) > 2 else "")
         elif role == "api":
             api(public_key)
         elif role == "worker":
             jobs.worker(argv[2] if len(argv) > 2 else "default")
         else:
             jobs.clock()
+    except bridges.UnknownTask as e:
+        print(e, file=sys.stderr)
+        return 1
     except (db.ConfigError, psycopg2.Error) as e:
         log(f"{role} failed: {str(e).strip()}")
         return 1

@@ -6,9 +6,8 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import process from "node:process";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { main } from "../../../src/main.ts";
+import { runCli } from "./run-cli.ts";
 
 const INVENTORY =
   "# comment\n[web]\nw1 ansible_port=2222 x=1\nw2 ansible_host=10.0.0.2\n[db]\nd1 ansible_ssh_user=pg\n[prod:children]\nweb\n[prod:vars]\nenv=prod\n";
@@ -21,21 +20,7 @@ const ANSIBLE: Record<string, string> = {
   "--host w1": '{\n    "ansible_port": 2222,\n    "env": "prod",\n    "x": 1\n}\n',
 };
 
-async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = "";
-  let err = "";
-  vi.spyOn(process.stdout, "write").mockImplementation((chunk) => ((out += String(chunk)), true));
-  vi.spyOn(process.stderr, "write").mockImplementation((chunk) => ((err += String(chunk)), true));
-  let code: number;
-  try {
-    code = await main(args);
-  } catch (e) {
-    // What src/cli.ts prints and exits with.
-    err += (e as Error).message;
-    code = (e as { exitCode: number }).exitCode;
-  }
-  return { code, out, err };
-}
+const run = runCli;
 
 afterEach(() => vi.restoreAllMocks());
 

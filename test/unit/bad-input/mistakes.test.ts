@@ -4,30 +4,7 @@
  * error naming the file, in bounded time and memory, without contacting it or writing anything; the
  * controls do contact it.
  */
-import { afterAll, describe, expect, it } from "vitest";
 import { mistakeCases } from "../../bad-input/mistakes.cases.ts";
-import {
-  brokenPromises,
-  countingListener,
-  DEFAULT_LIMITS,
-  listenerKeys,
-  runBadInput,
-} from "../../bad-input/runner.ts";
+import { describeBadInputTable } from "../../bad-input/unit-table.ts";
 
-const keys = listenerKeys();
-afterAll(() => keys.close());
-
-describe.concurrent("the mistakes people make (#16)", () => {
-  it.each(mistakeCases.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
-    const target = await countingListener(keys);
-    try {
-      const outcome = await runBadInput(c, { target });
-      expect({ broken: brokenPromises(c, outcome), stderr: outcome.stderr }).toEqual({
-        broken: [],
-        stderr: outcome.stderr,
-      });
-    } finally {
-      await target.close();
-    }
-  }, DEFAULT_LIMITS.hangMs * 2);
-});
+describeBadInputTable("the mistakes people make (#16)", mistakeCases);

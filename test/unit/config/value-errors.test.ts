@@ -12,6 +12,7 @@ import { parseExtraVars } from "../../../src/config/extra-vars.ts";
 import { resolveConnection } from "../../../src/config/connection-vars.ts";
 import { parseYaml } from "../../../src/config/yaml.ts";
 import { UserError } from "../../../src/core/types.ts";
+import { evaluate, parseExpression } from "../../../src/vars/expression.ts";
 import { renderString } from "../../../src/vars/template.ts";
 
 /** In every value below; no message or hint may contain any of it. */
@@ -238,5 +239,32 @@ describe("templates and YAML files", () => {
     }
     expect(err?.message).toMatch(message);
     expectNoSecret({ message: err!.message });
+  });
+});
+
+describe("conditions", () => {
+  it.each([
+    [
+      "a variable against a literal",
+      `lago_version is version('1.50.0', '<')`,
+      { lago_version: `v${SECRET}` },
+      "cannot compare lago_version with '1.50.0' as versions: part 1 is letters in lago_version but digits in '1.50.0'",
+    ],
+    [
+      "two variables, digits on the left",
+      `docker.version is version(wanted, '>=')`,
+      { docker: { version: "24.0" }, wanted: `${SECRET}` },
+      "cannot compare docker.version with wanted as versions: part 1 is letters in wanted but digits in docker.version",
+    ],
+    [
+      "an operator from a variable",
+      `'1.2' is version('1.3', op)`,
+      { op: SECRET },
+      "the 'version' test: op is not an operator it knows",
+    ],
+  ])("the version test: %s names the variables", (_what, condition, vars, message) => {
+    const e = errorOf(() => evaluate(parseExpression(condition), vars));
+    expect(e.message).toContain(message);
+    expectNoSecret(e);
   });
 });

@@ -12,6 +12,8 @@ import { LocalConnection } from "../../../src/connection/local.ts";
 import { raw } from "../../../src/core/command.ts";
 import type { Connection, ExecOptions, ExecResult } from "../../../src/core/types.ts";
 import { parseBatch, Remote } from "../../../src/engine/remote.ts";
+import type { RunHost } from "../../../src/engine/run.ts";
+import { FleetHosts } from "../../../src/fleet/hosts.ts";
 import { localPlay } from "./local-play.ts";
 
 vi.mock("node:tty", () => ({ isatty: () => false }));
@@ -95,6 +97,32 @@ describe("Remote.prefetch", () => {
     await remote.apply({ kind: "exec", command: ["true"] }, root);
     expect(await remote.probe(probe(at("a")), root)).toBe(true);
     expect(conn.roundTrips).toBe(3);
+  });
+
+  it("keeps them across a fleet lock call (a renewal in the middle of a long run)", async () => {
+    const conn = localHost();
+    const fleet = new FleetHosts(
+      [{
+        name: "here",
+        settings: { name: "here", user: "root", become: false, becomeUser: "root" },
+        vars: {},
+      }] as unknown as RunHost[],
+      1,
+      () => Promise.resolve(conn),
+    );
+    const remote = await fleet.remoteFor(fleet.host("here").settings);
+    await remote.prefetch(
+      [probe(at("a")), probe(at("b"))].map((p) => ({ command: p.command, privilege: root })),
+    );
+    const [lock] = fleet.lockHosts(["here"]);
+    await lock.run("true");
+    expect(await remote.probe(probe(at("a")), root)).toBe(false);
+    expect(await remote.probe(probe(at("b")), root)).toBe(false);
+    expect(conn.roundTrips).toBe(2);
+    // Any other script run on the host still drops them.
+    await fleet.run("here", "true");
+    expect(await remote.probe(probe(at("a")), root)).toBe(false);
+    expect(conn.roundTrips).toBe(4);
   });
 
   it("keys answers by privilege too", async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -28,6 +28,20 @@ const me = (n: number, controller = "ctl"): LockIdentity => ({
   pid: 1000 + n,
   token: `tok${n}`,
 });
+
+/**
+ * Renewals driven by the test, never by a timer (under load a 1 s timer fires between any two steps):
+ * `scheduled` holds what FleetLock asked for (renew, every ms).
+ */
+function manualRenewals() {
+  const scheduled: { renew: () => void; ms: number; stopped: boolean }[] = [];
+  const schedule = (renew: () => void, ms: number) => {
+    const entry = { renew, ms, stopped: false };
+    scheduled.push(entry);
+    return () => void (entry.stopped = true);
+  };
+  return { scheduled, schedule };
+}
 
 const record = (over: Partial<LockRecord> = {}): LockRecord => ({
   owner: "ann@ctl",
@@ -167,7 +181,12 @@ describe("FleetLock against the real host script", () => {
     expect(said[0]).toMatch(/taking over a stale lock of u1@ctl: its process 1001 on ctl is gone/);
     // Expired: another controller's lock whose mtime is older than its TTL.
     const b = host("b");
-    const other = new FleetLock([b], { command: "apply", me: me(3, "far"), ttl: 5 });
+    const other = new FleetLock([b], {
+      command: "apply",
+      me: me(3, "far"),
+      ttl: 5,
+      schedule: manualRenewals().schedule,
+    });
     await other.acquire();
     const old = Date.now() / 1000 - 60;
     utimesSync(join(b.dir, "lock"), old, old);
@@ -179,21 +198,32 @@ describe("FleetLock against the real host script", () => {
 
   it("renewal touches the lock; a lock taken over meanwhile is reported lost", async () => {
     const a = host("a");
-    const lock = new FleetLock([a], { command: "upgrade", me: me(1), ttl: 5 });
+    const renewals = manualRenewals();
+    const lock = new FleetLock([a], { command: "upgrade", me: me(1), ttl: 300, schedule: renewals.schedule });
     await lock.acquire();
-    const old = Date.now() / 1000 - 4;
-    utimesSync(join(a.dir, "lock"), old, old);
+    // Renewed every TTL/4, until released.
+    expect(renewals.scheduled.map((s) => [s.ms, s.stopped])).toEqual([[75_000, false]]);
+    const file = join(a.dir, "lock");
+    const old = Math.floor(Date.now() / 1000) - 200;
+    utimesSync(file, old, old);
     await lock.renew();
+    // Touched: its mtime moved to the host's now (load can only make that later).
+    expect(statSync(file).mtimeMs / 1000).toBeGreaterThan(old + 100);
     const [s] = await lockStatus([a], me(9, "x"));
-    expect(s.view).toMatchObject({ kind: "held", renewedAgo: expect.any(Number) });
-    expect((s.view as { renewedAgo: number }).renewedAgo).toBeLessThan(2);
+    expect(s.view).toMatchObject({ kind: "held" });
+    expect(lock.lost).toBeUndefined();
     // Someone forces it away and takes it: our next renewal notices.
     await releaseLocks([a], true, me(9, "x"));
-    const thief = new FleetLock([a], { command: "apply", me: me(9, "x") });
+    const thief = new FleetLock([a], {
+      command: "apply",
+      me: me(9, "x"),
+      schedule: manualRenewals().schedule,
+    });
     await thief.acquire();
     await lock.renew();
-    expect(lock.lost).toMatch(/a: the lock expired and is now held by u9@x \('apply'\)/);
+    expect(lock.lost).toMatch(/a: the lock expired and is now held by u9@x \('apply'\)$/);
     await Promise.all([lock.release(), thief.release()]);
+    expect(renewals.scheduled[0].stopped).toBe(true);
     expect((await lockStatus([a], me(1)))[0].view?.kind).toBe("free");
   });
 

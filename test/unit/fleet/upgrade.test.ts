@@ -21,6 +21,8 @@ interface FakeOptions {
   migrateFails?: boolean;
   deployFails?: Record<string, string[]>;
   lockLostAfter?: number;
+  /** Bridge releases whose task does not finish (the first `times` runs; every run when absent). */
+  taskFails?: Record<string, { problem: string; times?: number }>;
 }
 
 class FakeFleet implements UpgradeOps {
@@ -87,6 +89,12 @@ class FakeFleet implements UpgradeOps {
   record(entries: Map<string, Omit<HistoryEntry, "time" | "user" | "run">>) {
     for (const [h, e] of entries) this.recorded.push([h, e]);
     return Promise.resolve();
+  }
+  bridgeTask(host: string, v: string) {
+    this.log.push(`task ${host} ${v}`);
+    const fail = this.o.taskFails?.[v];
+    if (fail && (fail.times === undefined || fail.times-- > 0)) return Promise.resolve(fail.problem);
+    return Promise.resolve(undefined);
   }
   checkLock() {
     if (this.o.lockLostAfter !== undefined && ++this.checks > this.o.lockLostAfter) {
@@ -358,5 +366,108 @@ describe("--serial", () => {
     expect(parseSerial("25%")).toEqual(["25%"]);
     expect(parseSerial("1, 2,50%")).toEqual([1, 2, "50%"]);
     for (const bad of ["0", "x", "-1", "0%"]) expect(() => parseSerial(bad)).toThrow("--serial:");
+  });
+});
+
+describe("bridge release tasks", () => {
+  const hops = (path: string[]): [string, string][] => path.slice(1).map((v, i) => [path[i], v]);
+  const path = ["v1.29.0", "v1.30.0", "v1.31.0", "v1.32.0"];
+  const bridged = (over: Partial<UpgradeInput> = {}) =>
+    input({ hops: hops(path), bridgeTasks: { start: "v1.29.0", hosts: ["web1"] }, ...over });
+
+  it("each bridge's task runs once on the migrate host, after the whole fleet is on it, before the next hop", async () => {
+    const f = new FakeFleet({ versions: on("v1.29.0"), clockHost: "clock1" });
+    const r = await runUpgrade(bridged(), f);
+    expect(r.ok).toBe(true);
+    // v1.29.0 and v1.31.0 are bridges without a task.
+    expect(f.log.filter((l) => /^(task|migrate|health clock1)/.test(l))).toEqual([
+      "migrate web1 v1.30.0",
+      "health clock1 v1.30.0",
+      "task web1 v1.30.0",
+      "migrate web1 v1.31.0",
+      "health clock1 v1.31.0",
+      "migrate web1 v1.32.0",
+      "health clock1 v1.32.0",
+      "task web1 v1.32.0",
+    ]);
+  });
+
+  it("single hosts: each installation runs the task on its own host", async () => {
+    const f = new FakeFleet({ versions: { a: "v1.44.0", b: "v1.44.0" } });
+    await runUpgrade({
+      hosts: [{ name: "a", clock: false }, { name: "b", clock: false }],
+      backupHosts: ["a", "b"],
+      hops: [["v1.44.0", "v1.45.0"]],
+      serial: [1],
+      maxFailPercentage: 0,
+      command: "upgrade",
+      bridgeTasks: { start: "v1.44.0", hosts: ["a", "b"] },
+    }, f);
+    expect(f.log.filter((l) => l.startsWith("task"))).toEqual([
+      "task a v1.44.0",
+      "task b v1.44.0",
+      "task a v1.45.0",
+      "task b v1.45.0",
+    ]);
+  });
+
+  it("a task that does not finish stops the upgrade on its bridge, healthy, saying what to do", async () => {
+    const problem =
+      "v1.30.0 task 1/1: `bundle exec rails migrations:fill_organization_id` still runs; still pending:\n    Charge: 3";
+    const f = new FakeFleet({
+      versions: on("v1.29.0"),
+      clockHost: "clock1",
+      taskFails: { "v1.30.0": { problem } },
+    });
+    const r = await runUpgrade(bridged(), f);
+    expect(r.ok).toBe(false);
+    expect(r.done).toEqual([["v1.29.0", "v1.30.0"]]);
+    expect(r.error).toBe(
+      `the fleet is on bridge release v1.30.0, whose task did not finish on web1:\n  ${problem}\n` +
+        "Fix what it reports, then run the same upgrade again: it runs v1.30.0's task again and goes on",
+    );
+    // Nothing of v1.31.0 was pulled or migrated; every host stays on v1.30.0, reported as upgraded.
+    expect(f.log.some((l) => l.includes("v1.31.0"))).toBe(false);
+    expect(Object.values(r.hosts)).toEqual(fleet.map(() => ({ version: "v1.30.0", outcome: "ok" })));
+    expect(formatReport(r, "v1.32.0")).toContain(
+      "upgrade to v1.32.0 FAILED: the fleet is on bridge release v1.30.0",
+    );
+  });
+
+  it("a re-run from the bridge runs its task first, then goes on", async () => {
+    const f = new FakeFleet({ versions: on("v1.30.0"), clockHost: "clock1" });
+    const r = await runUpgrade(
+      bridged({ hops: hops(path.slice(1)), bridgeTasks: { start: "v1.30.0", hosts: ["web1"] } }),
+      f,
+    );
+    expect(r.ok).toBe(true);
+    expect(f.log.slice(0, 2)).toEqual(["task web1 v1.30.0", "survey"]);
+  });
+
+  it("a re-run whose resumed task still fails changes nothing", async () => {
+    const f = new FakeFleet({
+      versions: on("v1.30.0"),
+      clockHost: "clock1",
+      taskFails: { "v1.30.0": { problem: "still pending" } },
+    });
+    const r = await runUpgrade(
+      bridged({ hops: hops(path.slice(1)), bridgeTasks: { start: "v1.30.0", hosts: ["web1"] } }),
+      f,
+    );
+    expect(r.ok).toBe(false);
+    expect(f.log).toEqual(["task web1 v1.30.0", "survey"]);
+  });
+
+  it("already on the target bridge: only its task runs", async () => {
+    const f = new FakeFleet({ versions: on("v1.45.0"), clockHost: "clock1" });
+    const r = await runUpgrade(input({ hops: [], bridgeTasks: { start: "v1.45.0", hosts: ["web1"] } }), f);
+    expect(r.ok).toBe(true);
+    expect(f.log).toEqual(["task web1 v1.45.0", "survey"]);
+  });
+
+  it("rollback runs no task", async () => {
+    const f = new FakeFleet({ versions: on("v1.50.0"), clockHost: "clock1" });
+    await runUpgrade(input({ hops: [["v1.50.0", "v1.45.0"]], command: "rollback", noMigrate: true }), f);
+    expect(f.log.some((l) => l.startsWith("task"))).toBe(false);
   });
 });

@@ -175,3 +175,18 @@ describe("excluder", () => {
       .toBe(false);
   });
 });
+
+describe("an assert's that: is read as conditions", () => {
+  it("a role variable used only there is used; a name nothing defines is reported there", async () => {
+    const out = await lintRepo({
+      "roles/app/defaults/main.yml": "app_strict: true\napp_port: 8080\n",
+      "roles/app/tasks/main.yml":
+        "- name: App settings hold\n  assert:\n    that:\n      - not app_strict or app_port > 1024\n      - app_mode != 'debug'\n",
+      "site.yml": "- hosts: all\n  roles: [app]\n",
+    });
+    expect(out).not.toContain("unused-variable");
+    expect(out).toContain(
+      "roles/app/tasks/main.yml:5:9 undefined-variable (error) 0/assert/that/1: undefined variable 'app_mode'",
+    );
+  });
+});

@@ -57,6 +57,18 @@ export const planCases: ModuleCase[] = [
     },
   },
   {
+    name: "update_cache without name only refreshes the index (Ansible's apt: update_cache alone)",
+    args: { update_cache: true },
+    facts: { packages: {} },
+    expect: { changed: false, reason: "would refresh the package index", steps: [UPDATE] },
+  },
+  {
+    name: "cache_valid_time without name: a fresh index is left alone",
+    args: { cache_valid_time: 3600 },
+    facts: { packages: {}, cacheAge: 10 },
+    expect: { changed: false, reason: "the package index is 10s old: not refreshed", steps: [] },
+  },
+  {
     name: "cache_valid_time: a fresh index is not refreshed",
     args: { name: "nginx", cache_valid_time: 3600 },
     facts: { packages: {}, cacheAge: 120 },
@@ -186,6 +198,11 @@ export const planCases: ModuleCase[] = [
     expect: { error: "should be a Debian package name" },
   },
   { name: "error: empty list", args: { name: [] }, expect: { error: "name" } },
+  {
+    name: "error: no name and no refresh",
+    args: { state: "present" },
+    expect: { error: "name is required" },
+  },
   { name: "error: a name with a space", args: { name: ["jq curl"] }, expect: { error: "name" } },
   {
     name: "error: latest with a pinned version",
@@ -245,6 +262,14 @@ export const probeCases: ProbeCase[] = [
       "/var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists 2>/dev/null || true; } && date '+now %s'",
     output: { stdout: "jq\tii \t1.6-2.1\nlago:cache\nmtime 1700000000\nnow 1700000500\n" },
     facts: { packages: { jq: { status: "installed", version: "1.6-2.1" } }, cacheAge: 500 },
+  },
+  {
+    name: "cache_valid_time without name: no dpkg-query (it would list every package), only the age",
+    args: { cache_valid_time: 3600 },
+    command: "true && echo lago:cache && { stat -c 'mtime %Y' " +
+      "/var/lib/apt/periodic/update-success-stamp /var/lib/apt/lists 2>/dev/null || true; } && date '+now %s'",
+    output: { stdout: "lago:cache\nmtime 1700000000\nnow 1700000500\n" },
+    facts: { packages: {}, cacheAge: 500 },
   },
   {
     name: "cache_valid_time: never refreshed (no stamps): age unknown",

@@ -104,8 +104,8 @@ export const events: RunEvent[] = [
   {
     type: "recap",
     hosts: {
-      "lago-1": { ok: 2, changed: 1, failed: 1, skipped: 0, unreachable: 0, unknown: 0 },
-      db: { ok: 0, changed: 1, failed: 0, skipped: 1, unreachable: 1, unknown: 1 },
+      "lago-1": { ok: 2, changed: 1, failed: 1, skipped: 0, unreachable: 0, unknown: 0, rescued: 0 },
+      db: { ok: 0, changed: 1, failed: 0, skipped: 1, unreachable: 1, unknown: 1, rescued: 0 },
     },
     durationMs: 74_312,
   },

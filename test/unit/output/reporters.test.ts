@@ -92,7 +92,7 @@ describe("text reporter", () => {
       { type: "run_start", source: "s.yml", hosts: 1, check: false, time: "" },
       {
         type: "recap",
-        hosts: { h: { ok: 1, changed: 0, failed: 0, skipped: 0, unreachable: 0, unknown: 0 } },
+        hosts: { h: { ok: 1, changed: 0, failed: 0, skipped: 0, unreachable: 0, unknown: 0, rescued: 0 } },
         durationMs: 0,
       },
     ]);

@@ -3,9 +3,13 @@
  * them, for the host kinds of a fleet (docs/fleet.md): which services each runs, and the SIDEKIQ_*
  * flags, the same on every host. (End to end on real hosts: test/e2e/fleet.test.ts.)
  */
-import { readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { LIBPQ_URL_TO_ENV } from "../../../src/fleet/libpq-url.ts";
 import { renderText } from "../../../src/vars/template.ts";
 import { MADE_UP_SECRETS } from "./made-up-secrets.ts";
 
@@ -119,8 +123,72 @@ describe("lago role: what the real images read", () => {
       expect(services[name].environment.POSTGRES_SCHEMA, name).toBe("${POSTGRES_SCHEMA}");
     }
     expect(services.migrate.command.join(" ")).toContain("CREATE SCHEMA IF NOT EXISTS");
+    expect(services.migrate.command[2].replaceAll("$$", "$")).toContain(LIBPQ_URL_TO_ENV);
     expect(compose({}).services.migrate.command).toEqual(["./scripts/migrate.sh"]);
     expect(envFile({}).DATABASE_URL).toBe("postgresql://lago:made-up-postgres-password@db:5432/lago");
+  });
+
+  it("migrate's psql gets the URL without its password, the password in PGPASSWORD", () => {
+    const password = "p@ss/w:rd+%é $x";
+    const url = `postgresql://lago:${encodeURIComponent(password)}@db:5432/lago?sslmode=require`;
+    const [shell, flag, script] = compose({ lago_postgres_schema: "lago_app" }).services.migrate.command;
+    // bundle, psql and migrate.sh stand in, recording what they were given.
+    const dir = mkdtempSync(join(tmpdir(), "lago-migrate-"));
+    try {
+      mkdirSync(join(dir, "bin"));
+      mkdirSync(join(dir, "scripts"));
+      const tool = (path: string, body: string) =>
+        writeFileSync(path, `#!/bin/sh\n${body}\n`, { mode: 0o755 });
+      tool(join(dir, "bin/bundle"), "exit 0");
+      tool(
+        join(dir, "bin/psql"),
+        `printf '%s\\n' "$*" > "${dir}/argv"; printenv PGPASSWORD > "${dir}/password"; cat > /dev/null`,
+      );
+      tool(join(dir, "scripts/migrate.sh"), `echo migrated > "${dir}/migrated"`);
+      const r = spawnSync(shell, ["--norc", "--noprofile", flag, script.replaceAll("$$", "$")], {
+        cwd: dir,
+        env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin`, DATABASE_URL: url, POSTGRES_SCHEMA: "lago_app" },
+        encoding: "utf8",
+      });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const argv = readFileSync(join(dir, "argv"), "utf8");
+      expect(argv).toContain("postgresql://lago@db:5432/lago?sslmode=require");
+      expect(argv).not.toContain(encodeURIComponent(password).slice(0, 6));
+      expect(readFileSync(join(dir, "password"), "utf8")).toBe(`${password}\n`);
+      expect(readFileSync(join(dir, "migrated"), "utf8")).toBe("migrated\n");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("redis-server gets its password in its config on stdin, never in an argument", () => {
+    const password = "p@ss \"w\\rd$ x'1";
+    const [shell, flag, script] = compose({}).services.redis.command;
+    const dir = mkdtempSync(join(tmpdir(), "lago-redis-"));
+    try {
+      mkdirSync(join(dir, "bin"));
+      // The image's entrypoint stands in: it records its arguments and what it reads on stdin.
+      writeFileSync(
+        join(dir, "bin/docker-entrypoint.sh"),
+        `#!/bin/sh\nprintf '%s\\n' "$*" > "${dir}/argv"; cat > "${dir}/config"\n`,
+        { mode: 0o755 },
+      );
+      const r = spawnSync(shell, [flag, script.replaceAll("$$", "$")], {
+        env: { PATH: `${join(dir, "bin")}:/usr/bin:/bin`, REDISCLI_AUTH: password, REDIS_PORT: "6390" },
+        encoding: "utf8",
+      });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      expect(readFileSync(join(dir, "argv"), "utf8")).toBe("redis-server - --port 6390\n");
+      // requirepass "\xHH…": what redis-server's config parser reads back as the password.
+      const m = /^requirepass "((?:\\x[0-9a-f]{2})+)"\n$/.exec(readFileSync(join(dir, "config"), "utf8"));
+      expect(m).not.toBeNull();
+      const bytes = m![1].split("\\x").filter(Boolean).map((h) => parseInt(h, 16));
+      expect(Buffer.from(bytes).toString()).toBe(password);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("the Redis password is in the URLs (ActionCable reads only LAGO_REDIS_CABLE_URL, else REDIS_URL)", () => {

@@ -1,6 +1,6 @@
 /**
  * One session per command, on two `connection: local` hosts: `apply`, `apply --check`, `plan -o` and
- * `apply plan.json` each read every file of the configuration exactly once (inventory, group_vars,
+ * `apply plan.json` (with and without a saved `--limit`) each read every file of the configuration exactly once (inventory, group_vars,
  * host_vars, playbook, vars_files, role files, imported tasks, the -e file) and open one connection
  * per host, and the saved plan and the journal come from the run's result.
  */
@@ -93,6 +93,19 @@ describe("one session per command", () => {
     expect(applied.read).toEqual(everyFileOnce);
     expect(applied.connected).toEqual({ "session-a": 1, "session-b": 1 });
     expect(readFileSync(join(dir, "out", "session-a.txt"), "utf8")).toBe("hello a x\n");
+  });
+
+  it("a plan made with --limit: applying it checks the limit on the one read of the inventory", async () => {
+    const out = join(dir, "plan-limited.json");
+    const plan = await run("plan", ...common(), "--limit", "session-a", "-o", out);
+    expect(plan.code).toBe(0);
+    expect(plan.read).toEqual(everyFileOnce);
+    expect(plan.connected).toEqual({ "session-a": 1, "session-b": 0 });
+
+    const applied = await run("apply", out, "-e", `@${join(dir, "extra.yml")}`, "--no-lock");
+    expect(applied.code).toBe(0);
+    expect(applied.read).toEqual(everyFileOnce);
+    expect(applied.connected).toEqual({ "session-a": 1, "session-b": 0 });
   });
 
   it("apply: the same, and the journal says how each host came out", async () => {

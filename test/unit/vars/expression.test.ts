@@ -182,10 +182,17 @@ const cases: Case[] = [
   ["a < 'x'", { error: "'<' not supported between int and str" }],
   ["1 in name", { error: "requires a string on the left" }],
   ["1 in a", { error: "'in' needs a string, list or dict on the right, not int" }],
-  ["'v1.50.0' is version('1.51.0', '<')", { error: "cannot compare versions 'v1.50.0' and '1.51.0'" }],
-  ["'1.2' is version('1.3', 'older')", {
-    error: "the 'version' test has no operator 'older' (known: <, lt,",
+  ["'v1.50.0' is version('1.51.0', '<')", {
+    error:
+      "cannot compare 'v1.50.0' with '1.51.0' as versions: part 1 is letters in 'v1.50.0' but digits in '1.51.0'",
   }],
+  ["name is version('1.51.0', '<')", {
+    error: "cannot compare name with '1.51.0' as versions: part 1 is letters in name but digits in '1.51.0'",
+  }],
+  ["'1.2' is version('1.3', 'older')", {
+    error: "the 'version' test: 'older' is not an operator it knows (known: <, lt,",
+  }],
+  ["'1.2' is version('1.3', name)", { error: "the 'version' test: name is not an operator it knows" }],
   ["'1.2' is version()", { error: "the 'version' test needs a version on each side" }],
   ["foo is version('1.2')", { error: "undefined variable 'foo'" }],
   ["a is failed", { error: "the 'failed' test needs a registered result (a dict), not int" }],

@@ -83,41 +83,90 @@ def connect(dbname=None):
 
 
 # (release that introduced it, Rails-style version, DDL). Each release only adds to this list, so an upgrade
-# test sees the new release's migration run once, and a rollback to an older image keeps working.
+# test sees the new release's migration run once, and a rollback to an older image keeps working. The
+# tables all releases have are "v1.0.0"'s; where a version is upstream's, the migration is named after
+# its file in lago-api db/migrate/ (the bridge releases' constraints, standin/bridges.py).
 UUID = "uuid PRIMARY KEY DEFAULT gen_random_uuid()"
 MIGRATIONS = [
-    ("v1.49.0", "20250301000001",
+    ("v1.0.0", "20250301000001",
      f"CREATE TABLE organizations (id {UUID}, name text NOT NULL, created_at timestamptz NOT NULL DEFAULT now())"),
-    ("v1.49.0", "20250301000002",
+    ("v1.0.0", "20250301000002",
      f"CREATE TABLE customers (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
      " external_id text NOT NULL, name text, created_at timestamptz NOT NULL DEFAULT now(),"
      " UNIQUE (organization_id, external_id))"),
-    ("v1.49.0", "20250301000003",
+    ("v1.0.0", "20250301000003",
      f"CREATE TABLE invoices (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
      " customer_id uuid NOT NULL REFERENCES customers (id), status text NOT NULL DEFAULT 'finalized',"
      " currency text NOT NULL, total_amount_cents bigint NOT NULL DEFAULT 0,"
      " created_at timestamptz NOT NULL DEFAULT now())"),
-    ("v1.49.0", "20250301000004",
+    ("v1.0.0", "20250301000004",
      f"CREATE TABLE users (id {UUID}, email text NOT NULL UNIQUE, password_digest text NOT NULL,"
      " created_at timestamptz NOT NULL DEFAULT now())"),
-    ("v1.49.0", "20250301000005",
+    ("v1.0.0", "20250301000005",
      f"CREATE TABLE memberships (id {UUID}, user_id uuid NOT NULL REFERENCES users (id),"
      " organization_id uuid NOT NULL REFERENCES organizations (id), status text NOT NULL DEFAULT 'active',"
      " UNIQUE (user_id, organization_id))"),
-    ("v1.49.0", "20250301000006",
+    ("v1.0.0", "20250301000006",
      f"CREATE TABLE api_keys (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
      " value text NOT NULL UNIQUE, created_at timestamptz NOT NULL DEFAULT now())"),
-    ("v1.49.0", "20250301000007",
+    ("v1.0.0", "20250301000007",
      f"CREATE TABLE active_storage_blobs (id {UUID}, key text NOT NULL UNIQUE, filename text NOT NULL,"
      " content_type text, byte_size bigint NOT NULL, checksum text, service_name text NOT NULL,"
      " created_at timestamptz NOT NULL DEFAULT now())"),
-    ("v1.49.0", "20250301000008",
+    ("v1.0.0", "20250301000008",
      f"CREATE TABLE active_storage_attachments (id {UUID}, name text NOT NULL, record_type text NOT NULL,"
      " record_id uuid NOT NULL, blob_id uuid NOT NULL REFERENCES active_storage_blobs (id),"
      " UNIQUE (record_type, record_id, name))"),
-    ("v1.50.0", "20250801000001",
+    # Data that Lago's bridge releases backfill: organization_id and code were added nullable, filled by
+    # their tasks, then made NOT NULL by a later release (a CHECK ... NOT VALID, then validated, as
+    # upstream's pairs of migrations do; a NOT VALID check already refuses new rows without the value).
+    ("v1.0.0", "20250301000009",
+     f"CREATE TABLE billable_metrics (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
+     " code text NOT NULL)"),
+    ("v1.0.0", "20250301000010",
+     f"CREATE TABLE charges (id {UUID}, organization_id uuid REFERENCES organizations (id),"
+     " billable_metric_id uuid NOT NULL REFERENCES billable_metrics (id), code text,"
+     " created_at timestamptz NOT NULL DEFAULT now())"),
+    ("v1.0.0", "20250301000011",
+     f"CREATE TABLE add_ons (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
+     " code text NOT NULL)"),
+    ("v1.0.0", "20250301000012",
+     f"CREATE TABLE fixed_charges (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
+     " add_on_id uuid NOT NULL REFERENCES add_ons (id), code text, created_at timestamptz NOT NULL DEFAULT now())"),
+    ("v1.0.0", "20250301000013",
+     f"CREATE TABLE payments (id {UUID}, organization_id uuid REFERENCES organizations (id),"
+     " invoice_id uuid NOT NULL REFERENCES invoices (id), amount_cents bigint NOT NULL DEFAULT 0)"),
+    # Wallet::STATUSES = [:active, :terminated]
+    ("v1.0.0", "20250301000014",
      f"CREATE TABLE wallets (id {UUID}, customer_id uuid NOT NULL REFERENCES customers (id),"
-     " balance_cents bigint NOT NULL DEFAULT 0, created_at timestamptz NOT NULL DEFAULT now())"),
+     " status integer NOT NULL DEFAULT 0, balance_cents bigint NOT NULL DEFAULT 0,"
+     " created_at timestamptz NOT NULL DEFAULT now())"),
+    # `secrets` is encrypted (standin/encryption.py), as app/models/concerns/secrets_storable.rb has it.
+    ("v1.0.0", "20250301000015",
+     f"CREATE TABLE payment_providers (id {UUID}, organization_id uuid NOT NULL REFERENCES organizations (id),"
+     " type varchar NOT NULL, code varchar NOT NULL, name varchar NOT NULL, secrets varchar,"
+     " created_at timestamptz NOT NULL DEFAULT now(), UNIQUE (organization_id, code))"),
+    ("v1.32.0", "20250627124016",  # organization_id_check_constaint_on_charges.rb
+     "ALTER TABLE charges ADD CONSTRAINT charges_organization_id_null CHECK (organization_id IS NOT NULL) NOT VALID"),
+    ("v1.32.0", "20250627124017",  # not_null_organization_id_on_charges.rb
+     "ALTER TABLE charges VALIDATE CONSTRAINT charges_organization_id_null;"
+     " ALTER TABLE charges ALTER COLUMN organization_id SET NOT NULL;"
+     " ALTER TABLE charges DROP CONSTRAINT charges_organization_id_null"),
+    ("v1.32.0", "20250710102337",  # add_customer_id_to_payments.rb
+     "ALTER TABLE payments ADD COLUMN customer_id uuid REFERENCES customers (id)"),
+    ("v1.43.0", "20251229153718",  # add_code_not_null_check_constraint_to_charges.rb
+     "ALTER TABLE charges ADD CONSTRAINT charges_code_not_null CHECK (code IS NOT NULL) NOT VALID;"
+     " ALTER TABLE fixed_charges ADD CONSTRAINT fixed_charges_code_not_null CHECK (code IS NOT NULL) NOT VALID"),
+    ("v1.43.0", "20251229153734",  # validate_charges_code_not_null.rb
+     "ALTER TABLE charges VALIDATE CONSTRAINT charges_code_not_null;"
+     " ALTER TABLE charges ALTER COLUMN code SET NOT NULL; ALTER TABLE charges DROP CONSTRAINT charges_code_not_null;"
+     " ALTER TABLE fixed_charges VALIDATE CONSTRAINT fixed_charges_code_not_null;"
+     " ALTER TABLE fixed_charges ALTER COLUMN code SET NOT NULL;"
+     " ALTER TABLE fixed_charges DROP CONSTRAINT fixed_charges_code_not_null"),
+    ("v1.45.0", "20251224152734",  # add_traceable_to_wallets.rb
+     "ALTER TABLE wallets ADD COLUMN traceable boolean NOT NULL DEFAULT false"),
+    ("v1.50.0", "20260622113747",  # add_purchase_order_number_to_invoices.rb
+     "ALTER TABLE invoices ADD COLUMN purchase_order_number text"),
 ]
 WANTED = [(v, ddl) for release, v, ddl in MIGRATIONS if version_key(release) <= version_key(VERSION)]
 MIGRATION_LOCK = 2053462845  # pg_advisory_xact_lock key: concurrent migrate containers run one after another

@@ -9,6 +9,11 @@ its arguments from `variables` (what the front sends); the reply always has the 
   "signup_disabled"} when LAGO_DISABLE_SIGNUP is "true" (users_service.rb#register).
 - currentUser, apiKeys (values masked as "••••••••" + last 3: app/graphql/types/api_keys/sanitized_object.rb)
   and apiKey(id) (the value): need `Authorization: Bearer TOKEN`, the last two `x-lago-organization`.
+- addStripePaymentProvider(input: {code, name, secretKey}) (app/graphql/mutations/payment_providers/stripe/
+  create.rb) stores the secret key in the encrypted `secrets` (standin/encryption.py); paymentProviders
+  (app/graphql/resolvers/payment_providers_resolver.rb) answers each provider's secretKey as
+  ObfuscatedStringType does ("••••••••…" + last 3: app/graphql/types/obfuscated_string_type.rb), which
+  decrypts it: with other encryption keys the request fails (a 500, graphql_controller.rb re-raises).
 """
 import base64
 import hashlib
@@ -18,7 +23,7 @@ import os
 import re
 import time
 
-from . import db
+from . import db, encryption
 
 
 def _b64(data):
@@ -99,10 +104,33 @@ def organization_of(cur, user_id, headers):
     return org if cur.fetchone() else None
 
 
+def obfuscated(value):
+    return None if value is None else "•" * 8 + "…" + value[-3:]
+
+
+def payment_providers(cur, org, field, input_):
+    if field == "addStripePaymentProvider":
+        secrets = json.dumps({"secret_key": input_.get("secretKey", "")})
+        cur.execute("INSERT INTO payment_providers (organization_id, type, code, name, secrets) VALUES"
+                    " (%s, 'PaymentProviders::StripeProvider', %s, %s, %s) RETURNING id",
+                    (org, input_.get("code", ""), input_.get("name", ""), encryption.encrypt(secrets)))
+        cur.execute("SELECT id, code, name, secrets FROM payment_providers WHERE id = %s", (cur.fetchone()[0],))
+    else:
+        cur.execute("SELECT id, code, name, secrets FROM payment_providers WHERE organization_id = %s"
+                    " ORDER BY created_at", (org,))
+    providers = [{"__typename": "StripeProvider", "id": str(i), "code": c, "name": n,
+                  "secretKey": obfuscated(json.loads(encryption.decrypt(s)).get("secret_key"))}
+                 for i, c, n, s in cur.fetchall()]
+    if field == "addStripePaymentProvider":
+        return {"data": {field: providers[0]}}
+    return {"data": {field: {"collection": providers, "metadata": {"currentPage": 1, "totalCount": len(providers)}}}}
+
+
 def execute(body, headers):
     """The JSON reply (always HTTP 200, as graphql-ruby answers)."""
     query, variables = body.get("query") or "", body.get("variables") or {}
-    field = next((f for f in ("loginUser", "registerUser", "currentUser", "apiKeys", "apiKey")
+    field = next((f for f in ("loginUser", "registerUser", "currentUser", "apiKeys", "apiKey",
+                              "addStripePaymentProvider", "paymentProviders")
                   if re.search(rf"\b{f}\b", query)), None)
     if field is None:
         return {"errors": [{"message": "stand-in: this operation is not modelled"}]}
@@ -122,6 +150,8 @@ def execute(body, headers):
             org = organization_of(cur, user_id, headers)
             if org is None:
                 return error(field, "Forbidden", 403, "forbidden")
+            if field in ("addStripePaymentProvider", "paymentProviders"):
+                return payment_providers(cur, org, field, variables.get("input") or {})
             cur.execute("SELECT id, value, created_at FROM api_keys WHERE organization_id = %s ORDER BY created_at",
                         (org,))
             keys = [{"id": str(i), "value": v, "createdAt": c.isoformat()} for i, v, c in cur.fetchall()]

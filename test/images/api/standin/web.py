@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler
 import psycopg2
 import redis
 
-from . import cable, db, graphql, jobs, redis_config, storage
+from . import cable, db, encryption, graphql, jobs, redis_config, storage
 from .boot import BROKEN, GITHUB_URL, HOSTNAME, VERSION, log
 from .visible import visible_env
 
@@ -298,7 +298,8 @@ class ApiHandler(BaseHTTPRequestHandler):
             self.route()
         except Reply as r:
             self.reply(r.status, r.payload)
-        except (db.ConfigError, psycopg2.Error, storage.StorageError, redis.RedisError) as e:
+        except (db.ConfigError, psycopg2.Error, storage.StorageError, redis.RedisError,
+                encryption.DecryptionError) as e:
             log(f"{self.command} {self.path}: {e}")
             self.reply(500, {"status": 500, "error": "Internal Server Error"})
 
