@@ -9,6 +9,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import process from "node:process";
+import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
 import { manifestDigest, type Registry } from "./registry.ts";
 import { ensureRootfs, RECIPE_LABEL, ROOTFS_IMAGE, rootfsRecipe } from "./stack-rootfs.ts";
@@ -238,6 +239,17 @@ export interface PushedImages {
   local: Record<string, string>;
 }
 
+async function pushWithRetries(ref: string, attempts = 3): Promise<void> {
+  for (let attempt = 1;; attempt++) {
+    const r = await $`docker push ${ref}`.quiet().nothrow();
+    if (r.exitCode === 0) return;
+    const why = (r.stderr || r.stdout).trim().split("\n").slice(-1)[0];
+    if (attempt >= attempts) throw new Error(`stack: docker push ${ref} failed ${attempts} times: ${why}`);
+    log(`docker push ${ref} failed (${why}); trying again`);
+    await sleep(2000 * attempt);
+  }
+}
+
 /** Tags every built image with its registry names and pushes those the registry lacks or has older. */
 export async function pushImages(registry: Registry): Promise<PushedImages> {
   const specs = imageSpecs().filter((s) => s.push.length);
@@ -249,13 +261,16 @@ export async function pushImages(registry: Registry): Promise<PushedImages> {
   const local = await inspectLocal(refs.map((r) => r.ref));
   const started = Date.now();
   let count = 0;
-  await Promise.all(refs.map(async ({ path, ref }) => {
+  // One push at a time: the images share their parents' layers, and the registry answers two uploads of
+  // the same blob at once with "500 Internal Server Error" (a cold CI run failed so). A failed push is
+  // tried twice more, as the registry may still be settling.
+  for (const { path, ref } of refs) {
     const [repo, tag] = path.split(":");
     const digest = await manifestDigest(repo, tag, registry.pushAddr);
-    if (digest && local.get(ref)?.repoDigests.includes(`${registry.pushAddr}/${repo}@${digest}`)) return;
-    await $`docker push ${ref}`.quiet();
+    if (digest && local.get(ref)?.repoDigests.includes(`${registry.pushAddr}/${repo}@${digest}`)) continue;
+    await pushWithRetries(ref);
     count++;
-  }));
+  }
   if (count) log(`pushed ${count} image tags to ${registry.pushAddr} in ${seconds(started)}`);
   for (const s of specs) {
     pushed.images[s.key] = `${registry.pullAddr}/${s.push[0]}`;
