@@ -79,6 +79,12 @@ export interface TaskIo {
 }
 
 /**
+ * The wait after the `look`-th look at a step: 1, 2, 4 s, then every `pollMs`. Most steps end within
+ * seconds (a fleet upgrade runs a dozen), the long ones are worth no more than one look per `pollMs`.
+ */
+export const pollDelay = (look: number, pollMs: number): number => Math.min(pollMs, 1000 * 2 ** look);
+
+/**
  * Runs every step of the bridge's task in order; undefined when done, else why it is not (the step,
  * its command and what is pending). `timeoutSec` is for the whole task.
  */
@@ -94,7 +100,7 @@ export async function runBridgeTask(
     io.say(label);
     const id = await io.start(bridge.version, step);
     try {
-      for (;;) {
+      for (let look = 0;; look++) {
         const state = await io.state(id);
         const counts = step.checks.length
           ? await io.counts(bridge.version, step.checks.map((c) => c.sql))
@@ -106,7 +112,7 @@ export async function runBridgeTask(
             Math.round(timeoutSec)
           }s at most; guide: ${bridge.guide})`;
         }
-        await io.sleep(pollMs);
+        await io.sleep(pollDelay(look, pollMs));
       }
     } finally {
       await io.remove(id);

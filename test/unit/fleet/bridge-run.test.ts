@@ -8,6 +8,7 @@ import {
   judgeStep,
   parseCounts,
   pendingFromOutput,
+  pollDelay,
   runBridgeTask,
   type StepState,
   type TaskIo,
@@ -153,7 +154,7 @@ class FakeHost implements TaskIo {
     return Promise.resolve({ running: !over, exitCode: over ? this.o.exitCode ?? 0 : null, output: "" });
   }
   counts(_v: string, sql: string[]) {
-    const left = Math.max(0, (this.o.countsFrom ?? 0) - this.clock / 5000);
+    const left = Math.max(0, Math.ceil((this.o.countsFrom ?? 0) - this.clock / 5000));
     return Promise.resolve(sql.map(() => left));
   }
   remove(id: string) {
@@ -169,6 +170,20 @@ class FakeHost implements TaskIo {
     return Promise.resolve();
   }
 }
+
+describe("pollDelay", () => {
+  it("waits 1, 2, 4 s, then every pollMs", () => {
+    expect([0, 1, 2, 3, 4, 10].map((look) => pollDelay(look, 5000))).toEqual([
+      1000,
+      2000,
+      4000,
+      5000,
+      5000,
+      5000,
+    ]);
+    expect([0, 1].map((look) => pollDelay(look, 1500))).toEqual([1000, 1500]);
+  });
+});
 
 describe("runBridgeTask", () => {
   it("runs the steps in order, each removed after it is done", async () => {
@@ -193,7 +208,8 @@ describe("runBridgeTask", () => {
   it("the v1.42.0 task is stopped once its rows are filled", async () => {
     const host = new FakeHost({ polls: 0, never: true, countsFrom: 3 });
     expect(await runBridgeTask(host, bridgeOf("v1.42.0")!, 60)).toBeUndefined();
-    expect(host.clock).toBe(15_000);
+    // Looks at 0, 1, 3, 7, 12 and 17 s: the counts reach 0 at 15 s.
+    expect(host.clock).toBe(17_000);
     expect(host.log).toEqual(["start v1.42.0 upgrade:perform_required_jobs", "remove c1"]);
   });
   it("the timeout covers the whole task and says what is pending", async () => {
