@@ -5,8 +5,10 @@
  * refuses, changing nothing, until the inventory says what the install runs with (its compose project,
  * so its volumes; its version; its database names). Then, without --check: every key the data depends
  * on goes into the secrets store (placeholders included), the database is dumped, upstream's containers
- * are stopped and removed (volumes kept), and the playbook deploys the role's containers on the same
- * volumes. A re-run finds the role running it and changes nothing. Values are never printed.
+ * are stopped and removed (volumes kept), PostgreSQL 14 data is moved to the role's 15 by dump and
+ * restore with row counts compared (src/fleet/pg-move.ts), and the playbook deploys the role's
+ * containers on the same volumes. A re-run finds the role running it and changes nothing. Values are
+ * never printed.
  */
 import { UserError } from "../core/errors.ts";
 import { adoptFactsScript, parseAdoptFacts, removeContainersScript } from "../fleet/adopt-facts.ts";
@@ -14,10 +16,15 @@ import {
   adoptedSecrets,
   type AdoptFacts,
   type AdoptPlan,
+  compareCounts,
   inventoryChanges,
+  parseCounts,
+  type PgMove,
   planAdoption,
   ROLE_DEFAULTS,
+  wayBack,
 } from "../fleet/adopt-plan.ts";
+import { dumpScript, moveEnv, moveScript } from "../fleet/pg-move.ts";
 import { tail } from "../fleet/hosts.ts";
 import { backupScript } from "../fleet/ops.ts";
 import { createReporter } from "../output/index.ts";
@@ -91,8 +98,8 @@ export async function adoptCommand(inventoryPath: string, opts: AdoptOptions): P
 }
 
 /**
- * The plan, printed (once), or a UserError when it cannot go ahead: PostgreSQL data to move, an
- * inventory that does not say what the install runs with (with --check: printed, undefined returned).
+ * The plan, printed (once), or a UserError when it cannot go ahead: an inventory that does not say what
+ * the install runs with (with --check: printed, undefined returned).
  */
 function judge(
   facts: AdoptFacts,
@@ -101,18 +108,11 @@ function judge(
   check: boolean,
   print = true,
 ): AdoptPlan | undefined {
-  const plan = planAdoption(facts);
+  const plan = planAdoption(facts, host.vars);
   const inventory = inventoryChanges(plan.vars, host.vars, ROLE_DEFAULTS);
   if (print) {
     for (const line of [...plan.lines, ...inventory]) say(line);
     for (const w of plan.warnings) say(w);
-  }
-  if (plan.pgUpgrade) {
-    throw new UserError(
-      `${host.name}: the database's data is PostgreSQL ${plan.pgUpgrade.from}, the role runs ${plan.pgUpgrade.to}: ` +
-        `adopt does not move it yet, and never starts it under ${plan.pgUpgrade.to}; nothing was changed`,
-      `move it first (pg_dump in the running db, restore into a PostgreSQL ${plan.pgUpgrade.to} volume), docs/adopt.md`,
-    );
   }
   if (inventory.length === 0) return plan;
   if (check) {
@@ -149,6 +149,74 @@ function keepKeys(
   say(`secrets store ${store}: ${added.length ? `added ${added.join(", ")}` : "already holds every key"}`);
 }
 
+async function removeUpstream(session: Session, host: string, facts: AdoptFacts, names: string[]) {
+  const removed = await session.fleet.run(host, removeContainersScript(names));
+  if (removed.exitCode !== 0) {
+    throw new UserError(
+      `${host}: stopping upstream's containers failed: ${tail(removed)}`,
+      `start them again (cd ${facts.from} && docker compose up -d), then re-run adopt`,
+    );
+  }
+  say(`stopped and removed ${names.join(", ")} (volumes kept)`);
+}
+
+/**
+ * PostgreSQL data of an older major moved to the role's (src/fleet/pg-move.ts): counted and dumped in
+ * the old db, the old db removed, the old data kept in a volume of its own, the volume initialised by the
+ * role's image, the dump restored, counted again. Any failure or difference stops before the deploy,
+ * saying the way back.
+ */
+async function movePostgres(session: Session, host: string, facts: AdoptFacts, m: PgMove): Promise<void> {
+  const restart = `start upstream's install again: cd ${facts.from} && docker compose up -d`;
+  const started = Date.now();
+  const dumped = await session.fleet.run(host, dumpScript(m, facts.apiVersion ?? "lago"));
+  const [, dump, bytes] = /^dump (\S+) (\d+)$/m.exec(dumped.stdout) ?? [];
+  if (dumped.exitCode !== 0 || !dump) {
+    throw new UserError(
+      `${host}: the PostgreSQL ${m.from} dump failed, nothing of the data was changed: ${tail(dumped)}`,
+      restart,
+    );
+  }
+  const before = parseCounts(dumped.stdout);
+  say(`PostgreSQL ${m.from}: ${before.size} tables counted, ${dump} (${bytes} bytes, pg_dump -Fc)`);
+  const removed = await session.fleet.run(host, removeContainersScript([m.container]));
+  if (removed.exitCode !== 0) {
+    throw new UserError(
+      `${host}: stopping ${m.container} failed, nothing of the data was changed: ${tail(removed)}`,
+      restart,
+    );
+  }
+  say(`stopped and removed ${m.container} (volumes kept)`);
+  const password = adoptedSecrets(facts).find((s) => s.name === "POSTGRES_PASSWORD")?.value ?? "";
+  const moved = await session.fleet.run(host, moveScript(m, dump), moveEnv(m, password));
+  const kept = /^kept /m.test(moved.stdout);
+  const back = kept
+    ? `the PostgreSQL ${m.from} data is kept in volume ${m.kept}; to go back: ${
+      wayBack(facts, m.kept, m.volume, m.image)
+    }`
+    : `${m.volume} still holds the PostgreSQL ${m.from} data; ${restart}`;
+  if (moved.exitCode !== 0) {
+    throw new UserError(
+      `${host}: moving the data to PostgreSQL ${m.to} failed, nothing was deployed: ${tail(moved)}`,
+      back,
+    );
+  }
+  const after = parseCounts(moved.stdout);
+  const differ = compareCounts(before, after);
+  if (differ.length > 0 || before.size === 0) {
+    throw new UserError(
+      `${host}: the rows restored under PostgreSQL ${m.to} differ from ${m.from}'s, nothing was deployed: ${
+        differ.length ? differ.join(", ") : "no table was counted"
+      }`,
+      back,
+    );
+  }
+  say(
+    `PostgreSQL ${m.from} → ${m.to}: ${m.volume} restored, rows equal in ${after.size} tables; ` +
+      `the ${m.from} data kept in volume ${m.kept} (in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
+  );
+}
+
 /** Backup, upstream's containers out (volumes kept), the playbook in on the same volumes. */
 async function takeOver(
   session: Session,
@@ -170,14 +238,11 @@ async function takeOver(
     const [, path, bytes] = /^backup (\S+) (\d+)$/m.exec(backup.stdout) ?? [];
     say(`backup: ${path} (${bytes} bytes); restore with: docs/adopt.md, "Restoring the backup"`);
   }
-  const removed = await session.fleet.run(host, removeContainersScript(facts.upstream));
-  if (removed.exitCode !== 0) {
-    throw new UserError(
-      `${host}: stopping upstream's containers failed: ${tail(removed)}`,
-      `start them again (cd ${facts.from} && docker compose up -d), then re-run adopt`,
-    );
-  }
-  say(`stopped and removed ${facts.upstream.join(", ")} (volumes kept)`);
+  const move = plan.pgUpgrade;
+  // With data to move, the db stays up a little longer: its rows are counted and dumped once nothing writes.
+  const first = move ? facts.upstream.filter((c) => c !== move.container) : facts.upstream;
+  await removeUpstream(session, host, facts, first);
+  if (move) await movePostgres(session, host, facts, move);
   const reporter = createReporter({
     format: "text",
     write: writeStdout,

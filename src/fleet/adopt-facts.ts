@@ -10,6 +10,8 @@ import { quote } from "../core/command.ts";
 import type { AdoptFacts } from "./adopt-plan.ts";
 
 const LABEL = "com.docker.compose";
+/** On the volume where adopt keeps PostgreSQL data it moved: the name of the volume it came from. */
+export const KEPT_LABEL = "lago-provision.pg-kept-from";
 
 /** One `key value` line per fact; values that may hold secrets are base64 (`-w0`). */
 export function adoptFactsScript(from: string): string {
@@ -40,6 +42,17 @@ export function adoptFactsScript(from: string): string {
     `    for d in "$m" "$m/postgres" "$m/data"; do [ -f "$d/PG_VERSION" ] && echo "pg-version $(cat "$d/PG_VERSION")"; done`,
     `  done`,
     `fi`,
+    // The PostgreSQL data volume, read on the host even when no db container is left (a move cut short).
+    `pv=""; [ -z "$db" ] || pv=$(docker inspect -f '{{range .Mounts}}{{if eq .Type "volume"}}{{.Name}} {{end}}{{end}}' "$db" | awk '{print $1}')`,
+    `[ -n "$pv" ] || pv=$(docker volume ls -q --filter "label=${LABEL}.project=$p" | grep 'postgres_data$' | head -1)`,
+    `if [ -n "$pv" ]; then`,
+    `  mp=$(docker volume inspect -f '{{.Mountpoint}}' "$pv"); v=""`,
+    `  for d in "$mp" "$mp/postgres" "$mp/data"; do [ -f "$d/PG_VERSION" ] && v=$(cat "$d/PG_VERSION") && break; done`,
+    `  echo "pg-volume $pv $v"`,
+    `fi`,
+    `for k in $(docker volume ls -q --filter label=${KEPT_LABEL}); do`,
+    `  echo "kept $k $(docker volume inspect -f '{{index .Labels "${KEPT_LABEL}"}}' "$k")"`,
+    `done`,
     `docker volume ls -q --filter "label=${LABEL}.project=$p" | sed 's/^/volume /'`,
     `docker ps -a --filter "label=${LABEL}.project=$p" --filter ${
       quote(`label=${LABEL}.project.working_dir=`)
@@ -76,6 +89,8 @@ export function parseAdoptFacts(host: string, from: string, stdout: string): Ado
     apiDir: null,
     dbContainer: null,
     upstream: [],
+    pgVolume: null,
+    kept: [],
   };
   let db = null as { image: string; env: Record<string, string>; version: string } | null;
   for (const line of stdout.split("\n")) {
@@ -123,6 +138,16 @@ export function parseAdoptFacts(host: string, from: string, stdout: string): Ado
       case "upstream":
         if (value) facts.upstream.push(value);
         break;
+      case "pg-volume": {
+        const [name, version = ""] = value.split(" ");
+        if (name) facts.pgVolume = { name, version: version.trim() };
+        break;
+      }
+      case "kept": {
+        const [name, from = ""] = value.split(" ");
+        if (name) facts.kept.push({ name, from });
+        break;
+      }
     }
   }
   if (db) {

@@ -11,8 +11,10 @@
  *   variable upstream), base64-encoded on one line as the store keeps it;
  * - the data volumes are reused: the compose project keeps its name, so `lago_postgres_data`,
  *   `lago_redis_data` and `lago_storage_data` are the same volumes;
- * - a PostgreSQL 14 data directory is never started under 15: it is dumped and restored into a new
- *   volume, row counts compared, the old volume kept.
+ * - a PostgreSQL 14 data directory is never started under 15: its rows are counted and it is dumped
+ *   under 14, the 14 data copied to a kept volume (`<volume>-pg14`, the way back), the volume
+ *   initialised by the role's 15 image with the same user, password and database, the dump restored,
+ *   the rows counted again; any difference stops before the deploy (src/fleet/pg-move.ts).
  */
 import { Buffer } from "node:buffer";
 import { UserError } from "../core/errors.ts";
@@ -42,6 +44,13 @@ export interface AdoptFacts {
   dbContainer: string | null;
   /** Containers that upstream's compose in `from` started: what the takeover stops and removes. */
   upstream: string[];
+  /**
+   * The PostgreSQL data volume (the db container's, else the project's `*_postgres_data`) and the
+   * PG_VERSION in it, read from the volume ("" when it has none): seen even when no db container exists.
+   */
+  pgVolume: { name: string; version: string } | null;
+  /** Volumes where adopt kept PostgreSQL data it moved (label `lago-provision.pg-kept-from` = `from`). */
+  kept: { name: string; from: string }[];
 }
 
 export type SecretSource = "api environment" | "rsa-keys volume" | "db container";
@@ -60,10 +69,28 @@ export interface AdoptPlan {
   /** False when the role already runs it (a re-run): nothing to back up, stop or deploy. */
   takeover: boolean;
   /** PostgreSQL 14 data to move to 15 with dump/restore before the db starts. */
-  pgUpgrade: { from: string; to: string; volume: string } | null;
+  pgUpgrade: PgMove | null;
   warnings: string[];
   /** The plan as a diff, before anything changes. */
   lines: string[];
+}
+
+/** Moving a PostgreSQL data directory to the role's major version (src/fleet/pg-move.ts does it). */
+export interface PgMove {
+  /** PG_VERSION of the data, and the major of the role's db image. */
+  from: string;
+  to: string;
+  /** The data volume: emptied and initialised under `to` once its copy is kept. */
+  volume: string;
+  /** Where the old data is kept: `<volume>-pg<from>`. */
+  kept: string;
+  /** The role's db image: initialises the new data and restores the dump. */
+  image: string;
+  /** The running db container of the old version: the counts and the dump are taken in it. */
+  container: string;
+  /** Lago's database and its user (DATABASE_URL's): counted, dumped, and made again under `to`. */
+  user: string;
+  database: string;
 }
 
 /** The lago role's defaults of the variables a takeover sets (roles/lago/defaults/main.yml; a unit test compares). */
@@ -79,6 +106,25 @@ export const ROLE_DEFAULTS: Record<string, string | boolean> = {
 
 /** The major version the lago role's db image runs (getlago/postgres-partman:15.0-alpine). */
 export const ROLE_PG_MAJOR = "15";
+
+/** The lago role's `lago_db_image` (roles/lago/defaults/main.yml) without the registry prefix. */
+const ROLE_DB_IMAGE = "getlago/postgres-partman:15.0-alpine";
+
+const plain = (v: unknown): v is string => typeof v === "string" && !v.includes("{{");
+
+/**
+ * The db image the role will run for these inventory variables, and its PostgreSQL major: the
+ * `lago_db_image` set, else the role's default behind `lago_image_registry`; the major is the tag's first
+ * number (`15.0-alpine`, `16`), else the role's 15.
+ */
+export function roleDbImage(vars: Record<string, unknown>): { image: string; major: string } {
+  const registry = plain(vars.lago_image_registry) ? vars.lago_image_registry : "";
+  const image = plain(vars.lago_db_image) && vars.lago_db_image
+    ? vars.lago_db_image
+    : `${registry}${ROLE_DB_IMAGE}`;
+  const tag = image.slice(image.lastIndexOf("/") + 1).split(":")[1] ?? "";
+  return { image, major: /^(\d+)/.exec(tag)?.[1] ?? ROLE_PG_MAJOR };
+}
 
 /** What rotating a placeholder means, per secret: the documented safe way, or why there is none. */
 const ROTATION: Record<string, string> = {
@@ -169,9 +215,45 @@ export function adoptedSecrets(f: AdoptFacts): { name: string; source: SecretSou
   return out;
 }
 
-/** The takeover plan (refused as `adoptedSecrets` is). It holds no value. */
-export function planAdoption(f: AdoptFacts): AdoptPlan {
+/** Where a kept volume's data came from, and how to put it back: the way back after a move. */
+export function wayBack(f: Pick<AdoptFacts, "from">, kept: string, volume: string, image: string): string {
+  return `put the kept data back: docker run --rm -v ${kept}:/from:ro -v ${volume}:/to --entrypoint sh ${image} ` +
+    `-c 'find /to -mindepth 1 -maxdepth 1 -exec rm -rf {} + && cp -a /from/. /to/'; then start upstream's ` +
+    `install again: cd ${f.from} && docker compose up -d`;
+}
+
+/**
+ * A takeover that stopped the install to move its PostgreSQL data and did not deploy (a failed
+ * restore, a difference in row counts, an interrupted run): no Lago runs, a kept volume exists.
+ */
+function unfinishedMove(f: AdoptFacts, role: { image: string; major: string }): UserError | null {
+  if (f.apiEnv || f.apiDir) return null;
+  const k = f.kept.find((k) => k.from === f.pgVolume?.name) ?? f.kept[0];
+  if (!k) return null;
   const where = `${f.host}:${f.from}`;
+  const stillOld = !!f.pgVolume && /^\d+$/.test(f.pgVolume.version) &&
+    Number(f.pgVolume.version) < Number(role.major);
+  return new UserError(
+    `${where}: a previous adopt stopped this install to move its PostgreSQL data and did not finish; ` +
+      `the old data is kept in volume ${k.name}; nothing was changed now`,
+    stillOld
+      ? `${k.from} still holds the old data: start upstream's install again (cd ${f.from} && docker compose up -d), ` +
+        `remove the copy (docker volume rm ${k.name}), then adopt again`
+      : `${
+        wayBack(f, k.name, k.from, role.image)
+      }; then remove the copy (docker volume rm ${k.name}) and adopt again`,
+  );
+}
+
+/**
+ * The takeover plan (refused as `adoptedSecrets` is). It holds no value. `roleVars`: the host's
+ * inventory variables (the role's db image and its PostgreSQL major).
+ */
+export function planAdoption(f: AdoptFacts, roleVars: Record<string, unknown> = {}): AdoptPlan {
+  const where = `${f.host}:${f.from}`;
+  const role = roleDbImage(roleVars);
+  const unfinished = unfinishedMove(f, role);
+  if (unfinished) throw unfinished;
   const secrets: KeptSecret[] = [];
   const warnings: string[] = [];
   for (const { name, source, value } of adoptedSecrets(f)) {
@@ -187,18 +269,50 @@ export function planAdoption(f: AdoptFacts): AdoptPlan {
     }
   }
 
-  const pgUpgrade = f.db && f.db.dataVersion !== ROLE_PG_MAJOR
-    ? {
-      from: f.db.dataVersion,
-      to: ROLE_PG_MAJOR,
-      volume: f.volumes.find((v) => /postgres_data$/.test(v)) ?? "",
+  const takeover = f.apiDir === f.from;
+  let pgUpgrade: PgMove | null = null;
+  if (f.db && f.db.dataVersion !== role.major) {
+    const from = f.db.dataVersion;
+    if (!/^\d+$/.test(from)) {
+      throw new UserError(
+        `${where}: cannot tell which PostgreSQL the database's data directory is (PG_VERSION '${from}', ` +
+          `image ${f.db.image}); nothing was changed`,
+        `check the db volume's PG_VERSION; the role runs PostgreSQL ${role.major} (${role.image})`,
+      );
     }
-    : null;
-  if (pgUpgrade && Number(pgUpgrade.from) > Number(ROLE_PG_MAJOR)) {
-    throw new UserError(
-      `${where}: the database's data directory is PostgreSQL ${pgUpgrade.from}, newer than the role's ${ROLE_PG_MAJOR}`,
-      "set lago_db_image to a PostgreSQL of that version before adopting",
-    );
+    if (Number(from) > Number(role.major)) {
+      throw new UserError(
+        `${where}: the database's data directory is PostgreSQL ${from}, newer than the role's ${role.major}`,
+        "set lago_db_image to a PostgreSQL of that version before adopting",
+      );
+    }
+    const volume = f.pgVolume?.name ?? f.volumes.find((v) => /postgres_data$/.test(v)) ?? "";
+    if (!volume || !f.dbContainer) {
+      throw new UserError(
+        `${where}: the PostgreSQL ${from} data must move to ${role.major}, but its ${
+          volume ? "db container" : "volume"
+        } was not found; nothing was changed`,
+        "start the install (cd " + f.from + " && docker compose up -d), then adopt it",
+      );
+    }
+    const kept = `${volume}-pg${from}`;
+    if (f.kept.some((k) => k.name === kept)) {
+      throw new UserError(
+        `${where}: volume ${kept} already holds PostgreSQL data an earlier adopt kept; nothing was changed`,
+        `check that ${volume} holds your data (upstream runs on it), then docker volume rm ${kept} and adopt again`,
+      );
+    }
+    const names = databaseVars(f.apiEnv!);
+    pgUpgrade = {
+      from,
+      to: role.major,
+      volume,
+      kept,
+      image: role.image,
+      container: f.dbContainer,
+      user: names.lago_postgres_user ?? "lago",
+      database: names.lago_postgres_db ?? "lago",
+    };
   }
   const vars: Record<string, string | boolean> = {
     lago_project: f.project,
@@ -208,19 +322,17 @@ export function planAdoption(f: AdoptFacts): AdoptPlan {
     // The role refuses the docs' placeholders unless told: here the data depends on them.
     ...(secrets.some((s) => s.placeholder) ? { lago_allow_insecure_defaults: true } : {}),
   };
-  const takeover = f.apiDir === f.from;
   const lines = [
     `adopt ${where} (compose project ${f.project}${f.apiVersion ? `, Lago ${f.apiVersion}` : ""})`,
     ...secrets.map((s) =>
       `+ store ${s.name} (from the ${s.source}${s.placeholder ? ", PLACEHOLDER kept" : ""})`
     ),
-    ...f.volumes.map((v) => `= volume ${v} (reused as it is)`),
-    ...(pgUpgrade
-      ? [
-        `~ database: PostgreSQL ${pgUpgrade.from} data in ${pgUpgrade.volume} → pg_dump, restore into a new ` +
-        `PostgreSQL ${pgUpgrade.to} volume, row counts compared; ${pgUpgrade.volume} kept untouched`,
-      ]
-      : []),
+    ...f.volumes.filter((v) => v !== pgUpgrade?.volume).map((v) => `= volume ${v} (reused as it is)`),
+    ...(pgUpgrade ? moveLines(pgUpgrade) : []),
+    ...f.kept.map((k) =>
+      `= volume ${k.name}: the PostgreSQL data adopt moved out of ${k.from}, kept (the way back; ` +
+      `docker volume rm ${k.name} once no longer needed)`
+    ),
     ...(takeover
       ? [
         ...(f.dbContainer
@@ -232,6 +344,42 @@ export function planAdoption(f: AdoptFacts): AdoptPlan {
       : [`= already run by lago-provision (from ${f.apiDir ?? "nowhere"}): nothing to take over`]),
   ];
   return { secrets, vars, takeover, pgUpgrade, warnings, lines };
+}
+
+/** The move, step by step, as the diff shows it (nothing of it runs with --check). */
+function moveLines(m: PgMove): string[] {
+  return [
+    `~ database: PostgreSQL ${m.from} data in ${m.volume}, the role runs ${m.to} (${m.image}): moved by dump ` +
+    `and restore, never started under ${m.to}:`,
+    `    1. Lago's other containers stopped; in ${m.container} (${m.from}): the rows of every table counted, ` +
+    `pg_dump -Fc to /var/backups/lago/ (0600)`,
+    `    2. + volume ${m.kept}: a copy of the PostgreSQL ${m.from} data, compared with the original, kept (the way back)`,
+    `    3. ${m.volume} emptied, initialised by ${m.image} (same user, password, database), the dump restored`,
+    `    4. the rows counted again: any difference stops there, nothing deployed`,
+  ];
+}
+
+/** `count SCHEMA.TABLE N` lines: a table → its row count. */
+export function parseCounts(stdout: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of stdout.split("\n")) {
+    const m = /^count (.+)\t(\d+)$/.exec(line);
+    if (m) out.set(m[1], Number(m[2]));
+  }
+  return out;
+}
+
+/**
+ * The tables whose rows differ after a restore (`name: before → after`, `missing` when gone); empty when
+ * every table counted before has the same count after. Tables only after (an image's own) are not Lago's.
+ */
+export function compareCounts(before: Map<string, number>, after: Map<string, number>): string[] {
+  const out: string[] = [];
+  for (const [table, n] of before) {
+    const m = after.get(table);
+    if (m !== n) out.push(`${table}: ${n} → ${m === undefined ? "missing" : m}`);
+  }
+  return out;
 }
 
 /**
