@@ -53,9 +53,14 @@ export function judgeStep(step: BridgeStep, state: StepState, counts: number[], 
   const ended = !state.running || !step.ends;
   const pending = step.checks.flatMap((c, i) => (counts[i] === 0 ? [] : [`${c.what}: ${counts[i] ?? "?"}`]));
   if (ended && pending.length === 0) return { kind: "done" };
-  if (!timedOut) return { kind: "wait" };
+  const final = !state.running && !!step.finalAtEnd;
+  if (!timedOut && !final) return { kind: "wait" };
   const left = [...(state.running ? pendingFromOutput(state.output) : []), ...pending];
-  const what = state.running ? `\`${command}\` still runs` : `\`${command}\` ended but its jobs are not done`;
+  const what = state.running
+    ? `\`${command}\` still runs`
+    : final
+    ? `\`${command}\` ended, leaving rows it could not handle`
+    : `\`${command}\` ended but its jobs are not done`;
   return {
     kind: "failed",
     problem: `${what}; still pending:\n    ${

@@ -26,6 +26,11 @@ export interface BridgeStep {
    * reach 0) or when it only enqueues jobs (`rails runner ...perform_later`).
    */
   ends: boolean;
+  /**
+   * true: the command does the work itself and enqueues nothing, so once it has ended what its checks
+   * count is final: rows left fail the step at once instead of being waited for until the deadline.
+   */
+  finalAtEnd?: boolean;
   checks: Check[];
 }
 
@@ -185,6 +190,8 @@ export const BRIDGES: readonly Bridge[] = [
         command: rake("migrations:wallet_traceability"),
         env: { DRY_RUN: "false" },
         ends: true,
+        // WalletMigration#run_backfill writes in the rake process (no job): a wallet it leaves is left.
+        finalAtEnd: true,
         // Wallet::STATUSES = [:active, :terminated]: active is 0. Terminated wallets are left as they are.
         checks: [{
           what: "active wallets not traceable (fix or terminate them: see the guide's troubleshooting)",
