@@ -24,7 +24,13 @@ import { $ } from "zx";
 import { prepareTestbedHost, testbedAllVars } from "../../scripts/lib/testbed-lago.ts";
 import { type CliResult, repoRoot, runCli } from "./cli.ts";
 import { Sampler } from "./fleet-sampler.ts";
-import { ensureStack, lagoSecrets, type Stack, waitFor } from "./stack.ts";
+import {
+  ensureStack,
+  type ExternalServices,
+  lagoSecrets,
+  type Stack,
+  startExternalServices,
+} from "./stack.ts";
 import { execIn, type Testbed, useTestbed } from "./testbed.ts";
 
 const PASSPHRASE = "bridges e2e passphrase, long enough";
@@ -39,8 +45,8 @@ let inventory: string;
 let web: string[];
 let worker: string;
 let all: string[];
+let external: ExternalServices;
 let dbContainer: string;
-let redisContainer: string;
 
 const cli = (args: string[]) => runCli(args, { env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE } });
 const sampler = new Sampler(() => web, () => all);
@@ -90,9 +96,6 @@ const LEGACY_ROWS = `
 `;
 
 function writeInventory(): void {
-  const gateway = stack.registry.pullAddr.split(":")[0];
-  const port = (container: string, p: number) =>
-    Number(/:(\d+)\s*$/m.exec($.sync`docker port ${container} ${`${p}/tcp`}`.stdout)![1]);
   const hosts = Object.fromEntries(tb.hosts.map((h) => [h.name, { ansible_port: h.port }]));
   const group = (names: string[]) => ({ hosts: Object.fromEntries(names.map((n) => [n, hosts[n]])) });
   writeFileSync(
@@ -102,20 +105,12 @@ function writeInventory(): void {
         vars: {
           ...testbedAllVars(tb, stack.registry.pullAddr),
           lago_version: "v1.29.0",
-          lago_db_external: true,
-          lago_postgres_host: gateway,
-          lago_postgres_port: port(dbContainer, 5432),
-          lago_postgres_password: DB_PASSWORD,
-          lago_postgres_schema: SCHEMA,
-          lago_redis_external: true,
-          lago_redis_host: gateway,
-          lago_redis_port: port(redisContainer, 6379),
-          lago_redis_password: REDIS_PASSWORD,
+          ...external.vars,
           lago_use_aws_s3: true,
           lago_aws_s3_access_key_id: "bridges-e2e-key-id",
           lago_aws_s3_secret_access_key: "bridges-e2e-secret-key",
           lago_aws_s3_bucket: "lago-bridges-e2e",
-          lago_aws_s3_endpoint: `http://${gateway}:9`,
+          lago_aws_s3_endpoint: `http://${external.gateway}:9`,
         },
         children: { lago_web: group(web), lago_worker: group([worker]), lago_clock: group([worker]) },
       },
@@ -133,29 +128,19 @@ beforeAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   inventory = join(dir, "fleet.yml");
-  const gateway = stack.registry.pullAddr.split(":")[0];
-  [dbContainer, redisContainer] = [`${prefix}-db`, `${prefix}-redis`];
-  await $`docker rm -f -v ${dbContainer} ${redisContainer}`.quiet().nothrow();
-  await $`docker run -d --name ${dbContainer} -p ${`${gateway}::5432`} -e POSTGRES_USER=lago -e ${`POSTGRES_PASSWORD=${DB_PASSWORD}`} -e POSTGRES_DB=lago -e PGDATA=/data/postgres ${stack.local.postgres}`
-    .quiet();
-  await $`docker run -d --name ${redisContainer} -p ${`${gateway}::6379`} ${stack.local.redis} --port 6379 --requirepass ${REDIS_PASSWORD}`
-    .quiet();
-  await waitFor(
-    "external PostgreSQL",
-    async () =>
-      (await $`docker exec ${dbContainer} pg_isready -U lago -d lago -h 127.0.0.1`.quiet().nothrow())
-        .exitCode ===
-        0,
-    60_000,
-  );
+  // PostgreSQL and Redis for the whole fleet.
+  external = await startExternalServices(stack, prefix, {
+    dbPassword: DB_PASSWORD,
+    redisPassword: REDIS_PASSWORD,
+    schema: SCHEMA,
+  });
+  dbContainer = external.db;
   writeInventory();
 }, 900_000);
 
 afterAll(async () => {
   await sampler.stop();
-  if (!process.env.LAGO_BRIDGES_KEEP) {
-    await $`docker rm -f -v ${dbContainer} ${redisContainer}`.quiet().nothrow();
-  }
+  await external?.remove(!!process.env.LAGO_BRIDGES_KEEP);
 });
 
 describe("the stand-in api enforces the bridge tasks as the real one does", () => {

@@ -25,7 +25,7 @@ import { $ } from "zx";
 import { prepareTestbedHost, testbedAllVars } from "../../scripts/lib/testbed-lago.ts";
 import { type CliResult, recapOf, repoRoot, runCli } from "./cli.ts";
 import { leakForms, startHostSampler } from "./host-sampler.ts";
-import { ensureStack, type Stack, waitFor } from "./stack.ts";
+import { ensureStack, type ExternalServices, type Stack, startExternalServices, waitFor } from "./stack.ts";
 import { Sampler } from "./fleet-sampler.ts";
 import { execIn, type Testbed, useTestbed } from "./testbed.ts";
 
@@ -42,8 +42,8 @@ let web: string[];
 let worker: string;
 let clock: string;
 let all: string[];
+let external: ExternalServices;
 let dbContainer: string;
-let redisContainer: string;
 
 const cli = (args: string[], opts: { onEvent?: (e: Record<string, any>) => void } = {}) =>
   runCli(args, { env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE }, ...opts });
@@ -54,9 +54,6 @@ const FAST = ["-e", "lago_wait_timeout=90", "--health-timeout", "180"];
 const LONG = 1_800_000;
 
 function writeInventory(version: string): void {
-  const gateway = stack.registry.pullAddr.split(":")[0];
-  const port = (container: string, p: number) =>
-    Number(/:(\d+)\s*$/m.exec($.sync`docker port ${container} ${`${p}/tcp`}`.stdout)![1]);
   const hosts = Object.fromEntries(tb.hosts.map((h) => [h.name, { ansible_port: h.port }]));
   const group = (names: string[]) => ({ hosts: Object.fromEntries(names.map((n) => [n, hosts[n]])) });
   const inv = {
@@ -64,21 +61,13 @@ function writeInventory(version: string): void {
       vars: {
         ...testbedAllVars(tb, stack.registry.pullAddr),
         lago_version: version,
-        lago_db_external: true,
-        lago_postgres_host: gateway,
-        lago_postgres_port: port(dbContainer, 5432),
-        lago_postgres_password: DB_PASSWORD,
-        lago_postgres_schema: SCHEMA,
-        lago_redis_external: true,
-        lago_redis_host: gateway,
-        lago_redis_port: port(redisContainer, 6379),
-        lago_redis_password: REDIS_PASSWORD,
+        ...external.vars,
         // Several hosts run the api and workers: shared storage is required (never used by the stand-in).
         lago_use_aws_s3: true,
         lago_aws_s3_access_key_id: "fleet-e2e-key-id",
         lago_aws_s3_secret_access_key: "fleet-e2e-secret-key",
         lago_aws_s3_bucket: "lago-fleet-e2e",
-        lago_aws_s3_endpoint: `http://${gateway}:9`,
+        lago_aws_s3_endpoint: `http://${external.gateway}:9`,
       },
       children: {
         lago_web: group(web),
@@ -132,30 +121,20 @@ beforeAll(async () => {
   mkdirSync(dir, { recursive: true });
   inventory = join(dir, "fleet.yml");
 
-  // PostgreSQL and Redis for the whole fleet, published on the bridge gateway the hosts reach.
-  const gateway = stack.registry.pullAddr.split(":")[0];
-  [dbContainer, redisContainer] = [`${prefix}-db`, `${prefix}-redis`];
-  await $`docker rm -f -v ${dbContainer} ${redisContainer}`.quiet().nothrow();
-  await $`docker run -d --name ${dbContainer} -p ${`${gateway}::5432`} -e POSTGRES_USER=lago -e ${`POSTGRES_PASSWORD=${DB_PASSWORD}`} -e POSTGRES_DB=lago -e PGDATA=/data/postgres ${stack.local.postgres}`
-    .quiet();
-  await $`docker run -d --name ${redisContainer} -p ${`${gateway}::6379`} ${stack.local.redis} --port 6379 --requirepass ${REDIS_PASSWORD}`
-    .quiet();
-  await waitFor(
-    "external PostgreSQL",
-    async () =>
-      (await $`docker exec ${dbContainer} pg_isready -U lago -d lago -h 127.0.0.1`.quiet().nothrow())
-        .exitCode === 0,
-    60_000,
-  );
+  // PostgreSQL and Redis for the whole fleet.
+  external = await startExternalServices(stack, prefix, {
+    dbPassword: DB_PASSWORD,
+    redisPassword: REDIS_PASSWORD,
+    schema: SCHEMA,
+  });
+  dbContainer = external.db;
   writeInventory("v1.49.0");
   console.log(`fleet: testbed, stack, db and redis ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }, 900_000);
 
 afterAll(async () => {
   await sampler.stop();
-  if (!process.env.LAGO_FLEET_KEEP) {
-    await $`docker rm -f -v ${dbContainer} ${redisContainer}`.quiet().nothrow();
-  }
+  await external?.remove(!!process.env.LAGO_FLEET_KEEP);
 });
 
 describe("a Lago fleet: 2 web, 1 worker, 1 clock, external PostgreSQL and Redis", () => {

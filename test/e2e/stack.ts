@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import process from "node:process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { $ } from "zx";
+import type { Stack } from "../../scripts/lib/stack-lib.ts";
 
 export * from "../../scripts/lib/stack-lib.ts";
 
@@ -56,6 +57,59 @@ export async function waitFor<T>(what: string, fn: () => Promise<T>, timeoutMs =
     await sleep(250);
   }
   throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what} (last: ${String(last)})`);
+}
+
+/** PostgreSQL and Redis outside a fleet: containers on the controller's docker that every host reaches. */
+export interface ExternalServices {
+  db: string;
+  redis: string;
+  /** The address the hosts reach the controller at (the bridge gateway). */
+  gateway: string;
+  /** The lago role's variables that point a fleet at them. */
+  vars: Record<string, unknown>;
+  /** Removes both containers and their data (kept when `keep`). */
+  remove(keep?: boolean): Promise<void>;
+}
+
+/**
+ * Starts (again, from empty) `<prefix>-db` and `<prefix>-redis` from the stack's images, published on the
+ * bridge gateway the testbed hosts reach, and waits until PostgreSQL answers.
+ */
+export async function startExternalServices(
+  stack: Stack,
+  prefix: string,
+  o: { dbPassword: string; redisPassword: string; schema: string },
+): Promise<ExternalServices> {
+  const gateway = stack.registry.pullAddr.split(":")[0];
+  const [db, redis] = [`${prefix}-db`, `${prefix}-redis`];
+  const remove = async (keep = false) => {
+    if (!keep) await $`docker rm -f -v ${db} ${redis}`.quiet().nothrow();
+  };
+  await remove();
+  await $`docker run -d --name ${db} -p ${`${gateway}::5432`} -e POSTGRES_USER=lago -e ${`POSTGRES_PASSWORD=${o.dbPassword}`} -e POSTGRES_DB=lago -e PGDATA=/data/postgres ${stack.local.postgres}`
+    .quiet();
+  await $`docker run -d --name ${redis} -p ${`${gateway}::6379`} ${stack.local.redis} --port 6379 --requirepass ${o.redisPassword}`
+    .quiet();
+  await waitFor(
+    "external PostgreSQL",
+    async () =>
+      (await $`docker exec ${db} pg_isready -U lago -d lago -h 127.0.0.1`.quiet().nothrow()).exitCode === 0,
+    60_000,
+  );
+  const port = async (container: string, p: number) =>
+    Number(/:(\d+)\s*$/m.exec((await $`docker port ${container} ${`${p}/tcp`}`.quiet()).stdout)![1]);
+  const vars = {
+    lago_db_external: true,
+    lago_postgres_host: gateway,
+    lago_postgres_port: await port(db, 5432),
+    lago_postgres_password: o.dbPassword,
+    lago_postgres_schema: o.schema,
+    lago_redis_external: true,
+    lago_redis_host: gateway,
+    lago_redis_port: await port(redis, 6379),
+    lago_redis_password: o.redisPassword,
+  };
+  return { db, redis, gateway, vars, remove };
 }
 
 export interface RunOptions {
