@@ -212,7 +212,7 @@ async function movePostgres(session: Session, host: string, facts: AdoptFacts, m
     );
   }
   say(
-    `PostgreSQL ${m.from} → ${m.to}: ${m.volume} restored, rows equal in ${after.size} tables; ` +
+    `PostgreSQL ${m.from} → ${m.to}: ${m.volume} restored, rows equal in ${before.size} tables; ` +
       `the ${m.from} data kept in volume ${m.kept} (in ${((Date.now() - started) / 1000).toFixed(1)} s)`,
   );
 }

@@ -19,6 +19,7 @@ import { COUNT_SQL } from "../../src/fleet/pg-move.ts";
 import { failuresOf, repoRoot, resultsOf, runCli } from "./cli.ts";
 import { ensureStack, lagoSecrets, type Stack, waitFor } from "./stack.ts";
 import { execIn, type Testbed, useTestbed } from "./testbed.ts";
+import { upstreamCompose } from "./upstream-compose.ts";
 
 const PASSPHRASE = "adopt pg14 e2e passphrase, long enough";
 const DIR = "/root/lago";
@@ -36,82 +37,6 @@ let inventory: string;
 
 const cli = (args: string[]) => runCli(args, { env: { LAGO_SECRETS_PASSPHRASE: PASSPHRASE } });
 const sh = async (script: string) => (await execIn(host, ["sh", "-c", script])).stdout.trim();
-
-/** getlago/lago's docker-compose.yml at 97d1f0b^ (db postgres:14-alpine), the services a first start needs. */
-function upstreamCompose(registry: string): string {
-  return `volumes:
-  lago_postgres_data:
-  lago_redis_data:
-  lago_storage_data:
-
-x-backend-environment: &backend-env
-  "DATABASE_URL": postgresql://\${POSTGRES_USER:-lago}:\${POSTGRES_PASSWORD:-changeme}@\${POSTGRES_HOST:-db}:\${POSTGRES_PORT:-5432}/\${POSTGRES_DB:-lago}?search_path=\${POSTGRES_SCHEMA:-public}
-  "REDIS_URL": redis://\${REDIS_HOST:-redis}:\${REDIS_PORT:-6379}
-  "REDIS_PASSWORD": \${REDIS_PASSWORD:-}
-  "SECRET_KEY_BASE": \${SECRET_KEY_BASE:-your-secret-key-base-hex-64}
-  "RAILS_ENV": production
-  "LAGO_RSA_PRIVATE_KEY": \${LAGO_RSA_PRIVATE_KEY}
-  "LAGO_ENCRYPTION_PRIMARY_KEY": \${LAGO_ENCRYPTION_PRIMARY_KEY:-your-encryption-primary-key}
-  "LAGO_ENCRYPTION_DETERMINISTIC_KEY": \${LAGO_ENCRYPTION_DETERMINISTIC_KEY:-your-encryption-deterministic-key}
-  "LAGO_ENCRYPTION_KEY_DERIVATION_SALT": \${LAGO_ENCRYPTION_KEY_DERIVATION_SALT:-your-encryption-derivation-salt}
-  "LAGO_API_URL": \${LAGO_API_URL:-http://localhost:3000}
-  "LAGO_FRONT_URL": \${LAGO_FRONT_URL:-http://localhost}
-  "LAGO_PDF_URL": \${LAGO_PDF_URL:-http://pdf:3000}
-
-services:
-  db:
-    image: ${registry}/postgres:14-alpine
-    container_name: lago-db
-    restart: unless-stopped
-    healthcheck:
-      test: ["CMD-SHELL", "pg_isready -U \${POSTGRES_USER:-lago} -d \${POSTGRES_DB:-lago} -h localhost -p \${POSTGRES_PORT:-5432}"]
-      interval: 2s
-      timeout: 5s
-      retries: 30
-    environment:
-      POSTGRES_DB: \${POSTGRES_DB:-lago}
-      POSTGRES_USER: \${POSTGRES_USER:-lago}
-      POSTGRES_PASSWORD: \${POSTGRES_PASSWORD:-changeme}
-      PGDATA: /data/postgres
-      PGPORT: \${POSTGRES_PORT:-5432}
-      POSTGRES_SCHEMA: public
-    volumes:
-      - lago_postgres_data:/data/postgres
-
-  redis:
-    image: ${registry}/redis:7-alpine
-    container_name: lago-redis
-    restart: unless-stopped
-    command: --port \${REDIS_PORT:-6379}
-    volumes:
-      - lago_redis_data:/data
-
-  migrate:
-    image: ${registry}/getlago/api:v1.50.0
-    container_name: lago-migrate
-    depends_on:
-      db:
-        condition: service_healthy
-    command: ["./scripts/migrate.sh"]
-    environment:
-      <<: *backend-env
-
-  api:
-    image: ${registry}/getlago/api:v1.50.0
-    container_name: lago-api
-    restart: unless-stopped
-    depends_on:
-      migrate:
-        condition: service_completed_successfully
-      db:
-        condition: service_healthy
-    command: ["./scripts/start.api.sh"]
-    environment:
-      <<: *backend-env
-    volumes:
-      - lago_storage_data:/app/storage
-`;
-}
 
 const service = (name: string) =>
   sh(
@@ -218,7 +143,7 @@ beforeAll(async () => {
   expect(docker.code, failuresOf(docker)).toBe(0);
   const env = `LAGO_RSA_PRIVATE_KEY="${rsaKey}"\nPOSTGRES_PASSWORD=changeme\n`;
   await execIn(host, ["sh", "-c", `mkdir -p ${DIR} && cat > ${DIR}/docker-compose.yml`], {
-    input: upstreamCompose(stack.registry.pullAddr),
+    input: upstreamCompose(stack.registry.pullAddr, "postgres:14-alpine"), // as before 97d1f0b
   });
   await execIn(host, ["sh", "-c", `umask 077 && cat > ${DIR}/.env`], { input: env });
   await sh(`cd ${DIR} && lago-compose up -d 2>&1`);
