@@ -5,6 +5,8 @@
  * by dump and restore (docs/adopt.md, "PostgreSQL 14 data"):
  *
  * - --check shows the move step by step and changes nothing (the data is still 14, no kept volume);
+ * - a move that fails (a db image that is no PostgreSQL) stops before the deploy with the way back, a re-run
+ *   says so and changes nothing, and the way back, run as printed, brings upstream's install back on 14;
  * - adopt counts and dumps under 14, keeps the 14 data in `lago_lago_postgres_data-pg14`, restores under
  *   15: afterwards the volume's PG_VERSION is 15, every table has the rows it had (a table of 5,000 rows
  *   among them), the Stripe secret encrypted with the placeholder keys still decrypts, the api is healthy;
@@ -28,6 +30,8 @@ const KEPT = `${VOLUME}-pg14`;
 const USER = { email: "owner@pg14.test", password: "pg14-Password-1", organizationName: "Old PG" };
 const STRIPE_KEY = "sk_live_pg14_e2e_key_x9z";
 const rsaKey = lagoSecrets().LAGO_RSA_PRIVATE_KEY;
+/** What the install runs with, as adopt asks the inventory to say. */
+const VARS = { lago_project: "lago", lago_version: "v1.50.0", lago_allow_insecure_defaults: true };
 
 let tb: Testbed;
 let stack: Stack;
@@ -138,7 +142,7 @@ beforeAll(async () => {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   inventory = join(work, "inventory.yml");
-  writeInventory({ lago_project: "lago", lago_version: "v1.50.0", lago_allow_insecure_defaults: true });
+  writeInventory(VARS);
   const docker = await cli(["apply", inventory, "-p", "test/e2e/fixtures/docker.yml", "--json"]);
   expect(docker.code, failuresOf(docker)).toBe(0);
   const env = `LAGO_RSA_PRIVATE_KEY="${rsaKey}"\nPOSTGRES_PASSWORD=changeme\n`;
@@ -206,6 +210,50 @@ describe("adopting an install whose database is PostgreSQL 14", () => {
     expect(await sh("ls /var/backups/lago 2>/dev/null | wc -l")).toBe("0");
   });
 
+  it("a failed move stops before the deploy with the way back; a re-run says it; the way back works", async () => {
+    // A db image that is no PostgreSQL: the 14 data is copied and kept, no server starts on the volume.
+    writeInventory({ ...VARS, lago_db_image: `${stack.registry.pullAddr}/getlago/api:v1.50.0` });
+    const failed = await cli(["adopt", inventory, "--host", host, "--from", DIR]);
+    expect(failed.code, failed.stdout + failed.stderr).toBe(1);
+    expect(failed.stderr).toContain("moving the data to PostgreSQL 15 failed, nothing was deployed");
+    expect(failed.stderr).toContain(`PostgreSQL 15 did not start on ${VOLUME}`);
+    expect(failed.stderr).not.toMatch(/\n\s+at |internal error|changeme/);
+    const back = /put the kept data back: (docker run --rm -v \S+:\/from:ro .*?'[^']*')/.exec(failed.stderr);
+    expect(back, failed.stderr).not.toBeNull();
+    expect(failed.stderr).toContain(`cd ${DIR} && docker compose up -d`);
+    expect(await pgVersion(KEPT)).toBe("14");
+    expect(await service("api")).toBe("");
+    expect(await service("db")).toBe("");
+
+    const [before, vols] = [await containers(), await volumes()];
+    const again = await cli(["adopt", inventory, "--host", host, "--from", DIR]);
+    expect(again.code, again.stdout + again.stderr).toBe(1);
+    expect(again.stderr).toContain(
+      `a previous adopt stopped this install to move its PostgreSQL data and did not finish; ` +
+        `the old data is kept in volume ${KEPT}; nothing was changed now`,
+    );
+    expect(again.stderr).toContain(`docker volume rm ${KEPT}`);
+    expect(await containers()).toBe(before);
+    expect(await volumes()).toBe(vols);
+
+    // The way back as printed (upstream's `docker compose` is lago-compose on these hosts).
+    await sh(back![1]);
+    await sh(`cd ${DIR} && lago-compose up -d 2>&1`);
+    await waitFor(
+      "upstream's api on PostgreSQL 14 again",
+      async () => (await api("/health")).status === 200,
+      180_000,
+    );
+    expect(await pgVersion(VOLUME)).toBe("14");
+    const counts = await tableCounts();
+    expect(withoutRuns(counts)).toBe(withoutRuns(countsBefore));
+    expect(runs(counts)).toBe(runs(countsBefore) + 1); // upstream's migrate ran again
+    countsBefore = counts;
+    expect(await providerKey()).toEqual({ status: 200, secretKey: "••••••••…x9z" });
+    await sh(`docker volume rm ${KEPT}`);
+    writeInventory(VARS);
+  });
+
   it("adopt moves the data to 15 by dump and restore: same rows, the secret decrypts, the 14 data kept", async () => {
     const started = Date.now();
     const r = await cli(["adopt", inventory, "--host", host, "--from", DIR]);
@@ -236,7 +284,7 @@ describe("adopting an install whose database is PostgreSQL 14", () => {
     countsAfter = await tableCounts();
     expect(withoutRuns(countsAfter)).toBe(withoutRuns(countsBefore));
     expect(runs(countsAfter)).toBe(runs(countsBefore) + 1);
-    expect(await sh("stat -c '%a' /var/backups/lago/*-adopt-pg14-v1.50.0.dump")).toBe("600");
+    expect(await sh("stat -c '%a' /var/backups/lago/*-adopt-pg14-v1.50.0.dump | sort -u")).toBe("600");
 
     expect((await api("/health")).status).toBe(200);
     expect(await providerKey()).toEqual({ status: 200, secretKey: "••••••••…x9z" });
