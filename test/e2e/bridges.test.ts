@@ -31,7 +31,7 @@ import {
   type Stack,
   startExternalServices,
 } from "./stack.ts";
-import { execIn, type Testbed, useTestbed } from "./testbed.ts";
+import { execIn, lagoVersionsOn, type Testbed, useTestbed } from "./testbed.ts";
 
 const PASSPHRASE = "bridges e2e passphrase, long enough";
 const DB_PASSWORD = "bridges-Db-Pass-1";
@@ -59,17 +59,7 @@ const fleetLines = (r: CliResult) => r.events.filter((e) => e.type === "fleet").
 const reportOf = (r: CliResult) => r.events.find((e) => e.type === "upgrade_report") as Record<string, any>;
 
 /** What each host's Lago containers run: host → sorted unique versions. */
-async function versions(): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const h of all) {
-    const r = await execIn(
-      h,
-      "docker ps --filter label=com.docker.compose.project=lago --format '{{.Image}}' | grep -E '/getlago/(api|front):' | sed 's/.*://' | sort -u",
-    );
-    out[h] = r.stdout.split("\n").filter(Boolean);
-  }
-  return out;
-}
+const versions = () => lagoVersionsOn(all);
 const everywhere = (v: string) => Object.fromEntries(all.map((h) => [h, [v]]));
 
 /** Rows as releases before the bridges left them. */

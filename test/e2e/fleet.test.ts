@@ -27,7 +27,7 @@ import { type CliResult, recapOf, repoRoot, runCli } from "./cli.ts";
 import { leakForms, startHostSampler } from "./host-sampler.ts";
 import { ensureStack, type ExternalServices, type Stack, startExternalServices, waitFor } from "./stack.ts";
 import { Sampler } from "./fleet-sampler.ts";
-import { execIn, type Testbed, useTestbed } from "./testbed.ts";
+import { execIn, lagoVersionsOn, type Testbed, useTestbed } from "./testbed.ts";
 
 const PASSPHRASE = "fleet e2e passphrase, long enough";
 const DB_PASSWORD = "fleet-Db-Pass-1";
@@ -80,17 +80,7 @@ function writeInventory(version: string): void {
 }
 
 /** What each host's Lago containers run: host → sorted unique versions. */
-async function versions(): Promise<Record<string, string[]>> {
-  const out: Record<string, string[]> = {};
-  for (const h of all) {
-    const r = await execIn(
-      h,
-      "docker ps --filter label=com.docker.compose.project=lago --format '{{.Image}}' | grep -E '/getlago/(api|front):' | sed 's/.*://' | sort -u",
-    );
-    out[h] = r.stdout.split("\n").filter(Boolean);
-  }
-  return out;
-}
+const versions = () => lagoVersionsOn(all);
 
 const everywhere = (v: string) => Object.fromEntries(all.map((h) => [h, [v]]));
 

@@ -84,3 +84,16 @@ export async function curlIn(
   const [status, location = ""] = lines.pop()!.split(" ");
   return { status: Number(status), location, body: lines.join("\n") };
 }
+
+/** What each host's Lago containers (compose project `lago`) run: host → sorted unique api/front versions. */
+export async function lagoVersionsOn(hosts: string[]): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const h of hosts) {
+    const r = await execIn(
+      h,
+      "docker ps --filter label=com.docker.compose.project=lago --format '{{.Image}}' | grep -E '/getlago/(api|front):' | sed 's/.*://' | sort -u",
+    );
+    out[h] = r.stdout.split("\n").filter(Boolean);
+  }
+  return out;
+}
